@@ -1,0 +1,111 @@
+/* RV64I and/andi/or/ori/xor/xori.
+ * 90 test cases; exit code = number of the failing test.
+ * Expected values follow the RV64 spec (checked on qemu-system-riscv64). */
+#include "isa_test.h"
+
+RVTEST_CODE_BEGIN
+
+    /* and */
+    TEST_RR_OP(  1, and, 0x0f000f000f000f00, 0xff00ff00ff00ff00, 0x0f0f0f0f0f0f0f0f)
+    TEST_RR_OP(  2, and, 0x00f000f000f000f0, 0x0ff00ff00ff00ff0, 0xf0f0f0f0f0f0f0f0)
+    TEST_RR_OP(  3, and, 0x000f000f000f000f, 0x00ff00ff00ff00ff, 0x0f0f0f0f0f0f0f0f)
+    TEST_RR_OP(  4, and, 0xf000f000f000f000, 0xf00ff00ff00ff00f, 0xf0f0f0f0f0f0f0f0)
+    TEST_RR_OP(  5, and, 0x0000000000000000, 0x0000000000000000, 0xffffffffffffffff)
+    TEST_RR_OP(  6, and, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_OP(  7, and, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000)
+    TEST_RR_OP(  8, and, 0x0000000000000000, 0x8000000000000000, 0x7fffffffffffffff)
+    TEST_RR_OP(  9, and, 0x0000000000000000, 0x0123456789abcdef, 0xfedcba9876543210)
+    TEST_RR_OP( 10, and, 0x0000000000000000, 0xffffffff00000000, 0x00000000ffffffff)
+    TEST_RR_SRC1_EQ_DEST( 11, and, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_SRC2_EQ_DEST( 12, and, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_SRC12_EQ_DEST( 13, and, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_ZEROSRC1( 14, and, 0x0000000000000000, 0xffffffffffffffff)
+    TEST_RR_ZEROSRC2( 15, and, 0x0000000000000000, 0xffffffffffffffff)
+    TEST_RR_ZERODEST( 16, and, 0xffffffffffffffff, 0xffffffffffffffff)
+
+    /* andi */
+    TEST_IMM_OP( 17, andi, 0xff00ff00ff00ff00, 0xff00ff00ff00ff00, -241)
+    TEST_IMM_OP( 18, andi, 0x00000000000000f0, 0x0ff00ff00ff00ff0, 240)
+    TEST_IMM_OP( 19, andi, 0x000000000000000f, 0x00ff00ff00ff00ff, 1807)
+    TEST_IMM_OP( 20, andi, 0x0000000000000000, 0xf00ff00ff00ff00f, 240)
+    TEST_IMM_OP( 21, andi, 0xff00ff00ff00ff00, 0xff00ff00ff00ff00, -241)
+    TEST_IMM_OP( 22, andi, 0x0000000000000000, 0x0000000000000000, -1)
+    TEST_IMM_OP( 23, andi, 0xffffffffffffffff, 0xffffffffffffffff, -1)
+    TEST_IMM_OP( 24, andi, 0x0000000000000000, 0xffffffffffffffff, 0)
+    TEST_IMM_OP( 25, andi, 0x0123456789abc800, 0x0123456789abcdef, -2048)
+    TEST_IMM_OP( 26, andi, 0x00000000000005ef, 0x0123456789abcdef, 2047)
+    TEST_IMM_OP( 27, andi, 0x0000000000000000, 0xffffffff00000000, 1365)
+    TEST_IMM_SRC1_EQ_DEST( 28, andi, 0x0000000000000000, 0x0000000000000000, -1)
+    TEST_IMM_ZEROSRC1( 29, andi, 0x0000000000000000, -1)
+    TEST_IMM_ZERODEST( 30, andi, 0x0000000000000000, -1)
+
+    /* or */
+    TEST_RR_OP( 31, or, 0xff0fff0fff0fff0f, 0xff00ff00ff00ff00, 0x0f0f0f0f0f0f0f0f)
+    TEST_RR_OP( 32, or, 0xfff0fff0fff0fff0, 0x0ff00ff00ff00ff0, 0xf0f0f0f0f0f0f0f0)
+    TEST_RR_OP( 33, or, 0x0fff0fff0fff0fff, 0x00ff00ff00ff00ff, 0x0f0f0f0f0f0f0f0f)
+    TEST_RR_OP( 34, or, 0xf0fff0fff0fff0ff, 0xf00ff00ff00ff00f, 0xf0f0f0f0f0f0f0f0)
+    TEST_RR_OP( 35, or, 0xffffffffffffffff, 0x0000000000000000, 0xffffffffffffffff)
+    TEST_RR_OP( 36, or, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_OP( 37, or, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000)
+    TEST_RR_OP( 38, or, 0xffffffffffffffff, 0x8000000000000000, 0x7fffffffffffffff)
+    TEST_RR_OP( 39, or, 0xffffffffffffffff, 0x0123456789abcdef, 0xfedcba9876543210)
+    TEST_RR_OP( 40, or, 0xffffffffffffffff, 0xffffffff00000000, 0x00000000ffffffff)
+    TEST_RR_SRC1_EQ_DEST( 41, or, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_SRC2_EQ_DEST( 42, or, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_SRC12_EQ_DEST( 43, or, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_ZEROSRC1( 44, or, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_ZEROSRC2( 45, or, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_ZERODEST( 46, or, 0xffffffffffffffff, 0xffffffffffffffff)
+
+    /* ori */
+    TEST_IMM_OP( 47, ori, 0xffffffffffffff0f, 0xff00ff00ff00ff00, -241)
+    TEST_IMM_OP( 48, ori, 0x0ff00ff00ff00ff0, 0x0ff00ff00ff00ff0, 240)
+    TEST_IMM_OP( 49, ori, 0x00ff00ff00ff07ff, 0x00ff00ff00ff00ff, 1807)
+    TEST_IMM_OP( 50, ori, 0xf00ff00ff00ff0ff, 0xf00ff00ff00ff00f, 240)
+    TEST_IMM_OP( 51, ori, 0xffffffffffffff0f, 0xff00ff00ff00ff00, -241)
+    TEST_IMM_OP( 52, ori, 0xffffffffffffffff, 0x0000000000000000, -1)
+    TEST_IMM_OP( 53, ori, 0xffffffffffffffff, 0xffffffffffffffff, -1)
+    TEST_IMM_OP( 54, ori, 0xffffffffffffffff, 0xffffffffffffffff, 0)
+    TEST_IMM_OP( 55, ori, 0xfffffffffffffdef, 0x0123456789abcdef, -2048)
+    TEST_IMM_OP( 56, ori, 0x0123456789abcfff, 0x0123456789abcdef, 2047)
+    TEST_IMM_OP( 57, ori, 0xffffffff00000555, 0xffffffff00000000, 1365)
+    TEST_IMM_SRC1_EQ_DEST( 58, ori, 0xffffffffffffffff, 0x0000000000000000, -1)
+    TEST_IMM_ZEROSRC1( 59, ori, 0xffffffffffffffff, -1)
+    TEST_IMM_ZERODEST( 60, ori, 0x0000000000000000, -1)
+
+    /* xor */
+    TEST_RR_OP( 61, xor, 0xf00ff00ff00ff00f, 0xff00ff00ff00ff00, 0x0f0f0f0f0f0f0f0f)
+    TEST_RR_OP( 62, xor, 0xff00ff00ff00ff00, 0x0ff00ff00ff00ff0, 0xf0f0f0f0f0f0f0f0)
+    TEST_RR_OP( 63, xor, 0x0ff00ff00ff00ff0, 0x00ff00ff00ff00ff, 0x0f0f0f0f0f0f0f0f)
+    TEST_RR_OP( 64, xor, 0x00ff00ff00ff00ff, 0xf00ff00ff00ff00f, 0xf0f0f0f0f0f0f0f0)
+    TEST_RR_OP( 65, xor, 0xffffffffffffffff, 0x0000000000000000, 0xffffffffffffffff)
+    TEST_RR_OP( 66, xor, 0x0000000000000000, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_OP( 67, xor, 0x0000000000000000, 0x0000000000000000, 0x0000000000000000)
+    TEST_RR_OP( 68, xor, 0xffffffffffffffff, 0x8000000000000000, 0x7fffffffffffffff)
+    TEST_RR_OP( 69, xor, 0xffffffffffffffff, 0x0123456789abcdef, 0xfedcba9876543210)
+    TEST_RR_OP( 70, xor, 0xffffffffffffffff, 0xffffffff00000000, 0x00000000ffffffff)
+    TEST_RR_SRC1_EQ_DEST( 71, xor, 0x0000000000000000, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_SRC2_EQ_DEST( 72, xor, 0x0000000000000000, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_SRC12_EQ_DEST( 73, xor, 0x0000000000000000, 0xffffffffffffffff)
+    TEST_RR_ZEROSRC1( 74, xor, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_ZEROSRC2( 75, xor, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR_ZERODEST( 76, xor, 0xffffffffffffffff, 0xffffffffffffffff)
+
+    /* xori */
+    TEST_IMM_OP( 77, xori, 0x00ff00ff00ff000f, 0xff00ff00ff00ff00, -241)
+    TEST_IMM_OP( 78, xori, 0x0ff00ff00ff00f00, 0x0ff00ff00ff00ff0, 240)
+    TEST_IMM_OP( 79, xori, 0x00ff00ff00ff07f0, 0x00ff00ff00ff00ff, 1807)
+    TEST_IMM_OP( 80, xori, 0xf00ff00ff00ff0ff, 0xf00ff00ff00ff00f, 240)
+    TEST_IMM_OP( 81, xori, 0x00ff00ff00ff000f, 0xff00ff00ff00ff00, -241)
+    TEST_IMM_OP( 82, xori, 0xffffffffffffffff, 0x0000000000000000, -1)
+    TEST_IMM_OP( 83, xori, 0x0000000000000000, 0xffffffffffffffff, -1)
+    TEST_IMM_OP( 84, xori, 0xffffffffffffffff, 0xffffffffffffffff, 0)
+    TEST_IMM_OP( 85, xori, 0xfedcba98765435ef, 0x0123456789abcdef, -2048)
+    TEST_IMM_OP( 86, xori, 0x0123456789abca10, 0x0123456789abcdef, 2047)
+    TEST_IMM_OP( 87, xori, 0xffffffff00000555, 0xffffffff00000000, 1365)
+    TEST_IMM_SRC1_EQ_DEST( 88, xori, 0xffffffffffffffff, 0x0000000000000000, -1)
+    TEST_IMM_ZEROSRC1( 89, xori, 0xffffffffffffffff, -1)
+    TEST_IMM_ZERODEST( 90, xori, 0x0000000000000000, -1)
+
+    j pass
+RVTEST_CODE_END

@@ -1,0 +1,132 @@
+using System.Runtime.InteropServices;
+using Rivet;
+using Rivet.Board;
+using Rivet.Cli;
+using Rivet.Machine;
+
+return RivetProgram.Run(args);
+
+namespace Rivet.Cli
+{
+    /// <summary>Options → machine; signals → shutdown requests; machine → exit code.</summary>
+    internal static class RivetProgram
+    {
+        public static int Run(string[] args)
+        {
+            CliOptions options;
+            try
+            {
+                options = CommandLine.Parse(args);
+            }
+            catch (UsageException ex)
+            {
+                Console.Error.WriteLine($"rivet: {ex.Message}");
+                return ExitCodes.StartupError;
+            }
+            if (options.ShowHelp)
+            {
+                Console.Out.WriteLine(CommandLine.HelpText);
+                return 0;
+            }
+            if (options.ShowVersion)
+            {
+                Console.Out.WriteLine($"rivet version {CommandLine.Version} (RV64IMAC 'virt' machine; QEMU-compatible command line)");
+                return 0;
+            }
+
+            MachineConfig config = options.Machine;
+            if (options.Demo)
+            {
+                config = config with { KernelImage = DemoImage(), KernelName = "built-in demo" };
+                Console.Error.WriteLine("rivet: no options given; running the built-in demo on 4 harts (rivet -help for options)");
+            }
+
+            Machine.Machine machine;
+            try
+            {
+                machine = new Machine.Machine(config);
+            }
+            catch (ImageException ex)
+            {
+                Console.Error.WriteLine($"rivet: {ex.Message}");
+                return ExitCodes.StartupError;
+            }
+            catch (OutOfMemoryException)
+            {
+                Console.Error.WriteLine($"rivet: cannot allocate {config.RamSize >> 20} MiB of guest RAM");
+                return ExitCodes.StartupError;
+            }
+
+            using var signals = new SignalHandlers(machine);
+            StartInputReader(machine);
+            machine.Start();
+            int code = machine.WaitForExit();
+            Console.Out.Flush();
+            return code;
+        }
+
+        private static byte[] DemoImage()
+        {
+            using Stream s = typeof(RivetProgram).Assembly.GetManifestResourceStream("Rivet.Cli.demo.elf")
+                ?? throw new InvalidOperationException("the demo guest is missing from the build");
+            using var ms = new MemoryStream();
+            s.CopyTo(ms);
+            return ms.ToArray();
+        }
+
+        /// <summary>The console's input reader: only queues bytes for the UART.</summary>
+        private static void StartInputReader(Machine.Machine machine)
+        {
+            var t = new Thread(() =>
+            {
+                try
+                {
+                    using Stream stdin = Console.OpenStandardInput();
+                    byte[] buffer = new byte[256];
+                    int n;
+                    while ((n = stdin.Read(buffer, 0, buffer.Length)) > 0) machine.SendInput(buffer.AsSpan(0, n));
+                }
+                catch (IOException)
+                {
+                    // stdin closed: no more input
+                }
+            })
+            { IsBackground = true, Name = "console-input" };
+            t.Start();
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM, SIGINT and SIGHUP only post a shutdown request (cause host-signal); a second
+    /// SIGINT while shutting down exits at once.
+    /// </summary>
+    internal sealed class SignalHandlers : IDisposable
+    {
+        private readonly List<PosixSignalRegistration> _registrations = [];
+        private int _interrupts;
+
+        public SignalHandlers(Machine.Machine machine)
+        {
+            foreach (PosixSignal sig in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
+            {
+                _registrations.Add(PosixSignalRegistration.Create(sig, ctx =>
+                {
+                    ctx.Cancel = true; // we exit through the shutdown path
+                    if (ctx.Signal == PosixSignal.SIGINT && Interlocked.Increment(ref _interrupts) > 1)
+                    {
+                        Console.Error.WriteLine("rivet: second interrupt, exiting at once");
+                        Environment.Exit(ExitCodes.Interrupted);
+                    }
+                    int signo = ctx.Signal switch { PosixSignal.SIGTERM => 15, PosixSignal.SIGINT => 2, _ => 1 };
+                    Console.Error.WriteLine($"rivet: terminating on signal {signo}");
+                    machine.RequestShutdown(ShutdownCause.HostSignal, 0);
+                }));
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (PosixSignalRegistration r in _registrations) r.Dispose();
+        }
+    }
+}

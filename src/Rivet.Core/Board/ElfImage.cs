@@ -1,0 +1,126 @@
+using ELFSharp.ELF;
+using ELFSharp.ELF.Sections;
+using ELFSharp.ELF.Segments;
+
+namespace Rivet.Board;
+
+/// <summary>A bad guest image: the message is the one line the user sees.</summary>
+public sealed class ImageException(string message) : Exception(message);
+
+/// <summary>One loadable piece of an image: bytes to place at a physical address.</summary>
+internal sealed record LoadSegment(ulong Address, byte[] Data, ulong MemorySize);
+
+/// <summary>An RV64 ELF executable read with ELFSharp: its loadable segments and the symbols we use.</summary>
+internal sealed class ElfImage
+{
+    private const int EmRiscv = 243;
+
+    public IReadOnlyList<LoadSegment> Segments { get; }
+    public ulong Entry { get; }
+    public ulong LowestAddress { get; }
+    public ulong? ToHost { get; }
+    public ulong? FromHost { get; }
+
+    private ElfImage(List<LoadSegment> segments, ulong entry, ulong? tohost, ulong? fromhost)
+    {
+        Segments = segments;
+        Entry = entry;
+        LowestAddress = segments.Count == 0 ? entry : segments.Min(s => s.Address);
+        ToHost = tohost;
+        FromHost = fromhost;
+    }
+
+    public static bool LooksLikeElf(ReadOnlySpan<byte> header)
+        => header.Length >= 4 && header[0] == 0x7F && header[1] == (byte)'E' && header[2] == (byte)'L' && header[3] == (byte)'F';
+
+    public static ElfImage Load(string path)
+    {
+        if (!File.Exists(path)) throw new ImageException($"could not load '{path}': no such file");
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageException($"could not load '{path}': {ex.Message}");
+        }
+        return Parse(bytes, path);
+    }
+
+    public static ElfImage Parse(byte[] bytes, string name)
+    {
+        if (!LooksLikeElf(bytes)) throw new ImageException($"'{name}' is not an ELF file");
+        if (bytes.Length < 20) throw new ImageException($"'{name}' is a truncated ELF file");
+        if (bytes[4] == 1)
+        {
+            int machine32 = bytes[18] | (bytes[19] << 8);
+            throw new ImageException(machine32 == EmRiscv
+                ? $"'{name}' is a 32-bit (RV32) ELF; Rivet emulates RV64"
+                : $"'{name}' is a 32-bit ELF for another architecture (machine {machine32}), not RISC-V RV64");
+        }
+        IELF elf;
+        try
+        {
+            if (!ELFReader.TryLoad(new MemoryStream(bytes), true, out elf))
+                throw new ImageException($"'{name}' is a malformed ELF file");
+        }
+        catch (ImageException)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw new ImageException($"'{name}' is a malformed ELF file ({ex.GetType().Name})");
+        }
+        using (elf)
+        {
+            try
+            {
+                return Read(elf, name);
+            }
+            catch (ImageException)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                throw new ImageException($"'{name}' is a malformed ELF file ({ex.GetType().Name}: {ex.Message})");
+            }
+        }
+    }
+
+    private static ElfImage Read(IELF elf, string name)
+    {
+        if (elf.Class != Class.Bit64 || elf is not ELF<ulong> elf64)
+            throw new ImageException($"'{name}' is not a 64-bit ELF file");
+        if ((int)elf.Machine != EmRiscv)
+            throw new ImageException($"'{name}' is an ELF for another architecture ({elf.Machine}), not RISC-V");
+        if (elf.Endianess != ELFSharp.Endianess.LittleEndian)
+            throw new ImageException($"'{name}' is a big-endian ELF; RISC-V is little-endian");
+        if (elf.Type != FileType.Executable)
+            throw new ImageException($"'{name}' is not an executable ELF (type {elf.Type})");
+
+        var segments = new List<LoadSegment>();
+        foreach (Segment<ulong> s in elf64.Segments)
+        {
+            if (s.Type != SegmentType.Load || s.Size == 0) continue;
+            byte[] data = s.GetFileContents();
+            if ((ulong)data.Length > s.Size) throw new ImageException($"'{name}' has a segment whose file size exceeds its memory size");
+            segments.Add(new LoadSegment(s.PhysicalAddress, data, s.Size));
+        }
+        if (segments.Count == 0) throw new ImageException($"'{name}' has no loadable segments");
+
+        ulong? tohost = null, fromhost = null;
+        if (((IELF)elf64).TryGetSection(".symtab", out ISection? section) && section is ISymbolTable symtab)
+        {
+            foreach (ISymbolEntry sym in symtab.Entries)
+            {
+                if (sym is not SymbolEntry<ulong> e) continue;
+                if (e.Name == "tohost") tohost = e.Value;
+                else if (e.Name == "fromhost") fromhost = e.Value;
+            }
+        }
+        return new ElfImage(segments, elf64.EntryPoint, tohost, fromhost);
+    }
+}

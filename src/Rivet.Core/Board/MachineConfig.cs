@@ -1,0 +1,23 @@
+namespace Rivet.Board;
+
+/// <summary>Everything needed to build a machine, as the command line (or a test) gives it.</summary>
+public sealed record MachineConfig
+{
+    public const int MaxHarts = 512; // QEMU virt's VIRT_CPUS_MAX
+    public const ulong DefaultRamSize = 128UL << 20;
+
+    public int Harts { get; init; } = 1;
+    public ulong RamSize { get; init; } = DefaultRamSize;
+    /// <summary>-kernel: an ELF file path.</summary>
+    public string? Kernel { get; init; }
+    /// <summary>An ELF image given as bytes (the built-in demo, tests); used when <see cref="Kernel"/> is null.</summary>
+    public byte[]? KernelImage { get; init; }
+    public string KernelName { get; init; } = "kernel";
+    /// <summary>-bios: null or "none" loads no firmware.</summary>
+    public string? Bios { get; init; }
+    public Machine.LifecycleOptions Lifecycle { get; init; } = new();
+    /// <summary>-S: start in prelaunch, paused.</summary>
+    public bool StartPaused { get; init; }
+    /// <summary>Instructions a vCPU runs between checks of its timer.</summary>
+    public long SliceInstructions { get; init; } = Machine.HartExecutor.DefaultSlice;
+}

@@ -1,0 +1,117 @@
+using Rivet.Cpu;
+using Rivet.Devices;
+using Rivet.Machine;
+using Rivet.Memory;
+
+namespace Rivet.Board;
+
+/// <summary>
+/// QEMU's RISC-V 'virt' board: RAM at 0x80000000, the test finisher, CLINT, PLIC and UART at
+/// their virt addresses, harts that all leave reset at the DRAM base with a0 = mhartid (as with
+/// -bios none), and images loaded where their ELF headers say.
+/// </summary>
+internal sealed class VirtBoard : IResettable, IDisposable
+{
+    public const ulong DramBase = 0x80000000;
+    public const int UartIrq = 10;
+
+    private readonly List<LoadSegment> _images = [];
+
+    public PhysicalMemory Memory { get; }
+    public VirtualClock Clock { get; } = new();
+    public Hart[] Harts { get; }
+    public Clint Clint { get; }
+    public Plic Plic { get; }
+    public Uart16550 Uart { get; }
+    public SifiveTest Finisher { get; }
+    public Htif? Htif { get; private set; }
+    public HostConsole Console { get; }
+
+    public VirtBoard(MachineConfig config, HostConsole console, IMachineRequests requests)
+    {
+        Console = console;
+        var harts = new Hart[config.Harts];
+        Harts = harts;
+        Clint = new Clint(Clint.DefaultBase, harts, Clock);
+        Plic = new Plic(Plic.DefaultBase, harts);
+        Uart = new Uart16550(Uart16550.DefaultBase, console);
+        Uart.Irq = level => Plic.SetLevel(UartIrq, level);
+        console.InputArrived += Uart.OnInput;
+        Finisher = new SifiveTest(SifiveTest.DefaultBase, requests);
+        Memory = new PhysicalMemory(DramBase, config.RamSize, [Finisher, Clint, Plic, Uart]);
+        for (int i = 0; i < harts.Length; i++)
+        {
+            harts[i] = new Hart(i, Memory, Clock) { ResetVector = DramBase };
+        }
+
+        if (config.Bios is not null and not "none")
+        {
+            LoadImage(ElfOrRaw(config.Bios), config.Bios);
+        }
+        ElfImage? kernel = config.Kernel != null ? ElfImage.Load(config.Kernel)
+            : config.KernelImage != null ? ElfImage.Parse(config.KernelImage, config.KernelName)
+            : null;
+        if (kernel != null)
+        {
+            LoadImage(kernel.Segments, config.Kernel ?? config.KernelName);
+            if (kernel.ToHost is ulong tohost)
+            {
+                if (!Memory.IsRam(tohost, 8)) throw new ImageException($"the ELF's tohost symbol (0x{tohost:x}) is outside RAM");
+                Htif = new Htif(Memory, requests, console, tohost, kernel.FromHost);
+            }
+        }
+        ResetHarts();
+    }
+
+    private static IReadOnlyList<LoadSegment> ElfOrRaw(string path)
+    {
+        if (!File.Exists(path)) throw new ImageException($"could not load firmware '{path}': no such file");
+        byte[] bytes = File.ReadAllBytes(path);
+        // A raw firmware binary goes to the start of DRAM, as QEMU does.
+        return ElfImage.LooksLikeElf(bytes) ? ElfImage.Parse(bytes, path).Segments : [new LoadSegment(DramBase, bytes, (ulong)bytes.Length)];
+    }
+
+    private void LoadImage(IReadOnlyList<LoadSegment> segments, string name)
+    {
+        foreach (LoadSegment s in segments)
+        {
+            if (!Memory.IsRam(s.Address, s.MemorySize))
+            {
+                throw new ImageException(
+                    $"'{name}': segment at 0x{s.Address:x}-0x{s.Address + s.MemorySize:x} lies outside RAM (0x{DramBase:x}-0x{DramBase + Memory.RamSize:x})");
+            }
+            _images.Add(s);
+            WriteSegment(s);
+        }
+    }
+
+    private void WriteSegment(LoadSegment s)
+    {
+        Memory.WriteRam(s.Address, s.Data);
+        ulong bss = s.MemorySize - (ulong)s.Data.Length;
+        if (bss > 0) Memory.WriteRam(s.Address + (ulong)s.Data.Length, new byte[bss]);
+    }
+
+    private void ResetHarts()
+    {
+        foreach (Hart h in Harts) h.Reset();
+    }
+
+    /// <summary>system_reset: devices and harts to reset state, images loaded again (QEMU's ROM reset).</summary>
+    public void ResetState()
+    {
+        foreach (IMmioDevice d in Memory.Devices) d.Reset();
+        foreach (LoadSegment s in _images) WriteSegment(s);
+        ResetHarts();
+    }
+
+    public void FreezeTime(bool frozen)
+    {
+        if (frozen) Clock.Freeze();
+        else Clock.Thaw();
+    }
+
+    public void Close() => Console.Flush();
+
+    public void Dispose() => Memory.Dispose();
+}

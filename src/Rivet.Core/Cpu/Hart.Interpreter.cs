@@ -1,0 +1,669 @@
+using System.Runtime.InteropServices;
+using Rivet.Isa;
+using Rivet.Memory;
+
+namespace Rivet.Cpu;
+
+/// <summary>
+/// The interpreter: instructions are decoded once into per-page arrays (one slot per 2-byte
+/// position, so compressed code needs no special casing) and executed from there. Exit
+/// requests, interrupts and the budget are checked at block boundaries (taken branches,
+/// jumps, traps, page changes), so a kick reaches running code within one block.
+/// </summary>
+internal sealed unsafe partial class Hart
+{
+    private const int SlotsPerPage = (int)(PhysicalMemory.PageSize / 2);
+
+    /// <summary>Decoded instructions of one guest page; slots past the end hold <see cref="Op.PageEnd"/>.</summary>
+    private sealed class CodePage
+    {
+        public readonly DecodedInsn[] Slots = GC.AllocateArray<DecodedInsn>(SlotsPerPage + 2, pinned: true);
+        public readonly DecodedInsn* Base;
+        public int Generation;
+        public int Epoch;
+
+        public CodePage()
+        {
+            Base = (DecodedInsn*)Marshal.UnsafeAddrOfPinnedArrayElement(Slots, 0);
+            Slots[SlotsPerPage].Op = Op.PageEnd;
+            Slots[SlotsPerPage + 1].Op = Op.PageEnd;
+        }
+    }
+
+    private CodePage?[][] _codePages = [];
+    private int _codeEpoch;
+    private readonly DecodedInsn[] _scratch = GC.AllocateArray<DecodedInsn>(1, pinned: true);
+
+    private void InitCodeCache()
+    {
+        ulong pages = (_memory.RamSize + PhysicalMemory.PageSize - 1) / PhysicalMemory.PageSize;
+        _codePages = new CodePage?[(int)((pages + 1023) / 1024)][];
+    }
+
+    /// <summary>fence.i and reset: every decode this hart holds becomes stale.</summary>
+    public void FlushCodeCache() => _codeEpoch++;
+
+    /// <summary>Finds (or starts) the decoded page for a RAM page index; reuses the array when stale.</summary>
+    private CodePage GetCodePage(ulong pageIndex)
+    {
+        CodePage?[] chunk = _codePages[pageIndex >> 10] ??= new CodePage?[1024];
+        ref CodePage? slot = ref chunk[pageIndex & 1023];
+        int gen = Volatile.Read(ref _memory.CodeGeneration[pageIndex]);
+        CodePage? page = slot;
+        if (page != null && page.Generation == gen && page.Epoch == _codeEpoch) return page;
+        if (page == null)
+        {
+            page = new CodePage();
+            slot = page;
+        }
+        else
+        {
+            Array.Clear(page.Slots, 0, SlotsPerPage);
+        }
+        // Flag first, then record the generation: a store racing with this decode bumps it.
+        if ((_memory.PageFlags[pageIndex] & PhysicalMemory.FlagCode) == 0)
+        {
+            lock (_memory.PageFlags)
+            {
+                _memory.PageFlags[pageIndex] |= PhysicalMemory.FlagCode;
+            }
+        }
+        page.Generation = Volatile.Read(ref _memory.CodeGeneration[pageIndex]);
+        page.Epoch = _codeEpoch;
+        return page;
+    }
+
+    /// <summary>
+    /// Runs guest code until the budget is used, a kick arrives or the hart halts in WFI.
+    /// Called only on the hart's own thread.
+    /// </summary>
+    public ExecExit Run(long budget)
+    {
+        ulong* x = _x;
+        byte* ram = _memory.Ram;
+        ulong ramBase = _memory.RamBase, ramSize = _memory.RamSize;
+        byte[] flagArray = _memory.PageFlags;
+        ulong pc = Pc;
+        long n = 0; // instructions retired in this call, folded into _instret on the way out
+        DecodedInsn* page = null;
+        ulong pageBase = 1; // never a valid page base, so the first lookup happens
+        DecodedInsn* d;
+        ExecExit exit;
+
+        RefreshTimer();
+        if (((ulong)Volatile.Read(ref _mip) & _mie) != 0) RaiseSignal(SignalInterrupt);
+        if (Halted)
+        {
+            if (!HasPendingInterrupt) return ExecExit.Halted;
+            Halted = false;
+        }
+        goto Boundary;
+
+    Boundary:
+        {
+            int s = _signal;
+            if (s != 0)
+            {
+                if ((s & SignalExit) != 0)
+                {
+                    exit = ExecExit.ExitRequest;
+                    goto Leave;
+                }
+                if ((s & SignalCodeStale) != 0)
+                {
+                    ClearSignal(SignalCodeStale);
+                    pageBase = 1;
+                }
+                if ((s & SignalInterrupt) != 0)
+                {
+                    ClearSignal(SignalInterrupt);
+                    Pc = pc;
+                    if (TryTakeInterrupt()) pc = Pc;
+                }
+            }
+            if (n >= budget)
+            {
+                exit = ExecExit.Budget;
+                goto Leave;
+            }
+        }
+    Lookup:
+        if (pc - pageBase >= PhysicalMemory.PageSize)
+        {
+            ulong off = pc - ramBase;
+            if (off >= ramSize)
+            {
+                Pc = pc;
+                RaiseException(Cause.InstructionAccessFault, pc);
+                pc = Pc;
+                goto Boundary;
+            }
+            pageBase = pc & ~(PhysicalMemory.PageSize - 1);
+            page = GetCodePage(off >> PhysicalMemory.PageShift).Base;
+        }
+    Dispatch:
+        d = page + ((pc - pageBase) >> 1);
+    Execute:
+        switch (d->Op)
+        {
+            case Op.Undecoded:
+                {
+                    ulong off = pc - ramBase;
+                    ushort low = *(ushort*)(ram + off);
+                    if (Decoder.IsFullLength(low) && (off & (PhysicalMemory.PageSize - 1)) == PhysicalMemory.PageSize - 2)
+                    {
+                        d->Op = Op.Straddle;
+                        goto case Op.Straddle;
+                    }
+                    *d = Decoder.IsFullLength(low) ? Decoder.Decode32(*(uint*)(ram + off)) : Decoder.Decode16(low);
+                    goto Execute;
+                }
+            case Op.Straddle:
+                {
+                    // The second half lies on the next page: decode every time, never cache.
+                    ulong off = pc - ramBase;
+                    if (off + 4 > ramSize)
+                    {
+                        Pc = pc;
+                        RaiseException(Cause.InstructionAccessFault, pc + 2);
+                        pc = Pc;
+                        goto Boundary;
+                    }
+                    fixed (DecodedInsn* scratch = _scratch)
+                    {
+                        *scratch = Decoder.Decode32(*(uint*)(ram + off));
+                        d = scratch;
+                    }
+                    goto Execute;
+                }
+            case Op.PageEnd:
+                goto Lookup;
+            case Op.Illegal:
+                Pc = pc;
+                RaiseException(Cause.IllegalInstruction, d->Raw);
+                pc = Pc;
+                goto Boundary;
+
+            case Op.Lui: x[d->Rd] = (ulong)(long)d->Imm; break;
+            case Op.Auipc: x[d->Rd] = pc + (ulong)(long)d->Imm; break;
+            case Op.Jal:
+                x[d->Rd] = pc + d->Length;
+                pc += (ulong)(long)d->Imm;
+                n++;
+                goto Taken;
+            case Op.Jalr:
+                {
+                    ulong target = (x[d->Rs1] + (ulong)(long)d->Imm) & ~1UL;
+                    x[d->Rd] = pc + d->Length;
+                    pc = target;
+                    n++;
+                    goto Taken;
+                }
+            case Op.Beq: if (x[d->Rs1] == x[d->Rs2]) goto Branch; break;
+            case Op.Bne: if (x[d->Rs1] != x[d->Rs2]) goto Branch; break;
+            case Op.Blt: if ((long)x[d->Rs1] < (long)x[d->Rs2]) goto Branch; break;
+            case Op.Bge: if ((long)x[d->Rs1] >= (long)x[d->Rs2]) goto Branch; break;
+            case Op.Bltu: if (x[d->Rs1] < x[d->Rs2]) goto Branch; break;
+            case Op.Bgeu: if (x[d->Rs1] >= x[d->Rs2]) goto Branch; break;
+
+            case Op.Lb:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off < ramSize) x[d->Rd] = (ulong)(long)*(sbyte*)(ram + off);
+                    else if (LoadSlow(a, 1, out ulong v)) x[d->Rd] = (ulong)(long)(sbyte)v;
+                    else goto LoadFault;
+                    break;
+                }
+            case Op.Lbu:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off < ramSize) x[d->Rd] = *(ram + off);
+                    else if (LoadSlow(a, 1, out ulong v)) x[d->Rd] = (byte)v;
+                    else goto LoadFault;
+                    break;
+                }
+            case Op.Lh:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off <= ramSize - 2) x[d->Rd] = (ulong)(long)*(short*)(ram + off);
+                    else if (LoadSlow(a, 2, out ulong v)) x[d->Rd] = (ulong)(long)(short)v;
+                    else goto LoadFault;
+                    break;
+                }
+            case Op.Lhu:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off <= ramSize - 2) x[d->Rd] = *(ushort*)(ram + off);
+                    else if (LoadSlow(a, 2, out ulong v)) x[d->Rd] = (ushort)v;
+                    else goto LoadFault;
+                    break;
+                }
+            case Op.Lw:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off <= ramSize - 4) x[d->Rd] = (ulong)(long)*(int*)(ram + off);
+                    else if (LoadSlow(a, 4, out ulong v)) x[d->Rd] = (ulong)(long)(int)v;
+                    else goto LoadFault;
+                    break;
+                }
+            case Op.Lwu:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off <= ramSize - 4) x[d->Rd] = *(uint*)(ram + off);
+                    else if (LoadSlow(a, 4, out ulong v)) x[d->Rd] = (uint)v;
+                    else goto LoadFault;
+                    break;
+                }
+            case Op.Ld:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off <= ramSize - 8) x[d->Rd] = *(ulong*)(ram + off);
+                    else if (LoadSlow(a, 8, out ulong v)) x[d->Rd] = v;
+                    else goto LoadFault;
+                    break;
+                }
+            case Op.Sb:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off < ramSize)
+                    {
+                        *(ram + off) = (byte)x[d->Rs2];
+                        if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
+                    }
+                    else if (!StoreSlow(a, 1, x[d->Rs2])) goto StoreFault;
+                    else goto AfterMmioStore;
+                    break;
+                }
+            case Op.Sh:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off <= ramSize - 2)
+                    {
+                        *(ushort*)(ram + off) = (ushort)x[d->Rs2];
+                        if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
+                    }
+                    else if (!StoreSlow(a, 2, x[d->Rs2])) goto StoreFault;
+                    else goto AfterMmioStore;
+                    break;
+                }
+            case Op.Sw:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off <= ramSize - 4)
+                    {
+                        *(uint*)(ram + off) = (uint)x[d->Rs2];
+                        if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
+                    }
+                    else if (!StoreSlow(a, 4, x[d->Rs2])) goto StoreFault;
+                    else goto AfterMmioStore;
+                    break;
+                }
+            case Op.Sd:
+                {
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    if (off <= ramSize - 8)
+                    {
+                        *(ulong*)(ram + off) = x[d->Rs2];
+                        if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
+                    }
+                    else if (!StoreSlow(a, 8, x[d->Rs2])) goto StoreFault;
+                    else goto AfterMmioStore;
+                    break;
+                }
+
+            case Op.Addi: x[d->Rd] = x[d->Rs1] + (ulong)(long)d->Imm; break;
+            case Op.Slti: x[d->Rd] = (long)x[d->Rs1] < d->Imm ? 1UL : 0UL; break;
+            case Op.Sltiu: x[d->Rd] = x[d->Rs1] < (ulong)(long)d->Imm ? 1UL : 0UL; break;
+            case Op.Xori: x[d->Rd] = x[d->Rs1] ^ (ulong)(long)d->Imm; break;
+            case Op.Ori: x[d->Rd] = x[d->Rs1] | (ulong)(long)d->Imm; break;
+            case Op.Andi: x[d->Rd] = x[d->Rs1] & (ulong)(long)d->Imm; break;
+            case Op.Slli: x[d->Rd] = x[d->Rs1] << d->Imm; break;
+            case Op.Srli: x[d->Rd] = x[d->Rs1] >> d->Imm; break;
+            case Op.Srai: x[d->Rd] = (ulong)((long)x[d->Rs1] >> d->Imm); break;
+            case Op.Add: x[d->Rd] = x[d->Rs1] + x[d->Rs2]; break;
+            case Op.Sub: x[d->Rd] = x[d->Rs1] - x[d->Rs2]; break;
+            case Op.Sll: x[d->Rd] = x[d->Rs1] << (int)(x[d->Rs2] & 63); break;
+            case Op.Slt: x[d->Rd] = (long)x[d->Rs1] < (long)x[d->Rs2] ? 1UL : 0UL; break;
+            case Op.Sltu: x[d->Rd] = x[d->Rs1] < x[d->Rs2] ? 1UL : 0UL; break;
+            case Op.Xor: x[d->Rd] = x[d->Rs1] ^ x[d->Rs2]; break;
+            case Op.Srl: x[d->Rd] = x[d->Rs1] >> (int)(x[d->Rs2] & 63); break;
+            case Op.Sra: x[d->Rd] = (ulong)((long)x[d->Rs1] >> (int)(x[d->Rs2] & 63)); break;
+            case Op.Or: x[d->Rd] = x[d->Rs1] | x[d->Rs2]; break;
+            case Op.And: x[d->Rd] = x[d->Rs1] & x[d->Rs2]; break;
+            case Op.Addiw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] + (uint)d->Imm); break;
+            case Op.Slliw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] << d->Imm); break;
+            case Op.Srliw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] >> d->Imm); break;
+            case Op.Sraiw: x[d->Rd] = (ulong)(long)((int)x[d->Rs1] >> d->Imm); break;
+            case Op.Addw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] + (uint)x[d->Rs2]); break;
+            case Op.Subw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] - (uint)x[d->Rs2]); break;
+            case Op.Sllw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] << (int)(x[d->Rs2] & 31)); break;
+            case Op.Srlw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] >> (int)(x[d->Rs2] & 31)); break;
+            case Op.Sraw: x[d->Rd] = (ulong)(long)((int)x[d->Rs1] >> (int)(x[d->Rs2] & 31)); break;
+
+            case Op.Mul: x[d->Rd] = x[d->Rs1] * x[d->Rs2]; break;
+            case Op.Mulh: x[d->Rd] = (ulong)Math.BigMul((long)x[d->Rs1], (long)x[d->Rs2], out _); break;
+            case Op.Mulhu: x[d->Rd] = Math.BigMul(x[d->Rs1], x[d->Rs2], out _); break;
+            case Op.Mulhsu:
+                {
+                    ulong a = x[d->Rs1], b = x[d->Rs2];
+                    ulong hi = Math.BigMul(a, b, out _);
+                    if ((long)a < 0) hi -= b;
+                    x[d->Rd] = hi;
+                    break;
+                }
+            case Op.Div:
+                {
+                    long a = (long)x[d->Rs1], b = (long)x[d->Rs2];
+                    x[d->Rd] = b == 0 ? ulong.MaxValue : (a == long.MinValue && b == -1) ? (ulong)a : (ulong)(a / b);
+                    break;
+                }
+            case Op.Divu:
+                {
+                    ulong b = x[d->Rs2];
+                    x[d->Rd] = b == 0 ? ulong.MaxValue : x[d->Rs1] / b;
+                    break;
+                }
+            case Op.Rem:
+                {
+                    long a = (long)x[d->Rs1], b = (long)x[d->Rs2];
+                    x[d->Rd] = b == 0 ? (ulong)a : (a == long.MinValue && b == -1) ? 0 : (ulong)(a % b);
+                    break;
+                }
+            case Op.Remu:
+                {
+                    ulong b = x[d->Rs2];
+                    x[d->Rd] = b == 0 ? x[d->Rs1] : x[d->Rs1] % b;
+                    break;
+                }
+            case Op.Mulw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] * (uint)x[d->Rs2]); break;
+            case Op.Divw:
+                {
+                    int a = (int)x[d->Rs1], b = (int)x[d->Rs2];
+                    x[d->Rd] = (ulong)(long)(b == 0 ? -1 : (a == int.MinValue && b == -1) ? a : a / b);
+                    break;
+                }
+            case Op.Divuw:
+                {
+                    uint a = (uint)x[d->Rs1], b = (uint)x[d->Rs2];
+                    x[d->Rd] = (ulong)(long)(int)(b == 0 ? uint.MaxValue : a / b);
+                    break;
+                }
+            case Op.Remw:
+                {
+                    int a = (int)x[d->Rs1], b = (int)x[d->Rs2];
+                    x[d->Rd] = (ulong)(long)(b == 0 ? a : (a == int.MinValue && b == -1) ? 0 : a % b);
+                    break;
+                }
+            case Op.Remuw:
+                {
+                    uint a = (uint)x[d->Rs1], b = (uint)x[d->Rs2];
+                    x[d->Rd] = (ulong)(long)(int)(b == 0 ? a : a % b);
+                    break;
+                }
+
+            case Op.Fence:
+                Interlocked.MemoryBarrier();
+                break;
+            case Op.FenceI:
+                FlushCodeCache();
+                pc += d->Length;
+                n++;
+                pageBase = 1;
+                goto Boundary;
+            case Op.Ecall:
+                Pc = pc;
+                _instret += (ulong)n;
+                n = 0;
+                RaiseException(Privilege == Priv.Machine ? Cause.EcallFromM : Cause.EcallFromU, 0);
+                pc = Pc;
+                goto Boundary;
+            case Op.Ebreak:
+                Pc = pc;
+                _instret += (ulong)n;
+                n = 0;
+                RaiseException(Cause.Breakpoint, pc);
+                pc = Pc;
+                goto Boundary;
+            case Op.Mret:
+                if (Privilege != Priv.Machine) goto case Op.Illegal;
+                DoMret();
+                pc = Pc;
+                n++;
+                RaiseSignal(SignalInterrupt);
+                goto Boundary;
+            case Op.Wfi:
+                // With S-mode absent, U-mode may wait unless mstatus.TW traps it.
+                if (Privilege != Priv.Machine && (_mstatus & Mstatus.Tw) != 0) goto case Op.Illegal;
+                pc += d->Length;
+                n++;
+                if (!HasPendingInterrupt)
+                {
+                    Halted = true;
+                    exit = ExecExit.Halted;
+                    goto Leave;
+                }
+                goto Boundary;
+            case Op.Csrrw or Op.Csrrs or Op.Csrrc or Op.Csrrwi or Op.Csrrsi or Op.Csrrci:
+                Pc = pc;
+                _instret += (ulong)n;
+                n = 0;
+                if (!ExecuteCsr(d)) goto case Op.Illegal;
+                pc += d->Length;
+                n++;
+                goto Boundary; // the write may have enabled an interrupt
+
+            case Op.LrW or Op.LrD:
+                {
+                    int size = d->Op == Op.LrW ? 4 : 8;
+                    ulong a = x[d->Rs1], off = a - ramBase;
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = pc; RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
+                    if (off > ramSize - (ulong)size) goto LoadFault;
+                    ulong v = size == 4 ? (ulong)(long)Volatile.Read(ref *(int*)(ram + off)) : Volatile.Read(ref *(ulong*)(ram + off));
+                    _reservationAddress = a;
+                    _reservationValue = v;
+                    x[d->Rd] = v;
+                    break;
+                }
+            case Op.ScW or Op.ScD:
+                {
+                    int size = d->Op == Op.ScW ? 4 : 8;
+                    ulong a = x[d->Rs1], off = a - ramBase;
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = pc; RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
+                    if (off > ramSize - (ulong)size) goto StoreFault;
+                    bool ok = false;
+                    if (_reservationAddress == a)
+                    {
+                        ok = size == 4
+                            ? Interlocked.CompareExchange(ref *(int*)(ram + off), (int)x[d->Rs2], (int)_reservationValue) == (int)_reservationValue
+                            : Interlocked.CompareExchange(ref *(ulong*)(ram + off), x[d->Rs2], _reservationValue) == _reservationValue;
+                    }
+                    _reservationAddress = ulong.MaxValue;
+                    x[d->Rd] = ok ? 0UL : 1UL;
+                    if (ok && flagArray[off >> PhysicalMemory.PageShift] != 0)
+                    {
+                        _memory.OnFlaggedStore(a, size);
+                        RaiseSignal(SignalCodeStale);
+                    }
+                    break;
+                }
+            case >= Op.AmoswapW and <= Op.AmomaxuW:
+            case >= Op.AmoswapD and <= Op.AmomaxuD:
+                {
+                    bool word = d->Op <= Op.AmomaxuW;
+                    int size = word ? 4 : 8;
+                    ulong a = x[d->Rs1], off = a - ramBase;
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = pc; RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
+                    if (off > ramSize - (ulong)size) goto StoreFault;
+                    ulong old = word ? Atomics.Word(d->Op, (int*)(ram + off), (int)x[d->Rs2]) : Atomics.Double(d->Op, (long*)(ram + off), (long)x[d->Rs2]);
+                    x[d->Rd] = old;
+                    if (flagArray[off >> PhysicalMemory.PageShift] != 0)
+                    {
+                        _memory.OnFlaggedStore(a, size);
+                        RaiseSignal(SignalCodeStale);
+                    }
+                    break;
+                }
+            default:
+                goto case Op.Illegal;
+        }
+        // Sequential: next slot.
+        pc += d->Length;
+        n++;
+        goto Dispatch;
+
+    Branch:
+        pc += (ulong)(long)d->Imm;
+        n++;
+    Taken:
+        if (_signal != 0 || n >= budget) goto Boundary;
+        if (pc - pageBase >= PhysicalMemory.PageSize) goto Lookup;
+        goto Dispatch;
+
+    FlaggedStore:
+        {
+            ulong a = x[d->Rs1] + (ulong)(long)d->Imm;
+            int size = d->Op switch { Op.Sb => 1, Op.Sh => 2, Op.Sw => 4, _ => 8 };
+            pc += d->Length;
+            n++;
+            Pc = pc;
+            _instret += (ulong)n;
+            n = 0;
+            _memory.OnFlaggedStore(a, size);
+            // The store may have rewritten code this hart is executing: look it up again.
+            RaiseSignal(SignalCodeStale);
+            goto Boundary;
+        }
+    AfterMmioStore:
+        // A device write may have raised an interrupt or a request: re-check at a boundary.
+        pc += d->Length;
+        n++;
+        goto Boundary;
+    LoadFault:
+        Pc = pc;
+        RaiseException(Cause.LoadAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
+        pc = Pc;
+        goto Boundary;
+    StoreFault:
+        Pc = pc;
+        RaiseException(Cause.StoreAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
+        pc = Pc;
+        goto Boundary;
+
+    Leave:
+        Pc = pc;
+        _instret += (ulong)n;
+        return exit;
+    }
+
+    private void RaiseException(ulong cause, ulong tval) => EnterTrap(cause, tval);
+
+    private bool LoadSlow(ulong address, int size, out ulong value)
+    {
+        // RAM straddling its end, or a device.
+        IMmioDevice? dev = _memory.FindDevice(address, size);
+        if (dev != null && dev.Read(address - dev.Base, size, out value)) return true;
+        value = 0;
+        return false;
+    }
+
+    private bool StoreSlow(ulong address, int size, ulong value)
+    {
+        IMmioDevice? dev = _memory.FindDevice(address, size);
+        return dev != null && dev.Write(address - dev.Base, size, value);
+    }
+
+    private bool ExecuteCsr(DecodedInsn* d)
+    {
+        int csr = d->Imm & 0xFFF;
+        bool immediate = d->Op >= Op.Csrrwi;
+        ulong operand = immediate ? d->Rs1 : _x[d->Rs1];
+        Op kind = immediate ? d->Op - (Op.Csrrwi - Op.Csrrw) : d->Op;
+        // csrrs/csrrc with x0 (or zimm 0) do not write, so they may target read-only CSRs.
+        bool writes = kind == Op.Csrrw || d->Rs1 != 0;
+        if (!TryReadCsr(csr, out ulong old)) return false;
+        if (writes)
+        {
+            ulong value = kind switch
+            {
+                Op.Csrrw => operand,
+                Op.Csrrs => old | operand,
+                _ => old & ~operand,
+            };
+            if (!TryWriteCsr(csr, value)) return false;
+        }
+        _x[d->Rd] = old;
+        return true;
+    }
+}
+
+/// <summary>AMO arithmetic on RAM with host atomics, so harts on different threads agree.</summary>
+internal static unsafe class Atomics
+{
+    public static ulong Word(Op op, int* p, int v)
+    {
+        ref int r = ref *p;
+        switch (op)
+        {
+            case Op.AmoswapW: return (ulong)(long)Interlocked.Exchange(ref r, v);
+            case Op.AmoaddW: return (ulong)(long)(Interlocked.Add(ref r, v) - v);
+            case Op.AmoxorW:
+                {
+                    int o;
+                    do { o = Volatile.Read(ref r); } while (Interlocked.CompareExchange(ref r, o ^ v, o) != o);
+                    return (ulong)(long)o;
+                }
+            case Op.AmoandW: return (ulong)(long)Interlocked.And(ref r, v);
+            case Op.AmoorW: return (ulong)(long)Interlocked.Or(ref r, v);
+            default:
+                {
+                    int o, n;
+                    do
+                    {
+                        o = Volatile.Read(ref r);
+                        n = op switch
+                        {
+                            Op.AmominW => Math.Min(o, v),
+                            Op.AmomaxW => Math.Max(o, v),
+                            Op.AmominuW => (int)Math.Min((uint)o, (uint)v),
+                            _ => (int)Math.Max((uint)o, (uint)v),
+                        };
+                    } while (Interlocked.CompareExchange(ref r, n, o) != o);
+                    return (ulong)(long)o;
+                }
+        }
+    }
+
+    public static ulong Double(Op op, long* p, long v)
+    {
+        ref long r = ref *p;
+        switch (op)
+        {
+            case Op.AmoswapD: return (ulong)Interlocked.Exchange(ref r, v);
+            case Op.AmoaddD: return (ulong)(Interlocked.Add(ref r, v) - v);
+            case Op.AmoxorD:
+                {
+                    long o;
+                    do { o = Volatile.Read(ref r); } while (Interlocked.CompareExchange(ref r, o ^ v, o) != o);
+                    return (ulong)o;
+                }
+            case Op.AmoandD: return (ulong)Interlocked.And(ref r, v);
+            case Op.AmoorD: return (ulong)Interlocked.Or(ref r, v);
+            default:
+                {
+                    long o, n;
+                    do
+                    {
+                        o = Volatile.Read(ref r);
+                        n = op switch
+                        {
+                            Op.AmominD => Math.Min(o, v),
+                            Op.AmomaxD => Math.Max(o, v),
+                            Op.AmominuD => (long)Math.Min((ulong)o, (ulong)v),
+                            _ => (long)Math.Max((ulong)o, (ulong)v),
+                        };
+                    } while (Interlocked.CompareExchange(ref r, n, o) != o);
+                    return (ulong)o;
+                }
+        }
+    }
+}

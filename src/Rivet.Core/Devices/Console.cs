@@ -1,0 +1,71 @@
+using System.Text;
+
+namespace Rivet.Devices;
+
+/// <summary>
+/// The host side of a serial port: guest output goes to a stream (standard output by default),
+/// flushed at line ends and when the machine idles or stops; input arrives from a reader thread
+/// owned by the CLI, which only queues bytes here.
+/// </summary>
+internal sealed class HostConsole(Stream output)
+{
+    private readonly object _gate = new();
+    private readonly BufferedStream _out = new(output, 4096);
+    private readonly Queue<byte> _input = new(); // guarded by _gate
+
+    public event Action? InputArrived;
+
+    public void Write(byte b)
+    {
+        lock (_gate)
+        {
+            _out.WriteByte(b);
+            if (b == (byte)'\n') _out.Flush();
+        }
+    }
+
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            _out.Flush();
+        }
+    }
+
+    public void EnqueueInput(ReadOnlySpan<byte> bytes)
+    {
+        lock (_gate)
+        {
+            foreach (byte b in bytes) _input.Enqueue(b);
+        }
+        InputArrived?.Invoke();
+    }
+
+    public bool TryRead(out byte b)
+    {
+        lock (_gate)
+        {
+            return _input.TryDequeue(out b);
+        }
+    }
+
+    public bool HasInput
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _input.Count > 0;
+            }
+        }
+    }
+
+    /// <summary>A console that keeps guest output in memory (tests, benchmarks).</summary>
+    public static HostConsole InMemory(out MemoryStream sink)
+    {
+        sink = new MemoryStream();
+        return new HostConsole(sink);
+    }
+
+    public static string Text(MemoryStream sink) => Encoding.UTF8.GetString(sink.ToArray());
+}

@@ -1,0 +1,474 @@
+using System.Diagnostics;
+using Rivet.Devices;
+
+namespace Rivet.Machine;
+
+/// <summary>A run-state change for listeners (the monitor, tests): QMP event names.</summary>
+public sealed record MachineEvent(string Name, bool? Guest = null, ShutdownCause? Reason = null);
+
+/// <summary>What the controller needs from the board on reset and at the end.</summary>
+internal interface IResettable
+{
+    /// <summary>Harts and devices back to reset state. Called with every vCPU stopped.</summary>
+    void ResetState();
+
+    /// <summary>Devices closed, consoles flushed (shutdown step 5).</summary>
+    void Close();
+
+    /// <summary>Guest time frozen (pause) or running (resume).</summary>
+    void FreezeTime(bool frozen);
+}
+
+/// <summary>Timeouts of the control path (LIFECYCLE.md rule 6).</summary>
+public sealed record LifecycleOptions
+{
+    /// <summary>How long a pause may wait for acknowledgements before it reports a hang.</summary>
+    public TimeSpan PauseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Shutdown always completes within this, abandoning stuck vCPU threads if it must.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>-no-shutdown: a guest shutdown pauses the machine (run state shutdown) instead of exiting.</summary>
+    public bool NoShutdown { get; init; }
+
+    /// <summary>-no-reboot: a guest reset exits instead.</summary>
+    public bool NoReboot { get; init; }
+}
+
+/// <summary>Process exit codes beyond the guest's own.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+    public const int StartupError = 1;
+    /// <summary>Shutdown had to abandon a vCPU thread that did not stop within the shutdown timeout.</summary>
+    public const int AbandonedThread = 125;
+    /// <summary>A second SIGINT during shutdown: exit at once.</summary>
+    public const int Interrupted = 130;
+}
+
+/// <summary>
+/// The one owner of run-state transitions (LIFECYCLE.md rule 4). Every request, from any
+/// source, becomes a <see cref="Request"/> that the main-loop thread carries out in order, so a
+/// resume can never overtake or erase a pause or shutdown in progress. Callers on other threads
+/// may wait for completion (with a deadline); callers on vCPU threads never wait (rule 5).
+/// </summary>
+internal sealed class Controller : IMachineRequests
+{
+    private enum Kind { Pause, Resume, Reset, Shutdown, Powerdown, Exclusive }
+
+    private sealed class Request(Kind kind, ShutdownCause cause = ShutdownCause.None, int exitCode = 0, Action? action = null)
+    {
+        public Kind Kind => kind;
+        public ShutdownCause Cause => cause;
+        public int ExitCode => exitCode;
+        public Action? Action => action;
+        public bool Done; // guarded by Controller._gate
+        public bool Ok;   // guarded by Controller._gate
+    }
+
+    private readonly LifecycleOptions _options;
+    private readonly IResettable _board;
+    private readonly TextWriter _diagnostics;
+    private VCpu[] _vcpus = [];
+
+    // Guards the fields up to the next blank line; the main loop and waiting callers sleep on it.
+    private readonly object _gate = new();
+    private readonly Queue<Request> _requests = new();
+    private RunState _runState = RunState.Prelaunch;
+    private bool _shutdownPosted;
+    private bool _exited;
+    private int _exitCode;
+
+    // vCPUs bump _ackSeq when they reach Stopped or Exited; the pauser sleeps on it.
+    private readonly object _ackGate = new();
+    private long _ackSeq;
+
+    private Thread? _mainLoop;
+
+    public Controller(LifecycleOptions options, IResettable board, TextWriter diagnostics)
+    {
+        _options = options;
+        _board = board;
+        _diagnostics = diagnostics;
+    }
+
+    public IVCpuHooks? Hooks { get; set; }
+
+    /// <summary>Raised on the main-loop thread with no lock held. Listeners must not block.</summary>
+    public event Action<MachineEvent>? Event;
+
+    public IReadOnlyList<VCpu> VCpus => _vcpus;
+
+    public RunState RunState
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _runState;
+            }
+        }
+    }
+
+    public bool HasExited
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _exited;
+            }
+        }
+    }
+
+    public void Attach(IEnumerable<IVCpuExecutor> executors)
+    {
+        _vcpus = executors.Select((e, i) => new VCpu(this, i, e)).ToArray();
+    }
+
+    /// <summary>Starts the vCPU threads (parked) and the main loop; then runs unless <paramref name="startPaused"/> (-S).</summary>
+    public void Start(bool startPaused)
+    {
+        _board.FreezeTime(true);
+        foreach (VCpu v in _vcpus) v.Start($"vcpu-{v.Index}");
+        _mainLoop = HostSync.StartThread("main-loop", MainLoop);
+        if (!startPaused) Post(new Request(Kind.Resume));
+    }
+
+    // ---- requests (any thread) ----
+
+    /// <summary>Pauses every vCPU; returns once all are Stopped or Exited (or reports a hang and returns false).</summary>
+    public bool Pause() => Submit(new Request(Kind.Pause));
+
+    public bool Resume() => Submit(new Request(Kind.Resume));
+
+    public bool Reset(ShutdownCause cause = ShutdownCause.HostQmpSystemReset) => Submit(new Request(Kind.Reset, cause));
+
+    /// <summary>Emits POWERDOWN; the virt board has no power button, so the guest sees nothing.</summary>
+    public void Powerdown() => Post(new Request(Kind.Powerdown));
+
+    /// <summary>Stops the world, runs <paramref name="action"/> on the main loop, resumes what ran before.</summary>
+    public bool RunExclusive(Action action) => Submit(new Request(Kind.Exclusive, action: action));
+
+    public void RequestShutdown(ShutdownCause cause, int exitCode) => Post(new Request(Kind.Shutdown, cause, exitCode));
+
+    public void RequestReset(ShutdownCause cause) => Post(new Request(Kind.Reset, cause));
+
+    /// <summary>Posts a request; from a vCPU or the main loop the caller never waits.</summary>
+    private bool Submit(Request r)
+    {
+        Post(r);
+        if (VCpu.Current != null || Thread.CurrentThread == _mainLoop) return true;
+        long deadline = HostSync.DeadlineAfter(_options.PauseTimeout + _options.ShutdownTimeout);
+        lock (_gate)
+        {
+            while (!r.Done)
+            {
+                if (_exited) return false;
+                if (!HostSync.WaitUntil(_gate, deadline))
+                {
+                    _diagnostics.WriteLine($"rivet: {r.Kind} request not carried out within its deadline");
+                    return false;
+                }
+            }
+            return r.Ok;
+        }
+    }
+
+    private void Post(Request r)
+    {
+        lock (_gate)
+        {
+            if (r.Kind == Kind.Shutdown)
+            {
+                if (_shutdownPosted && r.Cause != ShutdownCause.HostSignal && r.Cause != ShutdownCause.HostQmpQuit) return;
+            }
+            _requests.Enqueue(r);
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>Waits for the machine to finish; returns the process exit code. Not on a vCPU thread.</summary>
+    public int WaitForExit()
+    {
+        lock (_gate)
+        {
+            while (!_exited) HostSync.Wait(_gate);
+            return _exitCode;
+        }
+    }
+
+    /// <summary>Like <see cref="WaitForExit()"/> with a deadline; null if still running.</summary>
+    public int? WaitForExit(TimeSpan timeout)
+    {
+        long deadline = HostSync.DeadlineAfter(timeout);
+        lock (_gate)
+        {
+            while (!_exited)
+            {
+                if (!HostSync.WaitUntil(_gate, deadline)) return null;
+            }
+            return _exitCode;
+        }
+    }
+
+    /// <summary>Called by a vCPU (under its own gate) when it reaches Stopped, and after it exits.</summary>
+    public void Acknowledge()
+    {
+        lock (_ackGate)
+        {
+            _ackSeq++;
+            Monitor.PulseAll(_ackGate);
+        }
+    }
+
+    public void ReportInternalError(VCpu vcpu, Exception ex)
+    {
+        _diagnostics.WriteLine($"rivet: internal error on vCPU {vcpu.Index}: {ex.GetType().Name}: {ex.Message}");
+        RequestShutdown(ShutdownCause.HostError, 1);
+    }
+
+    public void ReportCallbackFailure(VCpu vcpu, string callback, Exception ex)
+    {
+        _diagnostics.WriteLine($"rivet: callback '{callback}' on vCPU {vcpu.Index} threw {ex.GetType().Name}: {ex.Message}");
+    }
+
+    // ---- the main loop: the only thread that changes the run state ----
+
+    private void MainLoop()
+    {
+        ShutdownCause cause = ShutdownCause.None;
+        int exitCode = 0;
+        while (true)
+        {
+            Request r;
+            lock (_gate)
+            {
+                while (_requests.Count == 0) HostSync.Wait(_gate);
+                r = _requests.Dequeue();
+            }
+            bool ok = true;
+            switch (r.Kind)
+            {
+                case Kind.Pause:
+                    ok = DoPause(RunState.Paused, emit: true);
+                    break;
+                case Kind.Resume:
+                    ok = DoResume();
+                    break;
+                case Kind.Reset:
+                    if (_options.NoReboot && r.Cause.IsGuest())
+                    {
+                        cause = r.Cause;
+                        Complete(r, true);
+                        goto Shutdown;
+                    }
+                    ok = DoReset(r.Cause);
+                    break;
+                case Kind.Powerdown:
+                    Emit(new MachineEvent("POWERDOWN"));
+                    break;
+                case Kind.Exclusive:
+                    ok = DoExclusive(r.Action!);
+                    break;
+                case Kind.Shutdown:
+                    // Signals and quit always power off; -no-shutdown applies to guest requests only.
+                    if (_options.NoShutdown && r.Cause.IsGuest())
+                    {
+                        Emit(new MachineEvent("SHUTDOWN", true, r.Cause));
+                        DoPause(RunState.Shutdown, emit: true);
+                        break;
+                    }
+                    cause = r.Cause;
+                    exitCode = r.ExitCode;
+                    lock (_gate)
+                    {
+                        _shutdownPosted = true;
+                    }
+                    Complete(r, true);
+                    goto Shutdown;
+            }
+            Complete(r, ok);
+        }
+    Shutdown:
+        Emit(new MachineEvent("SHUTDOWN", cause.IsGuest(), cause));
+        int code = ShutdownSequence(exitCode);
+        lock (_gate)
+        {
+            _exitCode = code;
+            _exited = true;
+            foreach (Request pending in _requests) pending.Done = true;
+            _requests.Clear();
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private void Complete(Request r, bool ok)
+    {
+        lock (_gate)
+        {
+            r.Done = true;
+            r.Ok = ok;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private void SetRunState(RunState s)
+    {
+        lock (_gate)
+        {
+            _runState = s;
+        }
+    }
+
+    private void Emit(MachineEvent e)
+    {
+        try
+        {
+            Event?.Invoke(e);
+        }
+        catch (Exception ex)
+        {
+            _diagnostics.WriteLine($"rivet: event listener failed on {e.Name}: {ex.Message}");
+        }
+    }
+
+    private bool DoPause(RunState target, bool emit)
+    {
+        RunState current = RunState;
+        if (current != RunState.Running)
+        {
+            if (target == RunState.Shutdown && current == RunState.Paused) SetRunState(RunState.Shutdown);
+            return true; // idempotent
+        }
+        bool ok = PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "pause");
+        _board.FreezeTime(true);
+        SetRunState(target);
+        if (emit) Emit(new MachineEvent("STOP"));
+        return ok;
+    }
+
+    private bool DoResume()
+    {
+        RunState current = RunState;
+        if (current == RunState.Running) return true;
+        // As QEMU: a machine that shut down (-no-shutdown) or panicked needs a reset first.
+        if (current is RunState.Shutdown or RunState.GuestPanicked or RunState.InternalError) return false;
+        SetRunState(RunState.Running);
+        _board.FreezeTime(false);
+        foreach (VCpu v in _vcpus) v.ReleaseStop();
+        Emit(new MachineEvent("RESUME"));
+        return true;
+    }
+
+    private bool DoReset(ShutdownCause cause)
+    {
+        RunState before = RunState;
+        bool ok = before != RunState.Running || PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "reset");
+        _board.ResetState();
+        Emit(new MachineEvent("RESET", cause.IsGuest(), cause));
+        if (before is RunState.Running || before is RunState.Shutdown or RunState.GuestPanicked)
+        {
+            // A reset of a stopped-by-shutdown machine leaves it paused, ready for 'cont', as QEMU.
+            if (before == RunState.Running)
+            {
+                foreach (VCpu v in _vcpus) v.ReleaseStop();
+            }
+            else
+            {
+                SetRunState(RunState.Paused);
+            }
+        }
+        return ok;
+    }
+
+    private bool DoExclusive(Action action)
+    {
+        RunState before = RunState;
+        bool ok = before != RunState.Running || PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "exclusive section");
+        try
+        {
+            action();
+        }
+        finally
+        {
+            if (before == RunState.Running)
+            {
+                foreach (VCpu v in _vcpus) v.ReleaseStop();
+            }
+        }
+        return ok;
+    }
+
+    /// <summary>
+    /// The pause handshake: assert stop on every vCPU, sleep on the acknowledgement sequence, and
+    /// re-assert on every vCPU that has not stopped each time we wake (rule 4). The sequence is
+    /// read before the states are checked, so an acknowledgement can never be missed (rule 3).
+    /// </summary>
+    private bool PauseAllVCpus(long deadline, string what)
+    {
+        while (true)
+        {
+            long seq;
+            lock (_ackGate)
+            {
+                seq = _ackSeq;
+            }
+            bool all = true;
+            foreach (VCpu v in _vcpus)
+            {
+                if (!v.RequestStop()) all = false;
+            }
+            if (all) return true;
+            lock (_ackGate)
+            {
+                while (_ackSeq == seq)
+                {
+                    if (!HostSync.WaitUntil(_ackGate, deadline))
+                    {
+                        ReportHang(what);
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    private void ReportHang(string what)
+    {
+        _diagnostics.WriteLine($"rivet: {what} did not complete within its deadline; vCPU states:");
+        foreach (VCpu v in _vcpus) _diagnostics.WriteLine("  " + v.Describe());
+        _diagnostics.Flush();
+    }
+
+    /// <summary>LIFECYCLE.md's shutdown order, bounded by the shutdown timeout.</summary>
+    private int ShutdownSequence(int exitCode)
+    {
+        long deadline = HostSync.DeadlineAfter(_options.ShutdownTimeout);
+        bool stopped = PauseAllVCpus(deadline, "shutdown");
+        _board.FreezeTime(true);
+        SetRunState(RunState.Shutdown);
+        // (plugins' at-exit callbacks go here)
+        foreach (VCpu v in _vcpus) v.Terminate();
+        bool abandoned = !stopped;
+        foreach (VCpu v in _vcpus)
+        {
+            if (v.Thread != null && !HostSync.Join(v.Thread, deadline))
+            {
+                abandoned = true;
+            }
+        }
+        if (abandoned && stopped) ReportHang("shutdown (joining vCPU threads)");
+        try
+        {
+            _board.Close();
+        }
+        catch (Exception ex)
+        {
+            _diagnostics.WriteLine($"rivet: closing devices failed: {ex.Message}");
+        }
+        return abandoned ? ExitCodes.AbandonedThread : exitCode;
+    }
+
+    internal static string Describe(Stopwatch sw) => $"{sw.Elapsed.TotalMilliseconds:F1} ms";
+}

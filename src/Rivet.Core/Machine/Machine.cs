@@ -1,0 +1,80 @@
+using Rivet.Board;
+using Rivet.Cpu;
+using Rivet.Devices;
+
+namespace Rivet.Machine;
+
+/// <summary>
+/// The public face of an emulated machine: build it, start it, pause, resume, reset, ask it to
+/// shut down and wait for its exit code. The CLI, the monitor and the tests all use this.
+/// </summary>
+public sealed class Machine : IDisposable
+{
+    private readonly Controller _controller;
+    private readonly VirtBoard _board;
+
+    private sealed class Requests : IMachineRequests
+    {
+        public Controller? Target;
+        public void RequestShutdown(ShutdownCause cause, int exitCode) => Target!.RequestShutdown(cause, exitCode);
+        public void RequestReset(ShutdownCause cause) => Target!.RequestReset(cause);
+    }
+
+    /// <summary>Builds the machine; throws <see cref="ImageException"/> for a bad image.</summary>
+    public Machine(MachineConfig config, Stream? consoleOutput = null, TextWriter? diagnostics = null)
+    {
+        if (config.Harts < 1 || config.Harts > MachineConfig.MaxHarts)
+            throw new ArgumentOutOfRangeException(nameof(config), $"harts must be 1..{MachineConfig.MaxHarts}");
+        Config = config;
+        Diagnostics = diagnostics ?? System.Console.Error;
+        var requests = new Requests();
+        Console = new HostConsole(consoleOutput ?? System.Console.OpenStandardOutput());
+        _board = new VirtBoard(config, Console, requests);
+        _controller = new Controller(config.Lifecycle, _board, Diagnostics);
+        requests.Target = _controller;
+        _controller.Attach(_board.Harts.Select(h => (IVCpuExecutor)new HartExecutor(h, config.SliceInstructions)));
+    }
+
+    public MachineConfig Config { get; }
+    public TextWriter Diagnostics { get; }
+    internal HostConsole Console { get; }
+    internal VirtBoard Board => _board;
+    internal Controller Controller => _controller;
+
+    public int HartCount => _board.Harts.Length;
+    public RunState RunState => _controller.RunState;
+
+    /// <summary>Run-state changes (STOP, RESUME, RESET, SHUTDOWN, POWERDOWN), raised on the main-loop thread.</summary>
+    public event Action<MachineEvent>? Event
+    {
+        add => _controller.Event += value;
+        remove => _controller.Event -= value;
+    }
+
+    public void Start() => _controller.Start(Config.StartPaused);
+    public bool Pause() => _controller.Pause();
+    public bool Resume() => _controller.Resume();
+    public bool Reset() => _controller.Reset();
+    public void RequestShutdown(ShutdownCause cause = ShutdownCause.HostUi, int exitCode = 0) => _controller.RequestShutdown(cause, exitCode);
+    public void Powerdown() => _controller.Powerdown();
+    public int WaitForExit() => _controller.WaitForExit();
+    public int? WaitForExit(TimeSpan timeout) => _controller.WaitForExit(timeout);
+
+    /// <summary>Sends bytes to the UART's receiver (as typed on the console).</summary>
+    public void SendInput(ReadOnlySpan<byte> bytes) => Console.EnqueueInput(bytes);
+
+    /// <summary>Instructions retired by every hart so far (deterministic for a given guest).</summary>
+    public ulong InstructionsRetired => _board.Harts.Aggregate(0UL, (sum, h) => sum + h.InstructionsRetired);
+
+    public IReadOnlyList<VCpuInfo> VCpus
+        => _controller.VCpus.Select(v => new VCpuInfo(v.Index, v.State, v.HostThreadId, v.Executor.ProgramCounter)).ToArray();
+
+    public void Dispose()
+    {
+        if (!_controller.HasExited) return; // threads may still touch RAM; leak rather than crash
+        _board.Dispose();
+    }
+}
+
+/// <summary>A vCPU as query-cpus-fast shows it.</summary>
+public sealed record VCpuInfo(int Index, VCpuState State, int HostThreadId, ulong ProgramCounter);

@@ -1,0 +1,21 @@
+namespace Rivet.Memory;
+
+/// <summary>
+/// A device on the physical bus. Called on the accessing hart's thread; a device protects
+/// its own state and never blocks (it may post requests or raise interrupt lines).
+/// </summary>
+internal interface IMmioDevice
+{
+    string Name { get; }
+    ulong Base { get; }
+    ulong Size { get; }
+
+    /// <summary>Reads <paramref name="size"/> bytes (1, 2, 4 or 8) at <paramref name="offset"/>; false means an access fault.</summary>
+    bool Read(ulong offset, int size, out ulong value);
+
+    /// <summary>Writes the low <paramref name="size"/> bytes of <paramref name="value"/>; false means an access fault.</summary>
+    bool Write(ulong offset, int size, ulong value);
+
+    /// <summary>Back to power-on state (machine reset).</summary>
+    void Reset();
+}
