@@ -1,0 +1,97 @@
+using System.Diagnostics;
+
+namespace Rivet.Bench;
+
+/// <summary>A guest program: its name (the file name without .elf) and path.</summary>
+internal sealed record Guest(string Name, string Path);
+
+/// <summary>Finds the compute guests (guests/build/bench/*.elf), building them if they are missing.</summary>
+internal static class BenchGuests
+{
+    /// <summary>The order of guests/bench/README.md; others follow by name.</summary>
+    private static readonly string[] KnownOrder = ["intloop", "crc32", "sieve", "sort", "matmul", "memory"];
+
+    /// <summary>
+    /// The guests to run (after --filter), or null after printing why there are none. With no
+    /// --guests and no ELFs in guests/build/bench, runs <c>make -C guests</c> first.
+    /// </summary>
+    public static IReadOnlyList<Guest>? Locate(BenchContext context)
+    {
+        BenchOptions o = context.Options;
+        string dir;
+        if (o.GuestsDir != null)
+        {
+            dir = Path.GetFullPath(o.GuestsDir);
+            if (!HasElfs(dir))
+            {
+                context.Progress.WriteLine($"error: no *.elf in {dir} (--guests)");
+                return null;
+            }
+        }
+        else
+        {
+            if (context.RepoRoot == null)
+            {
+                context.Progress.WriteLine($"error: cannot find the repository ({RepoLocator.SolutionFile}) above {Environment.CurrentDirectory};");
+                context.Progress.WriteLine("       run from the repository or give the guests with --guests DIR");
+                return null;
+            }
+            dir = Path.Combine(context.RepoRoot, "guests", "build", "bench");
+            if (!HasElfs(dir) && !Build(context, Path.Combine(context.RepoRoot, "guests"), dir)) return null;
+        }
+
+        List<Guest> all = [.. Directory.EnumerateFiles(dir, "*.elf")
+            .Select(p => new Guest(Path.GetFileNameWithoutExtension(p), p))
+            .OrderBy(g => Array.IndexOf(KnownOrder, g.Name) is int i and >= 0 ? i : KnownOrder.Length)
+            .ThenBy(g => g.Name, StringComparer.Ordinal)];
+        List<Guest> selected = [.. all.Where(g => o.Selects(g.Name))];
+        if (selected.Count == 0)
+        {
+            context.Progress.WriteLine($"error: --filter {string.Join(",", o.Filters)} matches none of: {string.Join(", ", all.Select(g => g.Name))}");
+            return null;
+        }
+        return selected;
+    }
+
+    private static bool HasElfs(string dir) => Directory.Exists(dir) && Directory.EnumerateFiles(dir, "*.elf").Any();
+
+    /// <summary>Runs make -C guests, its output on the progress stream; false (with a message) on failure.</summary>
+    private static bool Build(BenchContext context, string guestsSource, string dir)
+    {
+        TextWriter w = context.Progress;
+        w.WriteLine($"no benchmark guests in {dir}: running make -C {guestsSource}");
+        var psi = new ProcessStartInfo("make") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-C");
+        psi.ArgumentList.Add(guestsSource);
+        int exitCode;
+        try
+        {
+            using Process p = Process.Start(psi)!;
+            p.OutputDataReceived += (_, e) => { if (e.Data != null) w.WriteLine($"  {e.Data}"); };
+            p.ErrorDataReceived += (_, e) => { if (e.Data != null) w.WriteLine($"  {e.Data}"); };
+            p.BeginOutputReadLine();
+            p.BeginErrorReadLine();
+            p.WaitForExit();
+            exitCode = p.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            w.WriteLine($"error: cannot run make ({ex.Message}).");
+            PrintHowToBuild(w, guestsSource);
+            return false;
+        }
+        if (exitCode != 0 || !HasElfs(dir))
+        {
+            w.WriteLine($"error: make -C {guestsSource} failed (exit code {exitCode}).");
+            PrintHowToBuild(w, guestsSource);
+            return false;
+        }
+        return true;
+    }
+
+    private static void PrintHowToBuild(TextWriter w, string guestsSource)
+    {
+        w.WriteLine($"       The benchmark guests are built with: make -C {guestsSource}");
+        w.WriteLine("       (needs riscv64-unknown-elf-gcc on PATH, or CROSS=<prefix>), or give --guests DIR.");
+    }
+}

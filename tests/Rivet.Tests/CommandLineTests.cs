@@ -1,0 +1,116 @@
+namespace Rivet.Tests;
+
+/// <summary>The rivet command: QEMU's exit codes, and one clear line for every bad input.</summary>
+public sealed class CommandLineTests
+{
+    private static string Pass => TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram), "pass.elf");
+
+    private static void AssertStartupError((int Code, string Out, string Err) r, string expectedFragment)
+    {
+        Assert.Equal(1, r.Code);
+        string[] lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {r.Err}");
+        Assert.StartsWith("rivet: ", lines[0]);
+        Assert.Contains(expectedFragment, lines[0]);
+    }
+
+    [Fact]
+    public void HandBuiltElfPasses()
+    {
+        var r = RivetProcess.Run("-machine", "virt", "-bios", "none", "-nographic", "-kernel", Pass);
+        Assert.Equal(0, r.Code);
+    }
+
+    [Fact]
+    public void NoArgumentsRunsTheDemo()
+    {
+        var r = RivetProcess.Run();
+        Assert.Equal(0, r.Code);
+        Assert.Equal(File.ReadAllText(Path.Combine(Repo.Guests, "demo", "demo.expected")), r.Out);
+    }
+
+    [Fact]
+    public void GuestFailureCodeBecomesExitCode()
+    {
+        var r = RivetProcess.Run("-M", "virt", "-smp", "1", "-bios", "none", "-nographic", "-display", "none", "-serial", "stdio",
+            "-kernel", Repo.Guest("build/isa/csr_misa.elf"));
+        Assert.Equal(0, r.Code);
+        // 0x00073333: FAIL with code 7 in the high half
+        byte[] program =
+        [
+            0xB7, 0x02, 0x10, 0x00, // lui t0, 0x100
+            0x37, 0x33, 0x07, 0x00, // lui t1, 0x73
+            0x1B, 0x03, 0x33, 0x33, // addiw t1, t1, 0x333
+            0x23, 0xA0, 0x62, 0x00, // sw t1, 0(t0)
+            0x6F, 0x00, 0x00, 0x00, // j .
+        ];
+        var failing = RivetProcess.Run("-nographic", "-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, program), "fail7.elf"));
+        Assert.Equal(7, failing.Code);
+    }
+
+    [Fact]
+    public void VersionAndHelp()
+    {
+        var v = RivetProcess.Run("-version");
+        Assert.Equal(0, v.Code);
+        Assert.Contains("rivet version", v.Out);
+        var h = RivetProcess.Run("-help");
+        Assert.Equal(0, h.Code);
+        Assert.Contains("-kernel FILE", h.Out);
+    }
+
+    [Fact]
+    public void MissingFile() => AssertStartupError(RivetProcess.Run("-kernel", "/nonexistent/guest.elf"), "no such file");
+
+    [Fact]
+    public void NotAnElf() => AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp("hello, world\n"u8.ToArray(), "text.elf")), "not an ELF file");
+
+    [Fact]
+    public void TruncatedElf()
+        => AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram)[..40], "trunc.elf")), "ELF");
+
+    [Fact]
+    public void ElfForAnotherArchitecture()
+        => AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram, machine: 62), "x86.elf")), "another architecture");
+
+    [Fact]
+    public void Rv32Elf()
+        => AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram, elfClass: 1), "rv32.elf")), "RV32");
+
+    [Fact]
+    public void SegmentOutsideRam()
+        => AssertStartupError(RivetProcess.Run("-m", "128M", "-kernel", TinyElf.WriteTemp(TinyElf.Build(0x90000000, TinyElf.PassProgram), "high.elf")), "outside RAM");
+
+    [Fact]
+    public void SegmentStraddlingEndOfRam()
+        => AssertStartupError(RivetProcess.Run("-m", "1M", "-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram, memSize: 2 << 20), "big.elf")), "outside RAM");
+
+    [Theory]
+    [InlineData("0", "at least 1")]
+    [InlineData("513", "512")]
+    [InlineData("four", "invalid number")]
+    public void BadSmp(string smp, string fragment) => AssertStartupError(RivetProcess.Run("-smp", smp, "-kernel", Pass), fragment);
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("0")]
+    [InlineData("12Q")]
+    [InlineData("100T")]
+    [InlineData("-5M")]
+    public void BadMemory(string m) => AssertStartupError(RivetProcess.Run("-m", m, "-kernel", Pass), "-m");
+
+    [Theory]
+    [InlineData("-frobnicate")]
+    [InlineData("--no-such-option")]
+    [InlineData("stray")]
+    public void UnknownOption(string opt) => AssertStartupError(RivetProcess.Run(opt, "-kernel", Pass), "invalid option");
+
+    [Fact]
+    public void MissingOptionValue() => AssertStartupError(RivetProcess.Run("-kernel"), "requires an argument");
+
+    [Fact]
+    public void OtherMachine() => AssertStartupError(RivetProcess.Run("-machine", "sifive_u", "-kernel", Pass), "unsupported machine");
+
+    [Fact]
+    public void NoGuest() => AssertStartupError(RivetProcess.Run("-nographic"), "no guest");
+}

@@ -1,0 +1,129 @@
+using Rivet.Cpu;
+using Rivet.Devices;
+using Rivet.Memory;
+
+namespace Rivet.Tests;
+
+public sealed class DeviceTests
+{
+    private sealed class RecordingRequests : IMachineRequests
+    {
+        public readonly List<string> Log = [];
+        public void RequestShutdown(ShutdownCause cause, int exitCode) => Log.Add($"shutdown {cause} {exitCode}");
+        public void RequestReset(ShutdownCause cause) => Log.Add($"reset {cause}");
+    }
+
+    private static (Hart[] Harts, VirtualClock Clock, PhysicalMemory Mem) Harts(int n)
+    {
+        var clock = new VirtualClock();
+        var mem = new PhysicalMemory(0x80000000, 1 << 20, []);
+        var harts = Enumerable.Range(0, n).Select(i => new Hart(i, mem, clock)).ToArray();
+        foreach (Hart h in harts) h.Reset();
+        return (harts, clock, mem);
+    }
+
+    [Fact]
+    public void FinisherPostsRequestsWithCodes()
+    {
+        var req = new RecordingRequests();
+        var t = new SifiveTest(SifiveTest.DefaultBase, req);
+        Assert.True(t.Write(0, 4, 0x5555));
+        Assert.True(t.Write(0, 4, (42 << 16) | 0x3333));
+        Assert.True(t.Write(0, 4, 0x7777));
+        Assert.True(t.Write(0, 4, 0x1234)); // ignored, as QEMU
+        Assert.Equal(["shutdown GuestShutdown 0", "shutdown GuestPanic 42", "reset GuestReset"], req.Log);
+    }
+
+    [Fact]
+    public void ClintMsipRaisesAndClearsSoftwareInterrupt()
+    {
+        var (harts, clock, _) = Harts(2);
+        var clint = new Clint(Clint.DefaultBase, harts, clock);
+        Assert.True(clint.Write(4, 4, 1));
+        Assert.Equal(1UL << Cause.MachineSoftware, harts[1].Mip & (1UL << Cause.MachineSoftware));
+        Assert.Equal(0UL, harts[0].Mip);
+        Assert.True(clint.Read(4, 4, out ulong v));
+        Assert.Equal(1UL, v);
+        Assert.True(clint.Write(4, 4, 0));
+        Assert.Equal(0UL, harts[1].Mip);
+        Assert.False(clint.Write(5, 1, 1)); // msip is a 32-bit register
+    }
+
+    [Fact]
+    public void ClintTimerCompareDrivesMtip()
+    {
+        var (harts, clock, _) = Harts(1);
+        var clint = new Clint(Clint.DefaultBase, harts, clock);
+        Assert.True(clint.Write(0x4000, 8, 0)); // due at once
+        Assert.NotEqual(0UL, harts[0].Mip & (1UL << Cause.MachineTimer));
+        Assert.True(clint.Write(0x4000, 8, ulong.MaxValue));
+        Assert.Equal(0UL, harts[0].Mip & (1UL << Cause.MachineTimer));
+        Assert.True(clint.Write(0x4004, 4, 0)); // high half only: 0x00000000_FFFFFFFF
+        Assert.True(clint.Read(0x4000, 8, out ulong cmp));
+        Assert.Equal(0xFFFF_FFFFUL, cmp);
+    }
+
+    [Fact]
+    public void FrozenClockStandsStill()
+    {
+        var clock = new VirtualClock();
+        clock.SetMtime(1000);
+        clock.Freeze();
+        ulong a = clock.Mtime;
+        Thread.Yield();
+        Assert.Equal(a, clock.Mtime);
+        Assert.Equal(long.MaxValue, clock.HostTimestampAt(a + 1));
+        clock.Thaw();
+        Assert.True(clock.Mtime >= a);
+    }
+
+    [Fact]
+    public void UartTransmitsAndReportsLineStatus()
+    {
+        var console = HostConsole.InMemory(out MemoryStream sink);
+        var uart = new Uart16550(Uart16550.DefaultBase, console);
+        Assert.True(uart.Read(5, 1, out ulong lsr));
+        Assert.Equal(0x60UL, lsr & 0x61); // THRE | TEMT, no data ready
+        foreach (char c in "hi\n") uart.Write(0, 1, c);
+        Assert.Equal("hi\n", HostConsole.Text(sink));
+        console.EnqueueInput("x"u8);
+        Assert.True(uart.Read(5, 1, out lsr));
+        Assert.Equal(1UL, lsr & 1);
+        Assert.True(uart.Read(0, 1, out ulong rx));
+        Assert.Equal((ulong)'x', rx);
+        Assert.True(uart.Read(5, 1, out lsr));
+        Assert.Equal(0UL, lsr & 1);
+    }
+
+    [Fact]
+    public void UartInterruptReachesHartThroughPlic()
+    {
+        var (harts, _, _) = Harts(1);
+        var plic = new Plic(Plic.DefaultBase, harts);
+        var console = HostConsole.InMemory(out _);
+        var uart = new Uart16550(Uart16550.DefaultBase, console) { Irq = level => plic.SetLevel(10, level) };
+        plic.Write(10 * 4, 4, 1);            // priority of source 10
+        plic.Write(0x2000, 4, 1u << 10);     // enable for context 0 (hart 0, M)
+        uart.Write(1, 1, 1);                 // IER: receive data available
+        Assert.Equal(0UL, harts[0].Mip & (1UL << Cause.MachineExternal));
+        console.EnqueueInput("k"u8);
+        uart.OnInput();
+        Assert.NotEqual(0UL, harts[0].Mip & (1UL << Cause.MachineExternal));
+        Assert.True(plic.Read(0x200004, 4, out ulong claim));
+        Assert.Equal(10UL, claim);
+        uart.Read(0, 1, out _);              // drain: line drops
+        plic.Write(0x200004, 4, 10);         // complete
+        Assert.Equal(0UL, harts[0].Mip & (1UL << Cause.MachineExternal));
+    }
+
+    [Fact]
+    public void MemoryOutsideRamAndDevicesIsNotMapped()
+    {
+        var mem = new PhysicalMemory(0x80000000, 1 << 20, []);
+        Assert.False(mem.IsRam(0x7FFFFFFF, 1));
+        Assert.False(mem.IsRam(0x800FFFFF, 2));
+        Assert.True(mem.IsRam(0x800FFFFE, 2));
+        Assert.Null(mem.FindDevice(0x1000, 4));
+        mem.Dispose();
+    }
+}

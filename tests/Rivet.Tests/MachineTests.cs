@@ -1,0 +1,135 @@
+using Rivet.Board;
+using Rivet.Machine;
+
+namespace Rivet.Tests;
+
+/// <summary>The public Machine API on real guests: pause, resume, reset, shutdown and exit codes.</summary>
+public sealed class MachineTests
+{
+    // An endless loop: the guest never exits by itself.
+    private static readonly byte[] Spin = [0x6F, 0x00, 0x00, 0x00];
+
+    private static Machine.Machine Build(byte[] program, int harts, out List<MachineEvent> events, LifecycleOptions? lifecycle = null)
+    {
+        var config = new MachineConfig
+        {
+            Harts = harts,
+            KernelImage = TinyElf.Build(0x80000000, program),
+            Lifecycle = lifecycle ?? new LifecycleOptions(),
+        };
+        var m = new Machine.Machine(config, Stream.Null, TextWriter.Null);
+        var log = new List<MachineEvent>();
+        m.Event += e =>
+        {
+            lock (log) log.Add(e);
+        };
+        events = log;
+        return m;
+    }
+
+    [Fact]
+    public void PauseStopsEveryVCpuAndResumeRunsThemAgain()
+    {
+        using var m = Build(Spin, 4, out var events);
+        m.Start();
+        Assert.True(m.Resume()); // idempotent: already running after start
+        Assert.Equal(RunState.Running, m.RunState);
+        Assert.True(m.Pause());
+        Assert.Equal(RunState.Paused, m.RunState);
+        Assert.All(m.VCpus, v => Assert.Equal(VCpuState.Stopped, v.State));
+        ulong frozen = m.InstructionsRetired;
+        Assert.True(m.Pause()); // idempotent
+        Assert.Equal(frozen, m.InstructionsRetired);
+        Assert.True(m.Resume());
+        Assert.Equal(RunState.Running, m.RunState);
+        m.RequestShutdown(ShutdownCause.HostSignal);
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+        lock (events)
+        {
+            Assert.Equal(["RESUME", "STOP", "RESUME", "SHUTDOWN"], events.Select(e => e.Name));
+            Assert.Equal(ShutdownCause.HostSignal, events[^1].Reason);
+            Assert.False(events[^1].Guest);
+        }
+        Assert.All(m.VCpus, v => Assert.Equal(VCpuState.Exited, v.State));
+    }
+
+    [Fact]
+    public void StartPausedWaitsInPrelaunch()
+    {
+        var config = new MachineConfig { Harts = 2, KernelImage = TinyElf.Build(0x80000000, TinyElf.PassProgram), StartPaused = true };
+        using var m = new Machine.Machine(config, Stream.Null, TextWriter.Null);
+        m.Start();
+        Assert.Equal(RunState.Prelaunch, m.RunState);
+        Assert.Null(m.WaitForExit(TimeSpan.FromMilliseconds(50))); // nothing runs in prelaunch
+        Assert.Equal(0UL, m.InstructionsRetired);
+        Assert.True(m.Resume());
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+    }
+
+    [Fact]
+    public void ResetRestartsHartsAtTheResetVector()
+    {
+        using var m = Build(Spin, 2, out var events);
+        m.Start();
+        Assert.True(m.Pause());
+        Assert.True(m.Reset());
+        Assert.Equal(RunState.Paused, m.RunState);
+        Assert.All(m.VCpus, v => Assert.Equal(0x80000000UL, v.ProgramCounter));
+        Assert.True(m.Resume());
+        m.RequestShutdown();
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+        lock (events) Assert.Contains(events, e => e.Name == "RESET" && e.Reason == ShutdownCause.HostQmpSystemReset);
+    }
+
+    [Fact]
+    public void GuestShutdownWithNoShutdownPausesInsteadOfExiting()
+    {
+        using var m = Build(TinyElf.PassProgram, 1, out var events, new LifecycleOptions { NoShutdown = true });
+        m.Start();
+        // Wait for the guest's own shutdown through the event stream, not by sleeping.
+        var seen = new ManualResetEvent(false);
+        m.Event += e =>
+        {
+            if (e.Name == "STOP") seen.Set();
+        };
+        lock (events)
+        {
+            if (events.Any(e => e.Name == "STOP")) seen.Set();
+        }
+        Assert.True(seen.WaitOne(GuestRun.HangLimit));
+        Assert.Equal(RunState.Shutdown, m.RunState);
+        Assert.False(m.Resume()); // as QEMU: cont needs system_reset first
+        Assert.True(m.Reset());
+        Assert.True(m.Resume());
+        m.RequestShutdown(ShutdownCause.HostQmpQuit);
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+    }
+
+    [Fact]
+    public void GuestResetWithNoRebootExits()
+    {
+        byte[] reset =
+        [
+            0xB7, 0x02, 0x10, 0x00, // lui t0, 0x100
+            0x37, 0x73, 0x00, 0x00, // lui t1, 0x7
+            0x1B, 0x03, 0x73, 0x77, // addiw t1, t1, 0x777
+            0x23, 0xA0, 0x62, 0x00, // sw t1, 0(t0)
+            0x6F, 0x00, 0x00, 0x00, // j .
+        ];
+        using var m = Build(reset, 1, out var events, new LifecycleOptions { NoReboot = true });
+        m.Start();
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+        lock (events) Assert.Equal(ShutdownCause.GuestReset, events.Single(e => e.Name == "SHUTDOWN").Reason);
+    }
+
+    [Fact]
+    public void IdleHartsShutDownPromptly()
+    {
+        // wfi loop on every hart: nothing pending, all idle.
+        byte[] idle = [0x73, 0x00, 0x50, 0x10, 0x6F, 0xF0, 0xDF, 0xFF]; // wfi; j -4
+        using var m = Build(idle, 4, out _);
+        m.Start();
+        m.RequestShutdown(ShutdownCause.HostSignal);
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Text;
+using Rivet.Board;
+using Rivet.Machine;
+
+namespace Rivet.Tests;
+
+internal static class Repo
+{
+    /// <summary>The repository root (the folder holding Rivet.slnx).</summary>
+    public static string Root { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir != null && !File.Exists(Path.Combine(dir, "Rivet.slnx"))) dir = Path.GetDirectoryName(dir);
+        return dir ?? throw new InvalidOperationException("cannot find the repository root (Rivet.slnx)");
+    }
+
+    public static string Guests => Path.Combine(Root, "guests");
+
+    /// <summary>A built guest; the test command builds them with make before the tests run.</summary>
+    public static string Guest(string relative)
+    {
+        string path = Path.Combine(Guests, relative);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"guest {relative} is not built: run 'make -C guests' (the README's test command does)", path);
+        return path;
+    }
+}
+
+/// <summary>Runs a guest in-process and collects its exit code and console output.</summary>
+internal sealed record GuestRun(int ExitCode, string Output, string Diagnostics, ulong Instructions)
+{
+    /// <summary>Generous: turns a hang into a failure, never a timing assertion.</summary>
+    public static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(60);
+
+    public static GuestRun Of(string elf, int harts, Func<MachineConfig, MachineConfig>? tweak = null)
+    {
+        var config = new MachineConfig { Harts = harts, Kernel = elf };
+        if (tweak != null) config = tweak(config);
+        var output = new MemoryStream();
+        var diagnostics = new StringWriter();
+        using var machine = new Machine.Machine(config, output, TextWriter.Synchronized(diagnostics));
+        machine.Start();
+        int? code = machine.WaitForExit(HangLimit);
+        if (code == null)
+        {
+            machine.RequestShutdown(ShutdownCause.HostUi);
+            machine.WaitForExit(TimeSpan.FromSeconds(10));
+            throw new TimeoutException($"{Path.GetFileName(elf)} did not finish within {HangLimit.TotalSeconds} s; output so far: {Encoding.UTF8.GetString(output.ToArray())}");
+        }
+        return new GuestRun(code.Value, Encoding.UTF8.GetString(output.ToArray()), diagnostics.ToString(), machine.InstructionsRetired);
+    }
+}
+
+/// <summary>Runs the rivet command as a child process.</summary>
+internal static class RivetProcess
+{
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "rivet.dll");
+
+    public static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Dll);
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi) ?? throw new InvalidOperationException("cannot start rivet");
+    }
+
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using Process p = Start(args);
+        p.StandardInput.Close();
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(true);
+            throw new TimeoutException($"rivet {string.Join(' ', args)} did not exit");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
