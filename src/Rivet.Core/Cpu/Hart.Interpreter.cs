@@ -21,6 +21,9 @@ internal sealed unsafe partial class Hart
         public readonly DecodedInsn* Base;
         public int Generation;
         public int Epoch;
+        /// <summary>An instruction in the last slot reaches into the next page: that page's generation matters too.</summary>
+        public bool TiedToNext;
+        public int NextGeneration;
 
         public CodePage()
         {
@@ -32,7 +35,6 @@ internal sealed unsafe partial class Hart
 
     private CodePage?[][] _codePages = [];
     private int _codeEpoch;
-    private readonly DecodedInsn[] _scratch = GC.AllocateArray<DecodedInsn>(1, pinned: true);
 
     private void InitCodeCache()
     {
@@ -50,7 +52,11 @@ internal sealed unsafe partial class Hart
         ref CodePage? slot = ref chunk[pageIndex & 1023];
         int gen = Volatile.Read(ref _memory.CodeGeneration[pageIndex]);
         CodePage? page = slot;
-        if (page != null && page.Generation == gen && page.Epoch == _codeEpoch) return page;
+        if (page != null && page.Generation == gen && page.Epoch == _codeEpoch
+            && (!page.TiedToNext || page.NextGeneration == Volatile.Read(ref _memory.CodeGeneration[pageIndex + 1])))
+        {
+            return page;
+        }
         if (page == null)
         {
             page = new CodePage();
@@ -61,16 +67,27 @@ internal sealed unsafe partial class Hart
             Array.Clear(page.Slots, 0, SlotsPerPage);
         }
         // Flag first, then record the generation: a store racing with this decode bumps it.
-        if ((_memory.PageFlags[pageIndex] & PhysicalMemory.FlagCode) == 0)
-        {
-            lock (_memory.PageFlags)
-            {
-                _memory.PageFlags[pageIndex] |= PhysicalMemory.FlagCode;
-            }
-        }
+        MarkCode(pageIndex);
         page.Generation = Volatile.Read(ref _memory.CodeGeneration[pageIndex]);
         page.Epoch = _codeEpoch;
+        page.TiedToNext = false;
         return page;
+    }
+
+    private void TieToNextPage(CodePage page, ulong pageIndex)
+    {
+        MarkCode(pageIndex + 1);
+        page.NextGeneration = Volatile.Read(ref _memory.CodeGeneration[pageIndex + 1]);
+        page.TiedToNext = true;
+    }
+
+    private void MarkCode(ulong pageIndex)
+    {
+        if ((_memory.PageFlags[pageIndex] & PhysicalMemory.FlagCode) != 0) return;
+        lock (_memory.PageFlags)
+        {
+            _memory.PageFlags[pageIndex] |= PhysicalMemory.FlagCode;
+        }
     }
 
     /// <summary>
@@ -85,8 +102,11 @@ internal sealed unsafe partial class Hart
         byte[] flagArray = _memory.PageFlags;
         ulong pc = Pc;
         long n = 0; // instructions retired in this call, folded into _instret on the way out
+        CodePage? current = null;
         DecodedInsn* page = null;
         ulong pageBase = 1; // never a valid page base, so the first lookup happens
+        // Within a page the slot pointer is the program counter: pc is only materialised
+        // (PcOf) by instructions that need it, and at block boundaries.
         DecodedInsn* d;
         ExecExit exit;
 
@@ -139,7 +159,8 @@ internal sealed unsafe partial class Hart
                 goto Boundary;
             }
             pageBase = pc & ~(PhysicalMemory.PageSize - 1);
-            page = GetCodePage(off >> PhysicalMemory.PageShift).Base;
+            current = GetCodePage(off >> PhysicalMemory.PageShift);
+            page = current.Base;
         }
     Dispatch:
         d = page + ((pc - pageBase) >> 1);
@@ -148,45 +169,38 @@ internal sealed unsafe partial class Hart
         {
             case Op.Undecoded:
                 {
+                    pc = (pageBase + ((ulong)(d - page) << 1));
                     ulong off = pc - ramBase;
                     ushort low = *(ushort*)(ram + off);
                     if (Decoder.IsFullLength(low) && (off & (PhysicalMemory.PageSize - 1)) == PhysicalMemory.PageSize - 2)
                     {
-                        d->Op = Op.Straddle;
-                        goto case Op.Straddle;
+                        // Straddles into the next page: cache it, but tie this page to that one's generation.
+                        if (off + 4 > ramSize)
+                        {
+                            Pc = pc;
+                            RaiseException(Cause.InstructionAccessFault, pc + 2);
+                            pc = Pc;
+                            goto Boundary;
+                        }
+                        TieToNextPage(current!, off >> PhysicalMemory.PageShift);
                     }
                     *d = Decoder.IsFullLength(low) ? Decoder.Decode32(*(uint*)(ram + off)) : Decoder.Decode16(low);
                     goto Execute;
                 }
-            case Op.Straddle:
-                {
-                    // The second half lies on the next page: decode every time, never cache.
-                    ulong off = pc - ramBase;
-                    if (off + 4 > ramSize)
-                    {
-                        Pc = pc;
-                        RaiseException(Cause.InstructionAccessFault, pc + 2);
-                        pc = Pc;
-                        goto Boundary;
-                    }
-                    fixed (DecodedInsn* scratch = _scratch)
-                    {
-                        *scratch = Decoder.Decode32(*(uint*)(ram + off));
-                        d = scratch;
-                    }
-                    goto Execute;
-                }
             case Op.PageEnd:
+                pc = (pageBase + ((ulong)(d - page) << 1));
                 goto Lookup;
             case Op.Illegal:
+                pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 RaiseException(Cause.IllegalInstruction, d->Raw);
                 pc = Pc;
                 goto Boundary;
 
             case Op.Lui: x[d->Rd] = (ulong)(long)d->Imm; break;
-            case Op.Auipc: x[d->Rd] = pc + (ulong)(long)d->Imm; break;
+            case Op.Auipc: x[d->Rd] = (pageBase + ((ulong)(d - page) << 1)) + (ulong)(long)d->Imm; break;
             case Op.Jal:
+                pc = (pageBase + ((ulong)(d - page) << 1));
                 x[d->Rd] = pc + d->Length;
                 pc += (ulong)(long)d->Imm;
                 n++;
@@ -194,7 +208,7 @@ internal sealed unsafe partial class Hart
             case Op.Jalr:
                 {
                     ulong target = (x[d->Rs1] + (ulong)(long)d->Imm) & ~1UL;
-                    x[d->Rd] = pc + d->Length;
+                    x[d->Rd] = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
                     pc = target;
                     n++;
                     goto Taken;
@@ -406,11 +420,12 @@ internal sealed unsafe partial class Hart
                 break;
             case Op.FenceI:
                 FlushCodeCache();
-                pc += d->Length;
+                pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
                 n++;
                 pageBase = 1;
                 goto Boundary;
             case Op.Ecall:
+                pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 _instret += (ulong)n;
                 n = 0;
@@ -418,6 +433,7 @@ internal sealed unsafe partial class Hart
                 pc = Pc;
                 goto Boundary;
             case Op.Ebreak:
+                pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 _instret += (ulong)n;
                 n = 0;
@@ -434,7 +450,7 @@ internal sealed unsafe partial class Hart
             case Op.Wfi:
                 // With S-mode absent, U-mode may wait unless mstatus.TW traps it.
                 if (Privilege != Priv.Machine && (_mstatus & Mstatus.Tw) != 0) goto case Op.Illegal;
-                pc += d->Length;
+                pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
                 n++;
                 if (!HasPendingInterrupt)
                 {
@@ -444,6 +460,7 @@ internal sealed unsafe partial class Hart
                 }
                 goto Boundary;
             case Op.Csrrw or Op.Csrrs or Op.Csrrc or Op.Csrrwi or Op.Csrrsi or Op.Csrrci:
+                pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 _instret += (ulong)n;
                 n = 0;
@@ -456,7 +473,7 @@ internal sealed unsafe partial class Hart
                 {
                     int size = d->Op == Op.LrW ? 4 : 8;
                     ulong a = x[d->Rs1], off = a - ramBase;
-                    if ((a & (ulong)(size - 1)) != 0) { Pc = pc; RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
                     if (off > ramSize - (ulong)size) goto LoadFault;
                     ulong v = size == 4 ? (ulong)(long)Volatile.Read(ref *(int*)(ram + off)) : Volatile.Read(ref *(ulong*)(ram + off));
                     _reservationAddress = a;
@@ -468,7 +485,7 @@ internal sealed unsafe partial class Hart
                 {
                     int size = d->Op == Op.ScW ? 4 : 8;
                     ulong a = x[d->Rs1], off = a - ramBase;
-                    if ((a & (ulong)(size - 1)) != 0) { Pc = pc; RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
                     if (off > ramSize - (ulong)size) goto StoreFault;
                     bool ok = false;
                     if (_reservationAddress == a)
@@ -492,7 +509,7 @@ internal sealed unsafe partial class Hart
                     bool word = d->Op <= Op.AmomaxuW;
                     int size = word ? 4 : 8;
                     ulong a = x[d->Rs1], off = a - ramBase;
-                    if ((a & (ulong)(size - 1)) != 0) { Pc = pc; RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
                     if (off > ramSize - (ulong)size) goto StoreFault;
                     ulong old = word ? Atomics.Word(d->Op, (int*)(ram + off), (int)x[d->Rs2]) : Atomics.Double(d->Op, (long*)(ram + off), (long)x[d->Rs2]);
                     x[d->Rd] = old;
@@ -506,13 +523,13 @@ internal sealed unsafe partial class Hart
             default:
                 goto case Op.Illegal;
         }
-        // Sequential: next slot.
-        pc += d->Length;
+        // Sequential: the next slot (one per 2 bytes of instruction).
+        d += d->Length >> 1;
         n++;
-        goto Dispatch;
+        goto Execute;
 
     Branch:
-        pc += (ulong)(long)d->Imm;
+        pc = (pageBase + ((ulong)(d - page) << 1)) + (ulong)(long)d->Imm;
         n++;
     Taken:
         if (_signal != 0 || n >= budget) goto Boundary;
@@ -523,7 +540,7 @@ internal sealed unsafe partial class Hart
         {
             ulong a = x[d->Rs1] + (ulong)(long)d->Imm;
             int size = d->Op switch { Op.Sb => 1, Op.Sh => 2, Op.Sw => 4, _ => 8 };
-            pc += d->Length;
+            pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
             n++;
             Pc = pc;
             _instret += (ulong)n;
@@ -535,16 +552,16 @@ internal sealed unsafe partial class Hart
         }
     AfterMmioStore:
         // A device write may have raised an interrupt or a request: re-check at a boundary.
-        pc += d->Length;
+        pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
         n++;
         goto Boundary;
     LoadFault:
-        Pc = pc;
+        Pc = (pageBase + ((ulong)(d - page) << 1));
         RaiseException(Cause.LoadAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
         pc = Pc;
         goto Boundary;
     StoreFault:
-        Pc = pc;
+        Pc = (pageBase + ((ulong)(d - page) << 1));
         RaiseException(Cause.StoreAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
         pc = Pc;
         goto Boundary;

@@ -11,8 +11,6 @@ internal enum Op : byte
     Undecoded = 0,
     // Sentinel after the last slot of a cached page: sequential execution left the page.
     PageEnd,
-    // A 32-bit instruction straddling a page boundary: decoded on each execution, never cached.
-    Straddle,
     Illegal,
 
     Lui, Auipc, Jal, Jalr,
