@@ -137,24 +137,24 @@ internal sealed class MipsSection : IBenchSection
     {
         List<string> notes = [];
         RivetRun? best = null;
-        ulong? count = null;
+        ulong minCount = ulong.MaxValue, maxCount = 0;
         if (o.WarmUp)
         {
             RivetRun warm = RivetRunner.Run(g.Path);
             progress.WriteLine($"[mips] {g.Name}: rivet warm-up {Describe(warm)}");
             if (!warm.Ok) return new Result(g, warm, null, [$"Rivet: {warm.Error}"]);
-            count = warm.Instructions;
+            (minCount, maxCount) = (warm.Instructions, warm.Instructions);
         }
         for (int i = 1; i <= o.Runs; i++)
         {
             RivetRun run = RivetRunner.Run(g.Path);
             progress.WriteLine($"[mips] {g.Name}: rivet run {i}/{o.Runs} {Describe(run)}");
             if (!run.Ok) return new Result(g, run, null, [$"Rivet: {run.Error}"]);
-            if (count != null && count != run.Instructions && notes.Count == 0)
-                notes.Add($"instruction count differs between runs ({count} vs {run.Instructions})");
-            count ??= run.Instructions;
+            (minCount, maxCount) = (Math.Min(minCount, run.Instructions), Math.Max(maxCount, run.Instructions));
             if (best == null || run.Elapsed < best.Elapsed) best = run;
         }
+        if (minCount != maxCount)
+            notes.Add($"instruction count varies between runs ({minCount}..{maxCount}); the best run's count is used");
 
         QemuRun? bestQemu = null;
         if (qemu != null)

@@ -9,7 +9,11 @@ namespace Rivet.Machine;
 /// </summary>
 internal static class HostSync
 {
-    /// <summary>Set by systematic tests: timed waits become "release, yield, re-acquire".</summary>
+    /// <summary>
+    /// Set by systematic tests. Control-path deadlines become untimed waits there, so a lost
+    /// wake-up shows as the deadlock it is (correctness never rests on those deadlines); timer
+    /// waits, whose expiry is a real wake-up source, become "release, yield, re-acquire".
+    /// </summary>
     internal static bool Systematic { get; set; }
 
     public static long Now => Stopwatch.GetTimestamp();
@@ -23,25 +27,45 @@ internal static class HostSync
     public static void Wait(object gate) => Monitor.Wait(gate);
 
     /// <summary>
-    /// Waits on <paramref name="gate"/> (held) until pulsed or <paramref name="deadline"/>.
-    /// Returns false once the deadline has passed. Callers loop on their predicate.
+    /// A control-path wait (rule 6): on <paramref name="gate"/> (held) until pulsed or
+    /// <paramref name="deadline"/>. Returns false once the deadline has passed, so the caller can
+    /// report instead of hanging. Callers loop on their predicate.
     /// </summary>
     public static bool WaitUntil(object gate, long deadline)
+    {
+        if (deadline == long.MaxValue || Systematic)
+        {
+            Monitor.Wait(gate);
+            return true;
+        }
+        return TimedWait(gate, deadline);
+    }
+
+    /// <summary>
+    /// An idle sleep bounded by a guest timer deadline: its expiry is a genuine wake-up source.
+    /// Returns false once the deadline has passed.
+    /// </summary>
+    public static bool WaitForTimer(object gate, long deadline)
     {
         if (deadline == long.MaxValue)
         {
             Monitor.Wait(gate);
             return true;
         }
-        long remaining = deadline - Now;
-        if (remaining <= 0) return false;
         if (Systematic)
         {
             Monitor.Exit(gate);
             Thread.Yield();
             Monitor.Enter(gate);
-            return Now < deadline;
+            return false;
         }
+        return TimedWait(gate, deadline);
+    }
+
+    private static bool TimedWait(object gate, long deadline)
+    {
+        long remaining = deadline - Now;
+        if (remaining <= 0) return false;
         long ms = (remaining * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency;
         Monitor.Wait(gate, (int)Math.Min(ms, int.MaxValue));
         return Now < deadline;
@@ -50,7 +74,7 @@ internal static class HostSync
     /// <summary>Joins a thread by a deadline; false if it is still running then.</summary>
     public static bool Join(Thread thread, long deadline)
     {
-        if (deadline == long.MaxValue)
+        if (deadline == long.MaxValue || Systematic)
         {
             thread.Join();
             return true;

@@ -268,7 +268,7 @@ internal sealed class VCpu : IHartWaker
                 long deadline = _exec.WakeDeadline;
                 if (deadline <= HostSync.Now) break;
                 SetState(VCpuState.Idle);
-                HostSync.WaitUntil(_gate, deadline);
+                HostSync.WaitForTimer(_gate, deadline);
             }
             if (_state == VCpuState.Idle) SetState(VCpuState.Running);
         }
