@@ -154,7 +154,7 @@ internal sealed class MipsSection : IBenchSection
             if (best == null || run.Elapsed < best.Elapsed) best = run;
         }
         if (minCount != maxCount)
-            notes.Add($"instruction count varies between runs ({minCount}..{maxCount}); the best run's count is used");
+            notes.Add($"instruction count varies by {maxCount - minCount} between runs ({minCount}..{maxCount}); the best run's count is used");
 
         QemuRun? bestQemu = null;
         if (qemu != null)

@@ -13,6 +13,9 @@ namespace Rivet.Cli
     {
         public static int Run(string[] args)
         {
+            // Signals first, so the window in which SIGTERM still has its default action is as
+            // short as the runtime allows; until the machine exists they only set a flag.
+            using var signals = new SignalHandlers();
             CliOptions options;
             try
             {
@@ -57,7 +60,10 @@ namespace Rivet.Cli
                 return ExitCodes.StartupError;
             }
 
-            using var signals = new SignalHandlers(machine);
+            if (!signals.Attach(machine))
+            {
+                return 0; // a signal arrived during start-up: nothing ran, nothing to clean up
+            }
             StartInputReader(machine);
             machine.Start();
             int code = machine.WaitForExit();
@@ -103,9 +109,33 @@ namespace Rivet.Cli
     internal sealed class SignalHandlers : IDisposable
     {
         private readonly List<PosixSignalRegistration> _registrations = [];
+        private readonly object _gate = new();
+        private Machine.Machine? _machine; // guarded by _gate
+        private bool _requested;           // guarded by _gate: a signal came before the machine existed
         private int _interrupts;
 
-        public SignalHandlers(Machine.Machine machine)
+        /// <summary>Hands over to the machine; false if a shutdown signal already arrived.</summary>
+        public bool Attach(Machine.Machine machine)
+        {
+            lock (_gate)
+            {
+                _machine = machine;
+                return !_requested;
+            }
+        }
+
+        private void Request()
+        {
+            Machine.Machine? m;
+            lock (_gate)
+            {
+                _requested = true;
+                m = _machine;
+            }
+            m?.RequestShutdown(ShutdownCause.HostSignal, 0);
+        }
+
+        public SignalHandlers()
         {
             foreach (PosixSignal sig in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
             {
@@ -119,7 +149,7 @@ namespace Rivet.Cli
                     }
                     int signo = ctx.Signal switch { PosixSignal.SIGTERM => 15, PosixSignal.SIGINT => 2, _ => 1 };
                     Console.Error.WriteLine($"rivet: terminating on signal {signo}");
-                    machine.RequestShutdown(ShutdownCause.HostSignal, 0);
+                    Request();
                 }));
             }
         }

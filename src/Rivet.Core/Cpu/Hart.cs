@@ -108,7 +108,8 @@ internal sealed unsafe partial class Hart : IDisposable
     }
 
     /// <summary>Host timestamp of this hart's next timer interrupt (for idle sleeps), or long.MaxValue.</summary>
-    public long TimerDeadline => _time.HostTimestampAt(TimerCompare);
+    public long TimerDeadline
+        => (_mie & (1UL << Cause.MachineTimer)) == 0 ? long.MaxValue : _time.HostTimestampAt(TimerCompare);
 
     /// <summary>Back to the reset state: M-mode at the reset vector, a0 = mhartid.</summary>
     public void Reset()

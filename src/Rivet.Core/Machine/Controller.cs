@@ -58,6 +58,8 @@ internal sealed class Controller : IMachineRequests
 
     private sealed class Request(Kind kind, ShutdownCause cause = ShutdownCause.None, int exitCode = 0, Action? action = null)
     {
+        /// <summary>Somebody waits for this request's outcome (it is never superseded).</summary>
+        public bool Awaited;
         public Kind Kind => kind;
         public ShutdownCause Cause => cause;
         public int ExitCode => exitCode;
@@ -73,9 +75,11 @@ internal sealed class Controller : IMachineRequests
 
     // Guards the fields up to the next blank line; the main loop and waiting callers sleep on it.
     private readonly object _gate = new();
-    private readonly Queue<Request> _requests = new();
+    private readonly LinkedList<Request> _requests = new(); // awaited requests, in order
+    private Request? _shutdown;      // a pending shutdown: taken before anything else
+    private Request? _postedReset;   // a reset posted from a vCPU thread or device (coalesced)
+    private Request? _postedRun;     // the last pause or resume posted from a vCPU thread (it wins)
     private RunState _runState = RunState.Prelaunch;
-    private bool _shutdownPosted;
     private bool _exited;
     private int _exitCode;
 
@@ -84,6 +88,15 @@ internal sealed class Controller : IMachineRequests
     private long _ackSeq;
 
     private Thread? _mainLoop;
+    private long _requestsProcessed;
+
+    private volatile string _current = "idle";
+
+    /// <summary>What the main loop is doing, for hang reports (read without the lock).</summary>
+    public string MainLoopActivity => _current;
+
+    /// <summary>Requests the main loop has carried out (diagnostics, benchmarks).</summary>
+    public long RequestsProcessed => Interlocked.Read(ref _requestsProcessed);
 
     public Controller(LifecycleOptions options, IResettable board, TextWriter diagnostics)
     {
@@ -132,7 +145,8 @@ internal sealed class Controller : IMachineRequests
         _board.FreezeTime(true);
         foreach (VCpu v in _vcpus) v.Start($"vcpu-{v.Index}");
         _mainLoop = HostSync.StartThread("main-loop", MainLoop);
-        if (!startPaused) Post(new Request(Kind.Resume));
+        // Ordered like an awaited request, so nothing submitted later can overtake the first run.
+        if (!startPaused) Post(new Request(Kind.Resume) { Awaited = true });
     }
 
     // ---- requests (any thread) ----
@@ -152,13 +166,33 @@ internal sealed class Controller : IMachineRequests
 
     public void RequestShutdown(ShutdownCause cause, int exitCode) => Post(new Request(Kind.Shutdown, cause, exitCode));
 
+    /// <summary>
+    /// Runs <paramref name="action"/> on a vCPU's thread (with no lock held), even while it is
+    /// stopped. From another thread this waits for completion, up to <paramref name="timeout"/>;
+    /// from a vCPU thread it is only queued (rule 5), or run at once on the vCPU's own thread.
+    /// </summary>
+    public bool RunOnVCpu(int index, Action<VCpu> action, TimeSpan timeout)
+    {
+        VCpu target = _vcpus[index];
+        if (VCpu.Current == target)
+        {
+            action(target);
+            return true;
+        }
+        var item = new WorkItem(action);
+        if (!target.Post(item)) return false;
+        if (VCpu.Current != null) return true;
+        return item.Wait(HostSync.DeadlineAfter(timeout));
+    }
+
     public void RequestReset(ShutdownCause cause) => Post(new Request(Kind.Reset, cause));
 
     /// <summary>Posts a request; from a vCPU or the main loop the caller never waits.</summary>
     private bool Submit(Request r)
     {
+        r.Awaited = VCpu.Current == null && Thread.CurrentThread != _mainLoop;
         Post(r);
-        if (VCpu.Current != null || Thread.CurrentThread == _mainLoop) return true;
+        if (!r.Awaited) return true;
         long deadline = HostSync.DeadlineAfter(_options.PauseTimeout + _options.ShutdownTimeout);
         lock (_gate)
         {
@@ -177,15 +211,61 @@ internal sealed class Controller : IMachineRequests
 
     private void Post(Request r)
     {
+        // Awaited requests keep their order. Posted ones (from vCPU threads and devices, which
+        // never wait) are coalesced: one pending reset, and only the last posted pause or resume,
+        // so callbacks that post on every idle cannot flood the main loop. A shutdown overtakes
+        // everything (QEMU checks shutdown first), and a host signal or quit replaces a pending
+        // guest shutdown (they always power off).
         lock (_gate)
         {
             if (r.Kind == Kind.Shutdown)
             {
-                if (_shutdownPosted && r.Cause != ShutdownCause.HostSignal && r.Cause != ShutdownCause.HostQmpQuit) return;
+                bool forced = r.Cause is ShutdownCause.HostSignal or ShutdownCause.HostQmpQuit;
+                if (_shutdown == null || (forced && _shutdown.Cause.IsGuest())) _shutdown = r;
             }
-            _requests.Enqueue(r);
+            else if (r.Awaited || r.Kind is Kind.Exclusive or Kind.Powerdown)
+            {
+                _requests.AddLast(r);
+            }
+            else if (r.Kind == Kind.Reset)
+            {
+                _postedReset ??= r;
+            }
+            else
+            {
+                _postedRun = r;
+            }
             Monitor.PulseAll(_gate);
         }
+    }
+
+    private bool HasRequest => _shutdown != null || _requests.Count > 0 || _postedReset != null || _postedRun != null;
+
+    /// <summary>The next request for the main loop, in priority order (under <see cref="_gate"/>).</summary>
+    private Request TakeRequest()
+    {
+        Request r;
+        if (_shutdown != null)
+        {
+            r = _shutdown;
+            _shutdown = null;
+        }
+        else if (_requests.Count > 0)
+        {
+            r = _requests.First!.Value;
+            _requests.RemoveFirst();
+        }
+        else if (_postedReset != null)
+        {
+            r = _postedReset;
+            _postedReset = null;
+        }
+        else
+        {
+            r = _postedRun!;
+            _postedRun = null;
+        }
+        return r;
     }
 
     /// <summary>Waits for the machine to finish; returns the process exit code. Not on a vCPU thread.</summary>
@@ -244,10 +324,12 @@ internal sealed class Controller : IMachineRequests
             Request r;
             lock (_gate)
             {
-                while (_requests.Count == 0) HostSync.Wait(_gate);
-                r = _requests.Dequeue();
+                while (!HasRequest) HostSync.Wait(_gate);
+                r = TakeRequest();
             }
             bool ok = true;
+            Interlocked.Increment(ref _requestsProcessed);
+            _current = $"{r.Kind} ({(r.Awaited ? "awaited" : "posted")}), since {HostSync.Now}";
             switch (r.Kind)
             {
                 case Kind.Pause:
@@ -281,14 +363,11 @@ internal sealed class Controller : IMachineRequests
                     }
                     cause = r.Cause;
                     exitCode = r.ExitCode;
-                    lock (_gate)
-                    {
-                        _shutdownPosted = true;
-                    }
                     Complete(r, true);
                     goto Shutdown;
             }
             Complete(r, ok);
+            _current = "idle";
         }
     Shutdown:
         Emit(new MachineEvent("SHUTDOWN", cause.IsGuest(), cause));
@@ -299,6 +378,7 @@ internal sealed class Controller : IMachineRequests
             _exited = true;
             foreach (Request pending in _requests) pending.Done = true;
             _requests.Clear();
+            _shutdown = _postedReset = _postedRun = null;
             Monitor.PulseAll(_gate);
         }
     }
@@ -339,7 +419,8 @@ internal sealed class Controller : IMachineRequests
         if (current != RunState.Running)
         {
             if (target == RunState.Shutdown && current == RunState.Paused) SetRunState(RunState.Shutdown);
-            return true; // idempotent
+            // Idempotent, but in prelaunch a vCPU thread may not have parked yet: wait for it too.
+            return PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "pause");
         }
         bool ok = PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "pause");
         _board.FreezeTime(true);
@@ -364,7 +445,8 @@ internal sealed class Controller : IMachineRequests
     private bool DoReset(ShutdownCause cause)
     {
         RunState before = RunState;
-        bool ok = before != RunState.Running || PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "reset");
+        // Even when not running: in prelaunch a vCPU thread may not have parked yet.
+        bool ok = PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "reset");
         _board.ResetState();
         Emit(new MachineEvent("RESET", cause.IsGuest(), cause));
         if (before is RunState.Running || before is RunState.Shutdown or RunState.GuestPanicked)
@@ -385,7 +467,8 @@ internal sealed class Controller : IMachineRequests
     private bool DoExclusive(Action action)
     {
         RunState before = RunState;
-        bool ok = before != RunState.Running || PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "exclusive section");
+        // Even when not running: in prelaunch a vCPU thread may not have parked yet.
+        bool ok = PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "exclusive section");
         try
         {
             action();

@@ -154,15 +154,21 @@ internal sealed class VCpu : IHartWaker
         }
     }
 
-    /// <summary>Queues work to run on this vCPU's thread (with no lock held) and kicks it.</summary>
-    public void Post(WorkItem item)
+    /// <summary>Queues work to run on this vCPU's thread (with no lock held) and kicks it; false (and the item cancelled) if the thread has exited.</summary>
+    public bool Post(WorkItem item)
     {
         lock (_gate)
         {
+            if (_state == VCpuState.Exited || _terminate)
+            {
+                item.Cancel();
+                return false;
+            }
             _work.Enqueue(item);
             Monitor.PulseAll(_gate);
         }
         _exec.Kick();
+        return true;
     }
 
     // ---- the vCPU thread ----
