@@ -34,7 +34,7 @@ public sealed class GuestProgramTests
     {
         // A guest source that is not in the manifest would silently never run.
         var listed = Manifest().Select(row => (string)row[0]).ToHashSet();
-        foreach (string dir in new[] { "isa", "smp", "demo" })
+        foreach (string dir in new[] { "isa", "smp", "demo", "htif" })
         {
             foreach (string src in Directory.EnumerateFiles(Path.Combine(Repo.Guests, dir)).Where(f => f.EndsWith(".S") || f.EndsWith(".c")))
             {
@@ -42,5 +42,29 @@ public sealed class GuestProgramTests
                 Assert.Contains(elf, listed);
             }
         }
+    }
+}
+
+/// <summary>Guests that need console input, fed before they start.</summary>
+public sealed class GuestInputTests
+{
+    [Fact]
+    public void UartReceiveInterruptReachesTheHartThroughThePlic()
+    {
+        var config = new Board.MachineConfig { Harts = 1, Kernel = Repo.Guest("build/input/uart_rx_irq.elf") };
+        using var m = new Machine.Machine(config, Stream.Null, TextWriter.Null);
+        m.SendInput("R"u8);
+        m.Start();
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+    }
+
+    [Fact]
+    public void UartReceiveInterruptHandlerChecksTheByte()
+    {
+        var config = new Board.MachineConfig { Harts = 1, Kernel = Repo.Guest("build/input/uart_rx_irq.elf") };
+        using var m = new Machine.Machine(config, Stream.Null, TextWriter.Null);
+        m.SendInput("x"u8);
+        m.Start();
+        Assert.Equal(3, m.WaitForExit(GuestRun.HangLimit)); // the guest's "wrong byte" code
     }
 }

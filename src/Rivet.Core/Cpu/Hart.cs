@@ -274,6 +274,8 @@ internal sealed unsafe partial class Hart : IDisposable
             case >= Csr.Pmpaddr0 and <= Csr.Pmpaddr63:
                 if (csr - Csr.Pmpaddr0 < _pmpaddr.Length) value = _pmpaddr[csr - Csr.Pmpaddr0];
                 return true;
+            case Csr.Tselect or Csr.Tdata1 or Csr.Tdata2 or Csr.Tdata3: return true;
+            case Csr.Tinfo: value = 1; return true; // only type 0: no triggers
             case Csr.Mcycle: value = _instret + _cycleDelta; return true;
             case Csr.Minstret: value = _instret; return true;
             case >= Csr.MhpmCounter3 and <= Csr.MhpmCounter31: return true;
@@ -337,6 +339,7 @@ internal sealed unsafe partial class Hart : IDisposable
                 }
             // A write takes effect for the next instruction: the writing instruction's own
             // retirement (counted after this) brings the counters to the written value.
+            case Csr.Tselect or Csr.Tdata1 or Csr.Tdata2 or Csr.Tdata3 or Csr.Tinfo: return true; // WARL, no triggers
             case Csr.Mcycle: _cycleDelta = value - 1 - _instret; return true;
             case Csr.Minstret:
                 _cycleDelta += _instret - (value - 1);
