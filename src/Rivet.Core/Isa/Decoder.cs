@@ -49,7 +49,12 @@ internal static class Decoder
                 {
                     Op op = f3 switch
                     {
-                        0 => Op.Beq, 1 => Op.Bne, 4 => Op.Blt, 5 => Op.Bge, 6 => Op.Bltu, 7 => Op.Bgeu,
+                        0 => Op.Beq,
+                        1 => Op.Bne,
+                        4 => Op.Blt,
+                        5 => Op.Bge,
+                        6 => Op.Bltu,
+                        7 => Op.Bgeu,
                         _ => Op.Illegal,
                     };
                     return op == Op.Illegal ? Illegal(i, 4) : Make(op, 0, rs1, rs2, ImmB(i), i, 4);
@@ -58,7 +63,13 @@ internal static class Decoder
                 {
                     Op op = f3 switch
                     {
-                        0 => Op.Lb, 1 => Op.Lh, 2 => Op.Lw, 3 => Op.Ld, 4 => Op.Lbu, 5 => Op.Lhu, 6 => Op.Lwu,
+                        0 => Op.Lb,
+                        1 => Op.Lh,
+                        2 => Op.Lw,
+                        3 => Op.Ld,
+                        4 => Op.Lbu,
+                        5 => Op.Lhu,
+                        6 => Op.Lwu,
                         _ => Op.Illegal,
                     };
                     return op == Op.Illegal ? Illegal(i, 4) : Make(op, rd, rs1, 0, ImmI(i), i, 4);
@@ -105,11 +116,24 @@ internal static class Decoder
                 {
                     Op op = (f7, f3) switch
                     {
-                        (0, 0) => Op.Add, (0x20, 0) => Op.Sub, (0, 1) => Op.Sll, (0, 2) => Op.Slt,
-                        (0, 3) => Op.Sltu, (0, 4) => Op.Xor, (0, 5) => Op.Srl, (0x20, 5) => Op.Sra,
-                        (0, 6) => Op.Or, (0, 7) => Op.And,
-                        (1, 0) => Op.Mul, (1, 1) => Op.Mulh, (1, 2) => Op.Mulhsu, (1, 3) => Op.Mulhu,
-                        (1, 4) => Op.Div, (1, 5) => Op.Divu, (1, 6) => Op.Rem, (1, 7) => Op.Remu,
+                        (0, 0) => Op.Add,
+                        (0x20, 0) => Op.Sub,
+                        (0, 1) => Op.Sll,
+                        (0, 2) => Op.Slt,
+                        (0, 3) => Op.Sltu,
+                        (0, 4) => Op.Xor,
+                        (0, 5) => Op.Srl,
+                        (0x20, 5) => Op.Sra,
+                        (0, 6) => Op.Or,
+                        (0, 7) => Op.And,
+                        (1, 0) => Op.Mul,
+                        (1, 1) => Op.Mulh,
+                        (1, 2) => Op.Mulhsu,
+                        (1, 3) => Op.Mulhu,
+                        (1, 4) => Op.Div,
+                        (1, 5) => Op.Divu,
+                        (1, 6) => Op.Rem,
+                        (1, 7) => Op.Remu,
                         _ => Op.Illegal,
                     };
                     return op == Op.Illegal ? Illegal(i, 4) : Make(op, rd, rs1, rs2, 0, i, 4);
@@ -118,9 +142,16 @@ internal static class Decoder
                 {
                     Op op = (f7, f3) switch
                     {
-                        (0, 0) => Op.Addw, (0x20, 0) => Op.Subw, (0, 1) => Op.Sllw, (0, 5) => Op.Srlw,
+                        (0, 0) => Op.Addw,
+                        (0x20, 0) => Op.Subw,
+                        (0, 1) => Op.Sllw,
+                        (0, 5) => Op.Srlw,
                         (0x20, 5) => Op.Sraw,
-                        (1, 0) => Op.Mulw, (1, 4) => Op.Divw, (1, 5) => Op.Divuw, (1, 6) => Op.Remw, (1, 7) => Op.Remuw,
+                        (1, 0) => Op.Mulw,
+                        (1, 4) => Op.Divw,
+                        (1, 5) => Op.Divuw,
+                        (1, 6) => Op.Remw,
+                        (1, 7) => Op.Remuw,
                         _ => Op.Illegal,
                     };
                     return op == Op.Illegal ? Illegal(i, 4) : Make(op, rd, rs1, rs2, 0, i, 4);
@@ -149,7 +180,12 @@ internal static class Decoder
                 {
                     Op op = f3 switch
                     {
-                        1 => Op.Csrrw, 2 => Op.Csrrs, 3 => Op.Csrrc, 5 => Op.Csrrwi, 6 => Op.Csrrsi, 7 => Op.Csrrci,
+                        1 => Op.Csrrw,
+                        2 => Op.Csrrs,
+                        3 => Op.Csrrc,
+                        5 => Op.Csrrwi,
+                        6 => Op.Csrrsi,
+                        7 => Op.Csrrci,
                         _ => Op.Illegal,
                     };
                     // rs1 holds the register or the 5-bit zimm; Rs2 keeps whether rd was x0 (csrrw skips the read).
@@ -239,8 +275,13 @@ internal static class Decoder
                                     uint rs2p = CReg((i >> 2) & 7);
                                     Op op = (((i >> 12) & 1), ((i >> 5) & 3)) switch
                                     {
-                                        (0, 0) => Op.Sub, (0, 1) => Op.Xor, (0, 2) => Op.Or, (0, 3) => Op.And,
-                                        (1, 0) => Op.Subw, (1, 1) => Op.Addw, _ => Op.Illegal,
+                                        (0, 0) => Op.Sub,
+                                        (0, 1) => Op.Xor,
+                                        (0, 2) => Op.Or,
+                                        (0, 3) => Op.And,
+                                        (1, 0) => Op.Subw,
+                                        (1, 1) => Op.Addw,
+                                        _ => Op.Illegal,
                                     };
                                     return op == Op.Illegal ? Illegal(i, 2) : Make(op, rs1p, rs1p, rs2p, 0, i, 2);
                                 }
