@@ -37,11 +37,13 @@ public sealed class MachineTests
         Assert.True(m.Pause());
         Assert.Equal(RunState.Paused, m.RunState);
         Assert.All(m.VCpus, v => Assert.Equal(VCpuState.Stopped, v.State));
+        Assert.True(m.Board.Clock.IsFrozen); // guest time stands still while paused
         ulong frozen = m.InstructionsRetired;
         Assert.True(m.Pause()); // idempotent
         Assert.Equal(frozen, m.InstructionsRetired);
         Assert.True(m.Resume());
         Assert.Equal(RunState.Running, m.RunState);
+        Assert.False(m.Board.Clock.IsFrozen);
         m.RequestShutdown(ShutdownCause.HostSignal);
         Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
         lock (events)
@@ -51,6 +53,25 @@ public sealed class MachineTests
             Assert.False(events[^1].Guest);
         }
         Assert.All(m.VCpus, v => Assert.Equal(VCpuState.Exited, v.State));
+    }
+
+    [Fact]
+    public void ExclusiveSectionRunsWithEveryVCpuStoppedThenResumes()
+    {
+        using var m = Build(Spin, 4, out _);
+        m.Start();
+        VCpuState[]? seen = null;
+        Assert.True(m.Controller.RunExclusive(() => seen = m.Controller.VCpus.Select(v => v.State).ToArray()));
+        Assert.NotNull(seen);
+        Assert.All(seen, s => Assert.Equal(VCpuState.Stopped, s));
+        Assert.Equal(RunState.Running, m.RunState);
+        ulong before = m.InstructionsRetired;
+        // Running again: the harts retire instructions (a real event, observed with a deadline).
+        var deadline = DateTime.UtcNow + GuestRun.HangLimit;
+        while (m.InstructionsRetired == before && DateTime.UtcNow < deadline) Thread.Yield();
+        Assert.NotEqual(before, m.InstructionsRetired);
+        m.RequestShutdown();
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
     }
 
     [Fact]
