@@ -95,6 +95,13 @@ internal sealed unsafe partial class Hart
     /// Called only on the hart's own thread.
     /// </summary>
     public ExecExit Run(long budget)
+        => Instrumentation == null ? Run<PlainRun>(budget) : Run<InstrumentedRun>(budget);
+
+    /// <summary>Set while the hart is stopped (or before it runs); null means plain execution.</summary>
+    public IHartInstrumentation? Instrumentation { get; set; }
+
+    private ExecExit Run<TMode>(long budget)
+        where TMode : struct, IRunMode
     {
         ulong* x = _x;
         byte* ram = _memory.Ram;
@@ -164,29 +171,26 @@ internal sealed unsafe partial class Hart
         }
     Dispatch:
         d = page + ((pc - pageBase) >> 1);
+    Next:
+        if (TMode.Instrumented)
+        {
+            // False when the block cannot be read (a fetch fault): executing shows the fault.
+            _ = BeforeInstruction(current!, page, d, pageBase + ((ulong)(d - page) << 1));
+        }
     Execute:
         switch (d->Op)
         {
             case Op.Undecoded:
+                if (!DecodeSlot(current!, d, pageBase + ((ulong)(d - page) << 1)))
                 {
-                    pc = (pageBase + ((ulong)(d - page) << 1));
-                    ulong off = pc - ramBase;
-                    ushort low = *(ushort*)(ram + off);
-                    if (Decoder.IsFullLength(low) && (off & (PhysicalMemory.PageSize - 1)) == PhysicalMemory.PageSize - 2)
-                    {
-                        // Straddles into the next page: cache it, but tie this page to that one's generation.
-                        if (off + 4 > ramSize)
-                        {
-                            Pc = pc;
-                            RaiseException(Cause.InstructionAccessFault, pc + 2);
-                            pc = Pc;
-                            goto Boundary;
-                        }
-                        TieToNextPage(current!, off >> PhysicalMemory.PageShift);
-                    }
-                    *d = Decoder.IsFullLength(low) ? Decoder.Decode32(*(uint*)(ram + off)) : Decoder.Decode16(low);
-                    goto Execute;
+                    pc = pageBase + ((ulong)(d - page) << 1);
+                    Pc = pc;
+                    // The only unfetchable slot is a 32-bit instruction running off the end of RAM.
+                    RaiseException(Cause.InstructionAccessFault, pc + 2);
+                    pc = Pc;
+                    goto Boundary;
                 }
+                goto Execute;
             case Op.PageEnd:
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 goto Lookup;
@@ -226,6 +230,7 @@ internal sealed unsafe partial class Hart
                     if (off < ramSize) x[d->Rd] = (ulong)(long)*(sbyte*)(ram + off);
                     else if (LoadSlow(a, 1, out ulong v)) x[d->Rd] = (ulong)(long)(sbyte)v;
                     else goto LoadFault;
+                    if (TMode.Instrumented) AfterMemory(a, 1, false, x[d->Rd]);
                     break;
                 }
             case Op.Lbu:
@@ -234,6 +239,7 @@ internal sealed unsafe partial class Hart
                     if (off < ramSize) x[d->Rd] = *(ram + off);
                     else if (LoadSlow(a, 1, out ulong v)) x[d->Rd] = (byte)v;
                     else goto LoadFault;
+                    if (TMode.Instrumented) AfterMemory(a, 1, false, x[d->Rd]);
                     break;
                 }
             case Op.Lh:
@@ -242,6 +248,7 @@ internal sealed unsafe partial class Hart
                     if (off <= ramSize - 2) x[d->Rd] = (ulong)(long)*(short*)(ram + off);
                     else if (LoadSlow(a, 2, out ulong v)) x[d->Rd] = (ulong)(long)(short)v;
                     else goto LoadFault;
+                    if (TMode.Instrumented) AfterMemory(a, 2, false, x[d->Rd]);
                     break;
                 }
             case Op.Lhu:
@@ -250,6 +257,7 @@ internal sealed unsafe partial class Hart
                     if (off <= ramSize - 2) x[d->Rd] = *(ushort*)(ram + off);
                     else if (LoadSlow(a, 2, out ulong v)) x[d->Rd] = (ushort)v;
                     else goto LoadFault;
+                    if (TMode.Instrumented) AfterMemory(a, 2, false, x[d->Rd]);
                     break;
                 }
             case Op.Lw:
@@ -258,6 +266,7 @@ internal sealed unsafe partial class Hart
                     if (off <= ramSize - 4) x[d->Rd] = (ulong)(long)*(int*)(ram + off);
                     else if (LoadSlow(a, 4, out ulong v)) x[d->Rd] = (ulong)(long)(int)v;
                     else goto LoadFault;
+                    if (TMode.Instrumented) AfterMemory(a, 4, false, x[d->Rd]);
                     break;
                 }
             case Op.Lwu:
@@ -266,6 +275,7 @@ internal sealed unsafe partial class Hart
                     if (off <= ramSize - 4) x[d->Rd] = *(uint*)(ram + off);
                     else if (LoadSlow(a, 4, out ulong v)) x[d->Rd] = (uint)v;
                     else goto LoadFault;
+                    if (TMode.Instrumented) AfterMemory(a, 4, false, x[d->Rd]);
                     break;
                 }
             case Op.Ld:
@@ -274,6 +284,7 @@ internal sealed unsafe partial class Hart
                     if (off <= ramSize - 8) x[d->Rd] = *(ulong*)(ram + off);
                     else if (LoadSlow(a, 8, out ulong v)) x[d->Rd] = v;
                     else goto LoadFault;
+                    if (TMode.Instrumented) AfterMemory(a, 8, false, x[d->Rd]);
                     break;
                 }
             case Op.Sb:
@@ -282,10 +293,15 @@ internal sealed unsafe partial class Hart
                     if (off < ramSize)
                     {
                         *(ram + off) = (byte)x[d->Rs2];
+                        if (TMode.Instrumented) AfterMemory(a, 1, true, x[d->Rs2]);
                         if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
                     }
                     else if (!StoreSlow(a, 1, x[d->Rs2])) goto StoreFault;
-                    else goto AfterMmioStore;
+                    else
+                    {
+                        if (TMode.Instrumented) AfterMemory(a, 1, true, x[d->Rs2]);
+                        goto AfterMmioStore;
+                    }
                     break;
                 }
             case Op.Sh:
@@ -294,10 +310,15 @@ internal sealed unsafe partial class Hart
                     if (off <= ramSize - 2)
                     {
                         *(ushort*)(ram + off) = (ushort)x[d->Rs2];
+                        if (TMode.Instrumented) AfterMemory(a, 2, true, x[d->Rs2]);
                         if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
                     }
                     else if (!StoreSlow(a, 2, x[d->Rs2])) goto StoreFault;
-                    else goto AfterMmioStore;
+                    else
+                    {
+                        if (TMode.Instrumented) AfterMemory(a, 2, true, x[d->Rs2]);
+                        goto AfterMmioStore;
+                    }
                     break;
                 }
             case Op.Sw:
@@ -306,10 +327,15 @@ internal sealed unsafe partial class Hart
                     if (off <= ramSize - 4)
                     {
                         *(uint*)(ram + off) = (uint)x[d->Rs2];
+                        if (TMode.Instrumented) AfterMemory(a, 4, true, x[d->Rs2]);
                         if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
                     }
                     else if (!StoreSlow(a, 4, x[d->Rs2])) goto StoreFault;
-                    else goto AfterMmioStore;
+                    else
+                    {
+                        if (TMode.Instrumented) AfterMemory(a, 4, true, x[d->Rs2]);
+                        goto AfterMmioStore;
+                    }
                     break;
                 }
             case Op.Sd:
@@ -318,10 +344,15 @@ internal sealed unsafe partial class Hart
                     if (off <= ramSize - 8)
                     {
                         *(ulong*)(ram + off) = x[d->Rs2];
+                        if (TMode.Instrumented) AfterMemory(a, 8, true, x[d->Rs2]);
                         if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
                     }
                     else if (!StoreSlow(a, 8, x[d->Rs2])) goto StoreFault;
-                    else goto AfterMmioStore;
+                    else
+                    {
+                        if (TMode.Instrumented) AfterMemory(a, 8, true, x[d->Rs2]);
+                        goto AfterMmioStore;
+                    }
                     break;
                 }
 
@@ -479,6 +510,7 @@ internal sealed unsafe partial class Hart
                     _reservationAddress = a;
                     _reservationValue = v;
                     x[d->Rd] = v;
+                    if (TMode.Instrumented) AfterMemory(a, size, false, v);
                     break;
                 }
             case Op.ScW or Op.ScD:
@@ -496,6 +528,7 @@ internal sealed unsafe partial class Hart
                     }
                     _reservationAddress = ulong.MaxValue;
                     x[d->Rd] = ok ? 0UL : 1UL;
+                    if (TMode.Instrumented && ok) AfterMemory(a, size, true, x[d->Rs2]);
                     if (ok && flagArray[off >> PhysicalMemory.PageShift] != 0)
                     {
                         _memory.OnFlaggedStore(a, size);
@@ -513,6 +546,7 @@ internal sealed unsafe partial class Hart
                     if (off > ramSize - (ulong)size) goto StoreFault;
                     ulong old = word ? Atomics.Word(d->Op, (int*)(ram + off), (int)x[d->Rs2]) : Atomics.Double(d->Op, (long*)(ram + off), (long)x[d->Rs2]);
                     x[d->Rd] = old;
+                    if (TMode.Instrumented) AfterMemory(a, size, true, x[d->Rs2]);
                     if (flagArray[off >> PhysicalMemory.PageShift] != 0)
                     {
                         _memory.OnFlaggedStore(a, size);
@@ -526,6 +560,7 @@ internal sealed unsafe partial class Hart
         // Sequential: the next slot (one per 2 bytes of instruction).
         d += d->Length >> 1;
         n++;
+        if (TMode.Instrumented) goto Next;
         goto Execute;
 
     Branch:

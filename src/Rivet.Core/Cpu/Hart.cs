@@ -130,6 +130,7 @@ internal sealed unsafe partial class Hart : IDisposable
         Volatile.Write(ref _timerCompare, -1);
         _reservationAddress = ulong.MaxValue;
         FlushCodeCache();
+        ResetInstrumentationState();
     }
 
     /// <summary>Raise or lower an interrupt-pending bit; wakes the hart if it sleeps. Any thread.</summary>
