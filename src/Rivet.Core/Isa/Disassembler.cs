@@ -1,0 +1,80 @@
+using System.Globalization;
+using Rivet.Cpu;
+
+namespace Rivet.Isa;
+
+/// <summary>
+/// Text for a decoded instruction, in the base-ISA form with ABI register names (compressed
+/// instructions show as what they expand to, e.g. <c>c.li a0,5</c> as <c>addi a0,zero,5</c>).
+/// </summary>
+internal static class Disassembler
+{
+    private static readonly string[] Abi =
+    [
+        "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
+        "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6", "zero",
+    ];
+
+    public static string RegisterName(int index) => Abi[index];
+
+    private static string Mnemonic(Op op) => op switch
+    {
+        Op.FenceI => "fence.i",
+        Op.LrW => "lr.w",
+        Op.ScW => "sc.w",
+        Op.LrD => "lr.d",
+        Op.ScD => "sc.d",
+        >= Op.AmoswapW and <= Op.AmomaxuW => op.ToString().ToLowerInvariant()[..^1] + ".w",
+        >= Op.AmoswapD and <= Op.AmomaxuD => op.ToString().ToLowerInvariant()[..^1] + ".d",
+        _ => op.ToString().ToLowerInvariant(),
+    };
+
+    private static string CsrName(int csr) => csr switch
+    {
+        Csr.Mstatus => "mstatus",
+        Csr.Misa => "misa",
+        Csr.Mie => "mie",
+        Csr.Mtvec => "mtvec",
+        Csr.Mcounteren => "mcounteren",
+        Csr.Mscratch => "mscratch",
+        Csr.Mepc => "mepc",
+        Csr.Mcause => "mcause",
+        Csr.Mtval => "mtval",
+        Csr.Mip => "mip",
+        Csr.Mhartid => "mhartid",
+        Csr.Mvendorid => "mvendorid",
+        Csr.Marchid => "marchid",
+        Csr.Mimpid => "mimpid",
+        Csr.Mcycle => "mcycle",
+        Csr.Minstret => "minstret",
+        Csr.Cycle => "cycle",
+        Csr.Time => "time",
+        Csr.Instret => "instret",
+        _ => "0x" + csr.ToString("x3", CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Disassembles an instruction at <paramref name="pc"/> (branch and jump targets are shown absolute).</summary>
+    public static string Format(in DecodedInsn d, ulong pc)
+    {
+        string rd = Abi[d.Rd], rs1 = Abi[d.Rs1], rs2 = Abi[d.Rs2];
+        string m = Mnemonic(d.Op);
+        string target = "0x" + (pc + (ulong)(long)d.Imm).ToString("x", CultureInfo.InvariantCulture);
+        return d.Op switch
+        {
+            Op.Illegal or Op.Undecoded or Op.PageEnd => $"illegal 0x{d.Raw:x}",
+            Op.Lui or Op.Auipc => $"{m} {rd},0x{(uint)d.Imm >> 12:x}",
+            Op.Jal => $"{m} {rd},{target}",
+            Op.Jalr => $"{m} {rd},{d.Imm}({rs1})",
+            >= Op.Beq and <= Op.Bgeu => $"{m} {rs1},{rs2},{target}",
+            >= Op.Lb and <= Op.Lwu => $"{m} {rd},{d.Imm}({rs1})",
+            >= Op.Sb and <= Op.Sd => $"{m} {rs2},{d.Imm}({rs1})",
+            >= Op.Addi and <= Op.Srai or >= Op.Addiw and <= Op.Sraiw => $"{m} {rd},{rs1},{d.Imm}",
+            Op.Fence or Op.FenceI or Op.Ecall or Op.Ebreak or Op.Mret or Op.Wfi => m,
+            >= Op.Csrrw and <= Op.Csrrc => $"{m} {rd},{CsrName(d.Imm & 0xFFF)},{rs1}",
+            >= Op.Csrrwi and <= Op.Csrrci => $"{m} {rd},{CsrName(d.Imm & 0xFFF)},{d.Rs1}",
+            Op.LrW or Op.LrD => $"{m} {rd},({rs1})",
+            >= Op.ScW and <= Op.AmomaxuW or >= Op.ScD and <= Op.AmomaxuD => $"{m} {rd},{rs2},({rs1})",
+            _ => $"{m} {rd},{rs1},{rs2}",
+        };
+    }
+}
