@@ -37,7 +37,11 @@ internal static class BenchGuests
                 return null;
             }
             dir = Path.Combine(context.RepoRoot, "guests", "build", "bench");
-            if (!HasElfs(dir) && !Build(context, Path.Combine(context.RepoRoot, "guests"), dir)) return null;
+            if (!HasElfs(dir))
+            {
+                context.Progress.WriteLine($"no benchmark guests in {dir}: running make -C {Path.Combine(context.RepoRoot, "guests")}");
+                if (!Build(context, Path.Combine(context.RepoRoot, "guests"), () => HasElfs(dir))) return null;
+            }
         }
 
         List<Guest> all = [.. Directory.EnumerateFiles(dir, "*.elf")
@@ -55,11 +59,13 @@ internal static class BenchGuests
 
     private static bool HasElfs(string dir) => Directory.Exists(dir) && Directory.EnumerateFiles(dir, "*.elf").Any();
 
-    /// <summary>Runs make -C guests, its output on the progress stream; false (with a message) on failure.</summary>
-    private static bool Build(BenchContext context, string guestsSource, string dir)
+    /// <summary>
+    /// Runs make -C guests, its output on the progress stream; false (with a message) if make
+    /// fails or <paramref name="built"/> is still false afterwards.
+    /// </summary>
+    public static bool Build(BenchContext context, string guestsSource, Func<bool> built, bool mentionGuestsOption = true)
     {
         TextWriter w = context.Progress;
-        w.WriteLine($"no benchmark guests in {dir}: running make -C {guestsSource}");
         var psi = new ProcessStartInfo("make") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("-C");
         psi.ArgumentList.Add(guestsSource);
@@ -77,21 +83,21 @@ internal static class BenchGuests
         catch (System.ComponentModel.Win32Exception ex)
         {
             w.WriteLine($"error: cannot run make ({ex.Message}).");
-            PrintHowToBuild(w, guestsSource);
+            PrintHowToBuild(w, guestsSource, mentionGuestsOption);
             return false;
         }
-        if (exitCode != 0 || !HasElfs(dir))
+        if (exitCode != 0 || !built())
         {
-            w.WriteLine($"error: make -C {guestsSource} failed (exit code {exitCode}).");
-            PrintHowToBuild(w, guestsSource);
+            w.WriteLine(exitCode != 0 ? $"error: make -C {guestsSource} failed (exit code {exitCode})." : $"error: make -C {guestsSource} did not build the guests needed.");
+            PrintHowToBuild(w, guestsSource, mentionGuestsOption);
             return false;
         }
         return true;
     }
 
-    private static void PrintHowToBuild(TextWriter w, string guestsSource)
+    private static void PrintHowToBuild(TextWriter w, string guestsSource, bool mentionGuestsOption)
     {
-        w.WriteLine($"       The benchmark guests are built with: make -C {guestsSource}");
-        w.WriteLine("       (needs riscv64-unknown-elf-gcc on PATH, or CROSS=<prefix>), or give --guests DIR.");
+        w.WriteLine($"       The guests are built with: make -C {guestsSource}");
+        w.WriteLine($"       (needs riscv64-unknown-elf-gcc on PATH, or CROSS=<prefix>){(mentionGuestsOption ? ", or give --guests DIR" : "")}.");
     }
 }

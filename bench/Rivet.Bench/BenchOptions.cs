@@ -16,6 +16,9 @@ internal sealed record BenchOptions
     /// <summary>One untimed run first, so the JIT has compiled (and tiered up) the hot paths.</summary>
     public bool WarmUp { get; init; } = true;
 
+    /// <summary>--quick: fewer runs and iterations everywhere (each section decides how many).</summary>
+    public bool Quick { get; init; }
+
     public bool NoQemu { get; init; }
 
     /// <summary>Guest-name filters (case-insensitive substrings); empty means every guest.</summary>
@@ -36,11 +39,12 @@ internal sealed record BenchOptions
 
         --section NAME   run only this section (repeatable, or comma-separated); default: all
         --list           list the sections and exit
-        --runs N         timed runs per measurement, best one reported (default {DefaultRuns})
-        --quick          one run, no warm-up (--runs N still sets the number of runs)
-        --no-qemu        do not run QEMU for comparison
-        --filter NAME    only guests whose name contains NAME (repeatable, or comma-separated)
-        --guests DIR     folder with the benchmark guests (default: guests/build/bench)
+        --runs N         mips: timed runs per measurement, best one reported (default {DefaultRuns})
+        --quick          one run, no warm-up (--runs N still sets the number of runs);
+                         lifecycle: fewer iterations and runs, shorter idle window
+        --no-qemu        do not run QEMU for comparison (mips, lifecycle)
+        --filter NAME    mips: only guests whose name contains NAME (repeatable, or comma-separated)
+        --guests DIR     mips: folder with the benchmark guests (default: guests/build/bench)
         --help, -h       print this help and exit
 
         sections:
@@ -88,6 +92,7 @@ internal sealed record BenchOptions
         {
             Runs = runs ?? (quick ? 1 : DefaultRuns),
             WarmUp = !quick,
+            Quick = quick,
             Filters = filters,
             Sections = sections,
         };

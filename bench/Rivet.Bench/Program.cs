@@ -15,10 +15,12 @@ namespace Rivet.Bench
         public static readonly IReadOnlyList<IBenchSection> Sections =
         [
             new MipsSection(),
+            new LifecycleSection(),
         ];
 
         public static int Run(string[] args)
         {
+            if (args is [SigtermProbe.Option]) return SigtermProbe.Run();
             BenchOptions options;
             try
             {

@@ -21,13 +21,8 @@ internal sealed class Qemu
     /// <summary>The QEMU on PATH, or null if there is none.</summary>
     public static Qemu? Find()
     {
-        string name = OperatingSystem.IsWindows() ? ProgramName + ".exe" : ProgramName;
-        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = System.IO.Path.Combine(dir, name);
-            if (File.Exists(candidate)) return new Qemu(candidate);
-        }
-        return null;
+        string? path = ChildProcess.FindOnPath(ProgramName);
+        return path == null ? null : new Qemu(path);
     }
 
     /// <summary>The first line of --version, e.g. "QEMU emulator version 7.2.22 (...)".</summary>
