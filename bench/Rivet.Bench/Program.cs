@@ -16,6 +16,8 @@ namespace Rivet.Bench
         [
             new MipsSection(),
             new LifecycleSection(),
+            new QmpSection(),
+            new PluginsSection(),
         ];
 
         public static int Run(string[] args)

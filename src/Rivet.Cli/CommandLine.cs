@@ -14,6 +14,12 @@ internal sealed record CliOptions
     public bool ShowHelp { get; init; }
     public bool ShowVersion { get; init; }
     public bool Demo { get; init; }
+    /// <summary>-plugin, -d plugin, -D FILE.</summary>
+    public PluginOptions Plugins { get; init; } = new();
+    /// <summary>-qmp: the QMP monitor's listening sockets.</summary>
+    public IReadOnlyList<Rivet.Qmp.QmpEndpoint> Qmp { get; init; } = [];
+    /// <summary>-name: the guest name query-name reports.</summary>
+    public string? Name { get; init; }
 }
 
 /// <summary>
@@ -40,6 +46,16 @@ internal static class CommandLine
         -no-reboot                 exit instead of resetting when the guest resets
         -no-shutdown               pause instead of exiting when the guest shuts down
         -S                         start paused (prelaunch)
+        -qmp unix:PATH,server[,wait=off] | -qmp tcp:HOST:PORT,server[,wait=off]
+                                   QMP monitor (docs/QMP.md); wait=on (the default) waits for
+                                   the first client before the machine runs; repeatable
+        -name NAME                 the guest name (query-name)
+        -plugin NAME|PATH[,key=value...]
+                                   load a plugin: a built-in (hotblocks, hotpages, idle, insn,
+                                   stoptrigger, timeline) or a plugin assembly (.dll) by path;
+                                   repeatable (docs/PLUGINS.md)
+        -d plugin                  show plugin output on standard error
+        -D FILE                    with -d plugin: write plugin output to FILE instead
         -shutdown-timeout SECONDS  bound on shutdown; stuck vCPU threads are abandoned
                                    after it and rivet exits with code 125 (default 3)
         -version                   print the version and exit
@@ -56,6 +72,9 @@ internal static class CommandLine
         MachineConfig m = new();
         bool help = false, version = false, noShutdown = false, noReboot = false;
         TimeSpan? shutdownTimeout = null;
+        var plugins = new PluginOptions();
+        List<Rivet.Qmp.QmpEndpoint> qmp = [];
+        string? guestName = null;
         for (int i = 0; i < args.Count; i++)
         {
             string raw = args[i];
@@ -113,6 +132,11 @@ internal static class CommandLine
                 case "-no-reboot": noReboot = true; break;
                 case "-no-shutdown": noShutdown = true; break;
                 case "-S": m = m with { StartPaused = true }; break;
+                case "-plugin": plugins.Specs.Add(Value()); break;
+                case "-d": plugins.AddLogItems(Value()); break;
+                case "-D": plugins.LogFile = Value(); break;
+                case "-qmp": qmp.Add(ParseQmp(Value())); break;
+                case "-name": guestName = ParseName(Value()); break;
                 case "-shutdown-timeout":
                     {
                         string v = Value();
@@ -130,7 +154,34 @@ internal static class CommandLine
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         var lifecycle = m.Lifecycle with { NoReboot = noReboot, NoShutdown = noShutdown };
         if (shutdownTimeout is TimeSpan t) lifecycle = lifecycle with { ShutdownTimeout = t };
-        return new CliOptions { Machine = m with { Lifecycle = lifecycle } };
+        return new CliOptions { Machine = m with { Lifecycle = lifecycle }, Qmp = qmp, Name = guestName, Plugins = plugins };
+    }
+
+    private static Rivet.Qmp.QmpEndpoint ParseQmp(string v)
+    {
+        try
+        {
+            return Rivet.Qmp.QmpEndpoint.Parse(v);
+        }
+        catch (FormatException ex)
+        {
+            throw new UsageException($"-qmp {v}: {ex.Message}");
+        }
+    }
+
+    /// <summary>QEMU's -name NAME[,process=P][,debug-threads=on|off] (also guest=NAME); ",," is a comma.</summary>
+    private static string ParseName(string v)
+    {
+        string? name = null;
+        foreach (string part in v.Replace(",,", "\0", StringComparison.Ordinal).Split(',').Select(p => p.Replace("\0", ",", StringComparison.Ordinal)))
+        {
+            if (part.StartsWith("guest=", StringComparison.Ordinal)) name = part[6..];
+            else if (part.StartsWith("process=", StringComparison.Ordinal) || part is "debug-threads=on" or "debug-threads=off") continue;
+            else if (name == null && !part.Contains('=')) name = part;
+            else throw new UsageException($"-name {v}: unsupported option '{part}'");
+        }
+        if (string.IsNullOrEmpty(name)) throw new UsageException($"-name {v}: the name is empty");
+        return name;
     }
 
     private static int ParseSmp(string v)

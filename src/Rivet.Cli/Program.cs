@@ -43,6 +43,7 @@ namespace Rivet.Cli
                 config = config with { KernelImage = DemoImage(), KernelName = "built-in demo" };
                 Console.Error.WriteLine("rivet: no options given; running the built-in demo on 4 harts (rivet -help for options)");
             }
+            config = QmpHost.Configure(options, config);
 
             Machine.Machine machine;
             try
@@ -60,15 +61,42 @@ namespace Rivet.Cli
                 return ExitCodes.StartupError;
             }
 
+            // -plugin: installed before anything runs; the plugin log is flushed when Run returns.
+            CliPlugins plugins;
+            try
+            {
+                plugins = CliPlugins.Load(options.Plugins, machine);
+            }
+            catch (UsageException ex)
+            {
+                Console.Error.WriteLine($"rivet: {ex.Message}");
+                return ExitCodes.StartupError;
+            }
+            using CliPlugins pluginLog = plugins;
+
             if (!signals.Attach(machine))
             {
                 return 0; // a signal arrived during start-up: nothing ran, nothing to clean up
             }
-            StartInputReader(machine);
-            machine.Start();
-            int code = machine.WaitForExit();
-            Console.Out.Flush();
-            return code;
+            QmpHost? qmp;
+            try
+            {
+                qmp = QmpHost.Listen(options, machine);
+            }
+            catch (UsageException ex)
+            {
+                Console.Error.WriteLine($"rivet: {ex.Message}");
+                return ExitCodes.StartupError;
+            }
+            using (qmp)
+            {
+                StartInputReader(machine);
+                if (qmp != null) qmp.Start(machine);
+                else machine.Start();
+                int code = machine.WaitForExit();
+                Console.Out.Flush();
+                return code; // disposing qmp flushes queued replies and events (quit's SHUTDOWN), then closes
+            }
         }
 
         private static byte[] DemoImage()

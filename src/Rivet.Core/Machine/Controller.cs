@@ -107,6 +107,15 @@ internal sealed class Controller : IMachineRequests
 
     public IVCpuHooks? Hooks { get; set; }
 
+    /// <summary>Sees state changes, kicks and requests (the timeline plugin). Set before <see cref="Start"/>.</summary>
+    public ILifecycleObserver? Observer { get; set; }
+
+    /// <summary>
+    /// The plugins' exit work (vCPU exit and at-exit callbacks), run by the shutdown sequence once
+    /// every vCPU has paused, given the shutdown deadline; false if it had to abandon a callback.
+    /// </summary>
+    public Func<long, bool>? AtExit { get; set; }
+
     /// <summary>Raised on the main-loop thread with no lock held. Listeners must not block.</summary>
     public event Action<MachineEvent>? Event;
 
@@ -187,6 +196,16 @@ internal sealed class Controller : IMachineRequests
 
     public void RequestReset(ShutdownCause cause) => Post(new Request(Kind.Reset, cause));
 
+    // Requests on behalf of a named source (plugins): always posted, from whatever thread, so a
+    // callback, an at-exit callback or a plugin's own thread never waits on the main loop.
+    public void PostPause(string source) => Post(new Request(Kind.Pause), source);
+
+    public void PostResume(string source) => Post(new Request(Kind.Resume), source);
+
+    public void PostReset(ShutdownCause cause, string source) => Post(new Request(Kind.Reset, cause), source);
+
+    public void PostShutdown(ShutdownCause cause, int exitCode, string source) => Post(new Request(Kind.Shutdown, cause, exitCode), source);
+
     /// <summary>Posts a request; from a vCPU or the main loop the caller never waits.</summary>
     private bool Submit(Request r)
     {
@@ -209,8 +228,14 @@ internal sealed class Controller : IMachineRequests
         }
     }
 
-    private void Post(Request r)
+    private void Post(Request r, string? source = null)
     {
+        if (Observer is { } observer)
+        {
+            int? vcpu = VCpu.Current?.Index;
+            source ??= vcpu is int i ? $"vcpu-{i}" : Thread.CurrentThread == _mainLoop ? "main-loop" : Thread.CurrentThread.Name is { } n ? $"host thread '{n}'" : "host";
+            observer.Requested(r.Kind.ToString().ToLowerInvariant(), r.Cause, source, vcpu);
+        }
         // Awaited requests keep their order. Posted ones (from vCPU threads and devices, which
         // never wait) are coalesced: one pending reset, and only the last posted pause or resume,
         // so callbacks that post on every idle cannot flood the main loop. A shutdown overtakes
@@ -531,7 +556,8 @@ internal sealed class Controller : IMachineRequests
         bool stopped = PauseAllVCpus(deadline, "shutdown");
         _board.FreezeTime(true);
         SetRunState(RunState.Shutdown);
-        // (plugins' at-exit callbacks go here)
+        // Plugins' vCPU exit and at-exit callbacks: on their own thread, joined by the deadline.
+        bool atExitDone = RunAtExit(deadline);
         foreach (VCpu v in _vcpus) v.Terminate();
         bool abandoned = !stopped;
         foreach (VCpu v in _vcpus)
@@ -542,6 +568,7 @@ internal sealed class Controller : IMachineRequests
             }
         }
         if (abandoned && stopped) ReportHang("shutdown (joining vCPU threads)");
+        if (!atExitDone) abandoned = true;
         try
         {
             _board.Close();
@@ -551,6 +578,19 @@ internal sealed class Controller : IMachineRequests
             _diagnostics.WriteLine($"rivet: closing devices failed: {ex.Message}");
         }
         return abandoned ? ExitCodes.AbandonedThread : exitCode;
+    }
+
+    private bool RunAtExit(long deadline)
+    {
+        try
+        {
+            return AtExit?.Invoke(deadline) ?? true;
+        }
+        catch (Exception ex)
+        {
+            _diagnostics.WriteLine($"rivet: plugins' exit callbacks failed: {ex.GetType().Name}: {ex.Message}");
+            return true;
+        }
     }
 
     internal static string Describe(Stopwatch sw) => $"{sw.Elapsed.TotalMilliseconds:F1} ms";

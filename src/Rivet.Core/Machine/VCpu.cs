@@ -87,6 +87,8 @@ internal sealed class VCpu : IHartWaker
         if (_state == s) return;
         _state = s;
         _stateSince = Stopwatch.GetTimestamp();
+        // Under _gate: the observer only records (ILifecycleObserver).
+        _controller.Observer?.StateChanged(Index, s);
     }
 
     public void Start(string name)
@@ -107,7 +109,11 @@ internal sealed class VCpu : IHartWaker
             done = _state is VCpuState.Stopped or VCpuState.Exited;
             if (!done) Monitor.PulseAll(_gate);
         }
-        if (!done) _exec.Kick();
+        if (!done)
+        {
+            _exec.Kick();
+            _controller.Observer?.Kicked(Index, "stop");
+        }
         return done;
     }
 
@@ -142,6 +148,7 @@ internal sealed class VCpu : IHartWaker
             Monitor.PulseAll(_gate);
         }
         _exec.Kick();
+        _controller.Observer?.Kicked(Index, "terminate");
     }
 
     /// <summary>Sticky wake-up: an interrupt was raised or a timer changed. Any thread.</summary>
@@ -152,6 +159,7 @@ internal sealed class VCpu : IHartWaker
             _wakeSeq++;
             Monitor.PulseAll(_gate);
         }
+        _controller.Observer?.Kicked(Index, "wake");
     }
 
     /// <summary>Queues work to run on this vCPU's thread (with no lock held) and kicks it; false (and the item cancelled) if the thread has exited.</summary>
@@ -168,6 +176,7 @@ internal sealed class VCpu : IHartWaker
             Monitor.PulseAll(_gate);
         }
         _exec.Kick();
+        _controller.Observer?.Kicked(Index, "work");
         return true;
     }
 
@@ -182,6 +191,9 @@ internal sealed class VCpu : IHartWaker
         try
         {
             HostThreadId = GetHostThreadId();
+            // A touch below the control threads (main loop, signal handling): when vCPUs spin on
+            // every core, a pause or SIGTERM still gets a core at once instead of a time slice later.
+            _ = SetPriority(0 /* PRIO_PROCESS: a thread id on Linux */, HostThreadId, VCpuNice);
         }
         catch (Exception)
         {
@@ -227,6 +239,12 @@ internal sealed class VCpu : IHartWaker
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "gettid")]
     private static extern int GetHostThreadId();
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "setpriority")]
+    private static extern int SetPriority(int which, int who, int prio);
+
+    /// <summary>Nice value of vCPU threads (relative to the process's own).</summary>
+    internal static int VCpuNice { get; set; } = 5;
 
     /// <summary>Parks while a stop is requested; says what to do next.</summary>
     private Step NextStep()

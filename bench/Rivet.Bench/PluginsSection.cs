@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Globalization;
+using Rivet.Board;
+using Rivet.Plugins.Hosting;
+using RivetMachine = Rivet.Machine.Machine;
+
+namespace Rivet.Bench;
+
+/// <summary>
+/// What plugins cost (docs/PLUGINS.md): guest MIPS on one hart with no plugin (the plain
+/// interpreter), with the built-in <c>insn</c> counting through inline scoreboard counters (the
+/// instrumented interpreter, no callback), and with <c>insn,inline=false</c>, a callback on every
+/// instruction. Guests: intloop and crc32 (guests/bench). Each plugin run also checks that
+/// insn's count equals the harts' own.
+/// </summary>
+internal sealed class PluginsSection : IBenchSection
+{
+    private static readonly string[] GuestNames = ["intloop", "crc32"];
+
+    private sealed record Mode(string Label, string? Plugin);
+
+    private static readonly Mode[] Modes =
+    [
+        new("no plugin", null),
+        new("insn (inline)", "insn"),
+        new("insn,inline=false (callback)", "insn,inline=false"),
+    ];
+
+    /// <summary>One timed run: wall time Start..WaitForExit, instructions retired, and insn's own total (null without it).</summary>
+    private sealed record Timed(TimeSpan Elapsed, ulong Instructions, ulong? Counted, string? Error)
+    {
+        public double Mips => Instructions / Elapsed.TotalSeconds / 1e6;
+    }
+
+    public string Name => "plugins";
+    public string Title => "plugin overhead: MIPS with no plugin, insn inline, per-instruction callback";
+
+    public int Run(BenchContext context)
+    {
+        BenchOptions o = context.Options;
+        TextWriter w = context.Out, progress = context.Progress;
+        IReadOnlyList<Guest>? all = BenchGuests.Locate(context);
+        if (all == null) return 2;
+        List<Guest> guests = [.. all.Where(g => GuestNames.Contains(g.Name))];
+        if (guests.Count == 0)
+        {
+            progress.WriteLine($"error: none of {string.Join(", ", GuestNames)} among the selected guests");
+            return 2;
+        }
+
+        string warmUp = o.WarmUp ? " after 1 warm-up run" : ", no warm-up";
+        w.WriteLine($"rivet: in-process, 1 hart; time = Start..WaitForExit, best of {o.Runs} run(s){warmUp} per mode");
+        w.WriteLine();
+        w.Flush();
+
+        var table = new TextTable(["guest", "instr (M)", .. Modes.Select(m => m.Label + " MIPS"), "inline/plain", "callback/plain"]);
+        List<string> notes = [];
+        bool ok = true;
+        foreach (Guest g in guests)
+        {
+            var best = new Timed?[Modes.Length];
+            for (int m = 0; m < Modes.Length; m++)
+            {
+                best[m] = Measure(g, Modes[m], o, progress, out string? error);
+                if (error != null)
+                {
+                    notes.Add($"{g.Name}, {Modes[m].Label}: {error}");
+                    ok = false;
+                }
+                else if (best[m]!.Counted is ulong counted && counted != best[m]!.Instructions)
+                {
+                    notes.Add($"{g.Name}, {Modes[m].Label}: insn counted {counted} instructions, the hart retired {best[m]!.Instructions}");
+                    ok = false;
+                }
+            }
+            string Mips(Timed? r) => r == null ? "FAIL" : F(r.Mips, 1);
+            string Ratio(Timed? r) => r == null || best[0] == null ? "-" : F(r.Mips / best[0]!.Mips, 3);
+            table.Add([g.Name, best[0] is { } b0 ? F(b0.Instructions / 1e6, 1) : "-", .. best.Select(Mips), Ratio(best[1]), Ratio(best[2])]);
+        }
+        table.Write(w);
+        w.WriteLine();
+        foreach (string n in notes) w.WriteLine($"note: {n}");
+        w.Flush();
+        return ok ? 0 : 1;
+    }
+
+    private static Timed? Measure(Guest g, Mode mode, BenchOptions o, TextWriter progress, out string? error)
+    {
+        error = null;
+        if (o.WarmUp)
+        {
+            Timed warm = RunOnce(g.Path, mode.Plugin);
+            progress.WriteLine($"[plugins] {g.Name}, {mode.Label}: warm-up {Describe(warm)}");
+            if (warm.Error != null)
+            {
+                error = warm.Error;
+                return null;
+            }
+        }
+        Timed? best = null;
+        for (int i = 1; i <= o.Runs; i++)
+        {
+            Timed run = RunOnce(g.Path, mode.Plugin);
+            progress.WriteLine($"[plugins] {g.Name}, {mode.Label}: run {i}/{o.Runs} {Describe(run)}");
+            if (run.Error != null)
+            {
+                error = run.Error;
+                return null;
+            }
+            if (best == null || run.Elapsed < best.Elapsed) best = run;
+        }
+        progress.Flush();
+        return best;
+    }
+
+    /// <summary>Builds the machine (and installs the plugin) untimed, then times Start..WaitForExit.</summary>
+    private static Timed RunOnce(string elf, string? plugin)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var output = new StringWriter();
+        RivetMachine machine;
+        try
+        {
+            machine = new RivetMachine(new MachineConfig { Harts = 1, Kernel = elf }, new MemoryStream(), TextWriter.Null);
+        }
+        catch (ImageException ex)
+        {
+            return new Timed(TimeSpan.Zero, 0, null, $"cannot load {Path.GetFileName(elf)}: {ex.Message}");
+        }
+        using (machine)
+        {
+            if (plugin != null) new PluginHost(machine, TextWriter.Synchronized(output)).Load(plugin);
+            var sw = Stopwatch.StartNew();
+            machine.Start();
+            int? code = machine.WaitForExit(RivetRunner.Timeout);
+            sw.Stop();
+            if (code == null)
+            {
+                machine.RequestShutdown(ShutdownCause.HostUi, 1);
+                machine.WaitForExit(TimeSpan.FromSeconds(10));
+                return new Timed(sw.Elapsed, machine.InstructionsRetired, null, $"did not finish within {RivetRunner.Timeout.TotalSeconds:F0} s");
+            }
+            if (code != 0) return new Timed(sw.Elapsed, machine.InstructionsRetired, null, $"exit code {code}");
+            ulong? counted = null;
+            string text = output.ToString();
+            const string total = "total insns: ";
+            int at = text.LastIndexOf(total, StringComparison.Ordinal);
+            if (at >= 0 && ulong.TryParse(text.AsSpan(at + total.Length).TrimEnd(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong n)) counted = n;
+            return new Timed(sw.Elapsed, machine.InstructionsRetired, counted, null);
+        }
+    }
+
+    private static string Describe(Timed r)
+        => r.Error == null ? $"{r.Elapsed.TotalSeconds:F3} s, {r.Instructions / 1e6:F1} M instructions, {r.Mips:F1} MIPS" : $"FAIL: {r.Error}";
+
+    private static string F(double v, int decimals) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);
+}

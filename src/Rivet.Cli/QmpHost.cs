@@ -1,0 +1,77 @@
+using Rivet.Board;
+using Rivet.Qmp;
+
+namespace Rivet.Cli;
+
+/// <summary>
+/// The -qmp options at start-up, as QEMU orders them: bind every endpoint before anything runs
+/// (a bad one is a start-up error), start the machine, wait for the first client of each
+/// wait=on endpoint, then let the clients' commands run. With wait=on the machine is built
+/// paused (prelaunch) and only runs once the clients have connected (unless -S keeps it there),
+/// so a signal during the wait still ends rivet through the normal shutdown path.
+/// </summary>
+internal sealed class QmpHost : IDisposable
+{
+    private readonly QmpServer _server;
+    private readonly List<QmpEndpoint> _waitFor = [];
+    private readonly bool _userStartPaused;
+
+    private QmpHost(QmpServer server, bool userStartPaused)
+    {
+        _server = server;
+        _userStartPaused = userStartPaused;
+    }
+
+    /// <summary>The machine configuration to build: paused at first if a client must connect before it runs.</summary>
+    public static MachineConfig Configure(CliOptions options, MachineConfig config)
+        => options.Qmp.Any(q => q.Wait) ? config with { StartPaused = true } : config;
+
+    /// <summary>Binds the endpoints (null without -qmp); throws <see cref="UsageException"/> if one cannot be bound.</summary>
+    public static QmpHost? Listen(CliOptions options, Machine.Machine machine)
+    {
+        if (options.Qmp.Count == 0) return null;
+        var server = new QmpServer(machine, new QmpServerOptions
+        {
+            Version = CommandLine.Version,
+            Name = options.Name,
+            HoldCommandsUntilOpen = true,
+        });
+        var host = new QmpHost(server, options.Machine.StartPaused);
+        try
+        {
+            foreach (QmpEndpoint ep in options.Qmp)
+            {
+                QmpEndpoint bound = server.Listen(ep);
+                if (ep.Wait) host._waitFor.Add(bound);
+            }
+        }
+        catch (QmpBindException ex)
+        {
+            server.Dispose();
+            throw new UsageException($"-qmp: {ex.Message}");
+        }
+        return host;
+    }
+
+    /// <summary>Starts the machine and, after any wait=on clients have connected, lets commands run.</summary>
+    public void Start(Machine.Machine machine)
+    {
+        machine.Start();
+        if (_waitFor.Count > 0)
+        {
+            foreach (QmpEndpoint ep in _waitFor)
+            {
+                Console.Error.WriteLine($"rivet: waiting for a QMP connection on {ep}");
+                if (!_server.WaitForClient(ep))
+                {
+                    _server.Open();
+                    return; // shut down (a signal) while waiting
+                }
+            }
+            if (!_userStartPaused) machine.Resume();
+        }
+        _server.Open();
+    }
+
+    public void Dispose() => _server.Dispose();
+}

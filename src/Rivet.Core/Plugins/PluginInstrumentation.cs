@@ -1,0 +1,217 @@
+using Rivet.Cpu;
+using Rivet.Isa;
+using Rivet.Machine;
+using CpuMemoryAccess = Rivet.Cpu.MemoryAccess;
+
+namespace Rivet.Plugins.Hosting;
+
+/// <summary>
+/// The harts' instrumentation when a plugin instruments blocks: each new block is shown to every
+/// plugin's block-translated callback, and what they attach is merged into one
+/// <see cref="BlockHooks"/>. Runs on the translating vCPU's thread.
+/// </summary>
+internal sealed class PluginInstrumentation(PluginHost host, Hart[] harts) : IHartInstrumentation
+{
+    public BlockHooks? Translate(int cpu, ulong pc, IReadOnlyList<TranslatedInsn> insns)
+    {
+        VCpu? v = VCpu.Current;
+        BlockHooks? hooks = null;
+        foreach (Registration<BlockTranslatedCallback> r in host.Translated)
+        {
+            if (r.Site.Disabled) continue;
+            var block = new BlockView(host, cpu, pc, insns);
+            bool ok = false;
+            v?.EnterCallback(r.Site.HangName);
+            try
+            {
+                r.Callback(block);
+                ok = true;
+            }
+            catch (Exception ex)
+            {
+                // What this call attached is dropped with it.
+                r.Site.Fail(cpu, ex);
+            }
+            finally
+            {
+                block.Close();
+                v?.LeaveCallback();
+            }
+            if (ok) block.AddTo(ref hooks, r.Plugin, harts[cpu]);
+        }
+        return hooks;
+    }
+
+    /// <summary>A plugin's execute callback, contained: after it throws, it and its kind are skipped.</summary>
+    internal static Action<int, ulong> Contain(ExecuteCallback callback, CallbackSite site) => (cpu, pc) =>
+    {
+        if (site.Disabled) return;
+        try
+        {
+            callback(cpu, pc);
+        }
+        catch (Exception ex)
+        {
+            site.Fail(cpu, ex);
+        }
+    };
+
+    /// <summary>A plugin's memory callback, filtered and contained; the hart's pc is the accessing instruction's during the call.</summary>
+    internal static Action<int, CpuMemoryAccess> Contain(MemoryCallback callback, MemoryAccessFilter filter, CallbackSite site, Hart hart) => (cpu, m) =>
+    {
+        if (site.Disabled || (filter & (m.IsStore ? MemoryAccessFilter.Write : MemoryAccessFilter.Read)) == 0) return;
+        hart.Pc = m.Pc; // as the interpreter does before execute callbacks: ReadPc sees the instruction
+        try
+        {
+            callback(cpu, new MemoryAccessInfo(m.Pc, m.Address, m.Size, m.IsStore, m.Value));
+        }
+        catch (Exception ex)
+        {
+            site.Fail(cpu, ex);
+        }
+    };
+}
+
+/// <summary>The <see cref="IBlock"/> one plugin sees during one block-translated callback.</summary>
+internal sealed class BlockView : IBlock
+{
+    private readonly PluginHost _host;
+    private readonly InstructionView[] _insns;
+    private List<ExecuteCallback>? _exec;
+    private List<InlineAdd>? _inline;
+
+    public BlockView(PluginHost host, int cpu, ulong pc, IReadOnlyList<TranslatedInsn> insns)
+    {
+        _host = host;
+        VCpuIndex = cpu;
+        Pc = pc;
+        _insns = new InstructionView[insns.Count];
+        int size = 0;
+        for (int i = 0; i < _insns.Length; i++)
+        {
+            _insns[i] = new InstructionView(this, insns[i]);
+            size += insns[i].Length;
+        }
+        Size = size;
+    }
+
+    public ulong Pc { get; }
+    public int Size { get; }
+    public int VCpuIndex { get; }
+    public IReadOnlyList<IInstruction> Instructions => _insns;
+    public bool Closed { get; private set; }
+    public PluginHost Host => _host;
+
+    public void Close() => Closed = true;
+
+    public void CheckOpen()
+    {
+        if (Closed) throw new InvalidOperationException("a block and its instructions can only be instrumented during its block-translated callback");
+    }
+
+    public void RegisterExecute(ExecuteCallback callback)
+    {
+        CheckOpen();
+        ArgumentNullException.ThrowIfNull(callback);
+        (_exec ??= []).Add(callback);
+    }
+
+    public void RegisterExecuteInline(Scoreboard scoreboard, long amount)
+    {
+        CheckOpen();
+        _host.CheckScoreboard(scoreboard);
+        (_inline ??= []).Add(new InlineAdd(scoreboard.Values, amount));
+    }
+
+    /// <summary>Merges what the plugin attached into <paramref name="hooks"/>, wrapping callbacks with the plugin's containment.</summary>
+    public void AddTo(ref BlockHooks? hooks, PluginContext plugin, Hart hart)
+    {
+        int n = _insns.Length;
+        if (_exec != null)
+        {
+            hooks ??= new BlockHooks();
+            foreach (ExecuteCallback cb in _exec) hooks.Exec += PluginInstrumentation.Contain(cb, plugin.BlockExecSite);
+        }
+        if (_inline != null)
+        {
+            hooks ??= new BlockHooks();
+            hooks.ExecInline = [.. hooks.ExecInline ?? [], .. _inline];
+        }
+        for (int i = 0; i < n; i++)
+        {
+            InstructionView insn = _insns[i];
+            if (insn.Exec != null)
+            {
+                hooks ??= new BlockHooks();
+                hooks.InsnExec ??= new Action<int, ulong>?[n];
+                foreach (ExecuteCallback cb in insn.Exec) hooks.InsnExec[i] += PluginInstrumentation.Contain(cb, plugin.InsnExecSite);
+            }
+            if (insn.Inline != null)
+            {
+                hooks ??= new BlockHooks();
+                hooks.InsnInline ??= new InlineAdd[]?[n];
+                hooks.InsnInline[i] = [.. hooks.InsnInline[i] ?? [], .. insn.Inline];
+            }
+            if (insn.Memory != null)
+            {
+                hooks ??= new BlockHooks();
+                hooks.Memory ??= new Action<int, CpuMemoryAccess>?[n];
+                foreach ((MemoryCallback cb, MemoryAccessFilter filter) in insn.Memory)
+                    hooks.Memory[i] += PluginInstrumentation.Contain(cb, filter, plugin.MemorySite, hart);
+            }
+        }
+    }
+}
+
+/// <summary>One instruction of a <see cref="BlockView"/>.</summary>
+internal sealed class InstructionView(BlockView block, TranslatedInsn insn) : IInstruction
+{
+    private byte[]? _bytes;
+    private string? _disassembly;
+
+    public List<ExecuteCallback>? Exec;
+    public List<InlineAdd>? Inline;
+    public List<(MemoryCallback, MemoryAccessFilter)>? Memory;
+
+    public ulong Pc => insn.Pc;
+    public int Size => insn.Length;
+    public uint Opcode => insn.Raw;
+
+    public ReadOnlySpan<byte> Bytes
+    {
+        get
+        {
+            if (_bytes == null)
+            {
+                var bytes = new byte[insn.Length];
+                for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)(insn.Raw >> (8 * i));
+                _bytes = bytes;
+            }
+            return _bytes;
+        }
+    }
+
+    public string Disassembly => _disassembly ??= Disassembler.Format(insn.Decoded, insn.Pc);
+
+    public void RegisterExecute(ExecuteCallback callback)
+    {
+        block.CheckOpen();
+        ArgumentNullException.ThrowIfNull(callback);
+        (Exec ??= []).Add(callback);
+    }
+
+    public void RegisterExecuteInline(Scoreboard scoreboard, long amount)
+    {
+        block.CheckOpen();
+        block.Host.CheckScoreboard(scoreboard);
+        (Inline ??= []).Add(new InlineAdd(scoreboard.Values, amount));
+    }
+
+    public void RegisterMemory(MemoryCallback callback, MemoryAccessFilter filter = MemoryAccessFilter.ReadWrite)
+    {
+        block.CheckOpen();
+        ArgumentNullException.ThrowIfNull(callback);
+        if ((filter & MemoryAccessFilter.ReadWrite) == 0) throw new ArgumentOutOfRangeException(nameof(filter), filter, "select reads, writes or both");
+        (Memory ??= []).Add((callback, filter));
+    }
+}

@@ -1,0 +1,151 @@
+using System.Text.RegularExpressions;
+using Rivet.Tests;
+
+namespace Rivet.Plugins.Tests;
+
+/// <summary>-plugin, -d plugin and -D on the rivet command, as a child process.</summary>
+public sealed class CliTests
+{
+    private static string Elf(byte[] program, string name) => TinyElf.WriteTemp(TinyElf.Build(0x80000000, program), name);
+
+    /// <summary>The demo guest prints at once when it runs, so an empty standard output shows it never started.</summary>
+    private static string Talker => Repo.Guest("build/demo/demo.elf");
+
+    private static void AssertStartupError((int Code, string Out, string Err) r, string expectedFragment)
+    {
+        Assert.Equal(1, r.Code);
+        string[] lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {r.Err}");
+        Assert.StartsWith("rivet: ", lines[0]);
+        Assert.Contains(expectedFragment, lines[0]);
+        Assert.Equal("", r.Out); // the guest never started
+    }
+
+    [Fact]
+    public void UnknownBuiltin()
+        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "insns"), "-plugin insns: no built-in plugin 'insns'");
+
+    [Fact]
+    public void MissingAssembly()
+        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "/nonexistent/Plugin.dll"), "cannot load plugin assembly /nonexistent/Plugin.dll: no such file");
+
+    [Fact]
+    public void NotAnAssembly()
+    {
+        string path = TinyElf.WriteTemp("MZ but not really\n"u8.ToArray(), "text.dll");
+        AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", path), "not a .NET assembly");
+    }
+
+    [Fact]
+    public void AssemblyWithoutEntryPoint()
+    {
+        // A real .NET assembly with no plugin class in it.
+        string path = Path.Combine(AppContext.BaseDirectory, "ELFSharp.dll");
+        AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", path), "no plugin entry point in ELFSharp.dll");
+    }
+
+    [Fact]
+    public void IncompatibleApiVersion()
+        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Future", apiVersion: 99)),
+            "class Emitted.Plugin targets plugin API version 99; this rivet supports version 1");
+
+    [Fact]
+    public void UndeclaredApiVersion()
+        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Ancient", apiVersion: null)),
+            "does not declare the plugin API version it targets");
+
+    [Fact]
+    public void TwoEntryPoints()
+        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Twins", apiVersion: 1, classes: 2)),
+            "has 2 plugin classes");
+
+    [Fact]
+    public void RejectedArguments()
+        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "hotblocks,limit=ten"), "plugin 'hotblocks': limit=ten: expected a number");
+
+    [Fact]
+    public void UnsupportedLogItem()
+        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-d", "in_asm"), "-d in_asm: unsupported log item 'in_asm'");
+
+    [Fact]
+    public void UnwritableLogFile()
+        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "insn", "-d", "plugin", "-D", "/nonexistent/log.txt"), "-D /nonexistent/log.txt: cannot open the log file");
+
+    [Fact]
+    public void PluginOutputGoesToStandardErrorWithDPlugin()
+    {
+        string elf = Elf(Programs.Loop, "loop.elf");
+        var r = RivetProcess.Run("-kernel", elf, "-plugin", "insn", "-d", "plugin");
+        Assert.Equal(0, r.Code);
+        Assert.Matches(new Regex(@"\Acpu 0 insns: (\d+)\ntotal insns: \1\n\z"), r.Err);
+
+        // Without -d plugin the output is dropped, as QEMU does.
+        var quiet = RivetProcess.Run("-kernel", elf, "-plugin", "insn");
+        Assert.Equal(0, quiet.Code);
+        Assert.Equal("", quiet.Err);
+    }
+
+    [Fact]
+    public void PluginOutputGoesToTheLogFileWithD()
+    {
+        string log = Path.Combine(Path.GetTempPath(), $"rivet-plugin-log-{Environment.ProcessId}.txt");
+        try
+        {
+            var r = RivetProcess.Run("-kernel", Elf(Programs.Loop, "loop.elf"), "-plugin", "hotblocks,limit=2", "-plugin", "insn", "-d", "plugin", "-D", log);
+            Assert.Equal(0, r.Code);
+            Assert.Equal("", r.Err);
+            string text = File.ReadAllText(log);
+            Assert.Contains("0x0000000080000004, 1, 2, 999\n", text);
+            Assert.Matches(new Regex(@"cpu 0 insns: (\d+)\ntotal insns: \1\n\z"), text); // installed second, so its at-exit runs second
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public void StopTriggerSetsTheExitCode()
+    {
+        var r = RivetProcess.Run("-kernel", Repo.Guest("build/lifecycle/spin_forever.elf"), "-smp", "2", "-plugin", "stoptrigger,icount=50000,exitcode=3", "-d", "plugin");
+        Assert.Equal(3, r.Code);
+        Assert.Matches(@"^icount reached at 0x[0-9a-f]+, exiting\n$", r.Err);
+    }
+
+    [Fact]
+    public void SamplePluginLoadsFromItsAssembly()
+    {
+        var r = RivetProcess.Run("-kernel", Elf(Programs.Memory, "memory.elf"), "-plugin", $"{PluginAssemblies.Sample},verbose=on", "-d", "plugin");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("sample: vcpu 0 translated block 0x80000000, 11 instructions, 44 bytes\n", r.Err);
+        Assert.Contains("sample:   0x80000008: 0062b423 sd t1,8(t0)\n", r.Err);
+        Assert.Matches(@"sample: vcpu 0: \d+ instructions, \d+ blocks, 2 loads, 3 stores \(last at 0x100000\), 0 wfi, idle 0, resumed 0, init pc 0x80000000 a0 0, exit pc 0x80000028\n", r.Err);
+    }
+
+    [Fact]
+    public void TimelineFromTheCommandLineOpensAsATrace()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"rivet-cli-timeline-{Environment.ProcessId}.json");
+        try
+        {
+            var r = RivetProcess.Run("-smp", "4", "-kernel", Repo.Guest("build/smp/ipi_wfi.elf"), "-plugin", $"timeline,file={file}");
+            Assert.Equal(0, r.Code);
+            Assert.Equal("", r.Err);
+            TimelineChecks.AssertValid(File.ReadAllText(file), vcpus: 4);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void HelpListsThePluginOptions()
+    {
+        var r = RivetProcess.Run("-help");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("-plugin NAME|PATH[,key=value...]", r.Out);
+        Assert.Contains("-d plugin", r.Out);
+        Assert.Contains("-D FILE", r.Out);
+    }
+}
