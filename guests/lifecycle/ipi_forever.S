@@ -1,7 +1,8 @@
 /* Harts pass an IPI around a ring forever: hart h sleeps in wfi until its msip is set, clears
- * it, then sets hart (h+1) mod N's msip. Hart 0 starts the ring. N = number of harts that
- * reach _start (counted with an AMO before the ring starts). Interrupts stay disabled
- * (mstatus.MIE = 0); wfi wakes on the pending, enabled MSIP. */
+ * it, then sets hart (h+1) mod N's msip. Hart 0 starts the ring. N is read afresh before every
+ * send: the number of harts that have reached _start so far (an AMO count), so a hart that
+ * starts late (a loaded host) joins the ring instead of the ring waiting for it. Interrupts stay
+ * disabled (mstatus.MIE = 0); wfi wakes on the pending, enabled MSIP. */
 #include "guest.h"
     .section .text.init
     .globl _start
@@ -17,9 +18,6 @@ _start:
     li t2, 200000
 2:  addi t2, t2, -1
     bnez t2, 2b
-    la t0, harts
-    lw s1, 0(t0)
-    sw s1, 4(t0)             /* publish N */
     j send
 wait:
     wfi
@@ -27,10 +25,9 @@ wait:
     slli t1, a0, 2
     add t0, t0, t1
     sw zero, 0(t0)
-    la t0, harts
-    lw s1, 4(t0)
-    beqz s1, wait
 send:
+    la t0, harts
+    lw s1, 0(t0)             /* N: harts started so far (at least this one) */
     /* next = (hartid + 1) % N */
     addi t2, a0, 1
     remu t2, t2, s1

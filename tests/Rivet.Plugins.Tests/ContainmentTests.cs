@@ -176,17 +176,31 @@ public sealed class ContainmentTests
     public void AnIdleCallbackThatNeverReturnsCannotHangShutdown()
     {
         using var stuck = new Stuck(inIdle: true, inAtExit: false);
-        var options = new LifecycleOptions { ShutdownTimeout = TimeSpan.FromMilliseconds(400) };
-        PluginRunResult r = PluginRun.Run(Programs.Config(Programs.IdleAndSpin, harts: 3, options), host => host.Install(stuck, "stuck"), machine =>
+        string timeline = Path.Combine(Path.GetTempPath(), $"rivet-stuck-timeline-{Environment.ProcessId}.json");
+        var options = new LifecycleOptions { ShutdownTimeout = TimeSpan.FromSeconds(2) };
+        try
         {
-            Assert.True(stuck.Entered.Wait(GuestRun.HangLimit));
-            machine.RequestShutdown(ShutdownCause.HostSignal);
-        });
-        Assert.Equal(ExitCodes.AbandonedThread, r.ExitCode);
-        Assert.Contains("rivet: shutdown did not complete within its deadline; vCPU states:", r.Diagnostics);
-        Assert.Matches(@"vCPU 0: Running for [0-9.]+ s, last pc 0x80000010, inside callback 'plugin 'stuck' vcpu-idle' for [0-9.]+ s", r.Diagnostics);
-        Assert.Contains("vCPU 1: Stopped", r.Diagnostics);
-        Assert.Contains("vCPU 2: Stopped", r.Diagnostics);
+            PluginRunResult r = PluginRun.Run(Programs.Config(Programs.IdleAndSpin, harts: 3, options), host =>
+            {
+                host.Load($"timeline,file={timeline}");
+                host.Install(stuck, "stuck");
+            }, machine =>
+            {
+                Assert.True(stuck.Entered.Wait(GuestRun.HangLimit));
+                machine.RequestShutdown(ShutdownCause.HostSignal);
+            });
+            Assert.Equal(ExitCodes.AbandonedThread, r.ExitCode);
+            Assert.Contains("rivet: shutdown did not complete within its deadline; vCPU states:", r.Diagnostics);
+            Assert.Matches(@"vCPU 0: Running for [0-9.]+ s, last pc 0x80000010, inside callback 'plugin 'stuck' vcpu-idle' for [0-9.]+ s", r.Diagnostics);
+            Assert.Contains("vCPU 1: Stopped", r.Diagnostics);
+            Assert.Contains("vCPU 2: Stopped", r.Diagnostics);
+            // The exit callbacks still ran (in the last quarter of the deadline): the timeline of the hang was written.
+            TimelineChecks.AssertValid(File.ReadAllText(timeline), vcpus: 3);
+        }
+        finally
+        {
+            File.Delete(timeline);
+        }
     }
 
     [Fact]

@@ -553,7 +553,11 @@ internal sealed class Controller : IMachineRequests
     private int ShutdownSequence(int exitCode)
     {
         long deadline = HostSync.DeadlineAfter(_options.ShutdownTimeout);
-        bool stopped = PauseAllVCpus(deadline, "shutdown");
+        // With plugin exit callbacks, a stuck vCPU must not eat the whole deadline: they get its last
+        // quarter (a timeline of the hang, say, is still written).
+        long pauseDeadline = AtExit == null || _options.ShutdownTimeout == Timeout.InfiniteTimeSpan
+            ? deadline : HostSync.DeadlineAfter(_options.ShutdownTimeout * 0.75);
+        bool stopped = PauseAllVCpus(pauseDeadline, "shutdown");
         _board.FreezeTime(true);
         SetRunState(RunState.Shutdown);
         // Plugins' vCPU exit and at-exit callbacks: on their own thread, joined by the deadline.

@@ -312,7 +312,7 @@ internal sealed class CallbackSite(string plugin, string kind, TextWriter diagno
         _disabled = true;
         if (Interlocked.Exchange(ref _reported, 1) != 0) return;
         string where = vcpu >= 0 ? $" on vCPU {vcpu}" : "";
-        diagnostics.WriteLine($"rivet: {HangName} callback threw {ex.GetType().Name}{where}: {ex.Message}; plugin '{plugin}' {kind} callbacks are disabled, the machine carries on");
+        diagnostics.WriteLine($"rivet: {HangName} callback threw {ex.GetType().Name}{where}: {ex.Message.ReplaceLineEndings(" ")}; plugin '{plugin}' {kind} callbacks are disabled, the machine carries on");
     }
 }
 
