@@ -144,6 +144,16 @@ public sealed class MachineTests
     }
 
     [Fact]
+    public void HostResetWithNoRebootShutsDownAsQemu()
+    {
+        using var m = Build(Spin, 2, out var events, new LifecycleOptions { NoReboot = true });
+        m.Start();
+        Assert.True(m.Reset());
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+        lock (events) Assert.Equal(ShutdownCause.HostQmpSystemReset, events.Single(e => e.Name == "SHUTDOWN").Reason);
+    }
+
+    [Fact]
     public void IdleHartsShutDownPromptly()
     {
         // wfi loop on every hart: nothing pending, all idle.

@@ -31,7 +31,7 @@ public sealed record LifecycleOptions
     /// <summary>-no-shutdown: a guest shutdown pauses the machine (run state shutdown) instead of exiting.</summary>
     public bool NoShutdown { get; init; }
 
-    /// <summary>-no-reboot: a guest reset exits instead.</summary>
+    /// <summary>-no-reboot: a reset request (the guest's or QMP system_reset) shuts down instead, as QEMU's -action reboot=shutdown.</summary>
     public bool NoReboot { get; init; }
 }
 
@@ -364,7 +364,7 @@ internal sealed class Controller : IMachineRequests
                     ok = DoResume();
                     break;
                 case Kind.Reset:
-                    if (_options.NoReboot && r.Cause.IsGuest())
+                    if (_options.NoReboot && r.Cause != ShutdownCause.SubsystemReset) // as QEMU: every reset request but a subsystem reset
                     {
                         cause = r.Cause;
                         Complete(r, true);
