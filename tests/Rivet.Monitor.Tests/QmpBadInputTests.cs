@@ -304,7 +304,7 @@ public sealed class QmpLeakTests
     public async Task DisposingTheServerClosesEveryClientAndItsSocketFile()
     {
         using var dir = new TempDir();
-        var machine = new Rivet.Machine.Machine(new Rivet.Board.MachineConfig { Harts = 1, RamSize = 16UL << 20, Kernel = Repo.Guest("lifecycle/idle_forever.elf") }, new MemoryStream(), TextWriter.Null);
+        var machine = new Rivet.Machine.Machine(new Rivet.Board.MachineConfig { Harts = 1, RamSize = 16UL << 20, Kernel = Repo.Guest("build/lifecycle/idle_forever.elf") }, new MemoryStream(), TextWriter.Null);
         var server = new QmpServer(machine);
         int before = OpenSockets();
         QmpEndpoint ep = server.Listen(new QmpEndpoint { Transport = QmpTransport.Unix, Path = dir.File("s.sock") });

@@ -13,7 +13,7 @@ public sealed class QmpProcessTests
 
     private const int SIGTERM = 15;
 
-    private static string Guest(string name) => Repo.Guest($"lifecycle/{name}.elf");
+    private static string Guest(string name) => Repo.Guest($"build/lifecycle/{name}.elf");
 
     [Fact]
     public async Task ServesQmpOnAUnixSocketAndQuitEndsTheProcessWithZero()
@@ -52,7 +52,7 @@ public sealed class QmpProcessTests
         // process would be gone and the connection refused.
         using var dir = new TempDir();
         string sock = dir.File("q.sock");
-        using RivetProcess p = RivetProcess.Start("-nographic", "-kernel", Repo.Guest("htif/htif_pass.elf"), "-qmp", $"unix:{sock},server=on,wait=on");
+        using RivetProcess p = RivetProcess.Start("-nographic", "-kernel", Repo.Guest("build/htif/htif_pass.elf"), "-qmp", $"unix:{sock},server=on,wait=on");
         Assert.Equal($"rivet: waiting for a QMP connection on unix:{sock}", await p.FirstErrorLineAsync());
         Assert.False(p.HasExited);
         await using QmpClient c = await QmpClient.ConnectAsync(new UnixDomainSocketEndPoint(sock), negotiate: false);
@@ -65,7 +65,7 @@ public sealed class QmpProcessTests
     {
         using var dir = new TempDir();
         string sock = dir.File("q.sock");
-        using RivetProcess p = RivetProcess.Start("-S", "-nographic", "-kernel", Repo.Guest("htif/htif_pass.elf"), "-qmp", $"unix:{sock},server");
+        using RivetProcess p = RivetProcess.Start("-S", "-nographic", "-kernel", Repo.Guest("build/htif/htif_pass.elf"), "-qmp", $"unix:{sock},server");
         await p.FirstErrorLineAsync();
         await using QmpClient c = await QmpClient.ConnectAsync(new UnixDomainSocketEndPoint(sock));
         Assert.Equal("prelaunch", (await c.ReturnOfAsync("query-status")).GetProperty("status").GetString());
@@ -124,7 +124,7 @@ public sealed class QmpProcessTests
     {
         using var dir = new TempDir();
         string sock = dir.File("q.sock");
-        using RivetProcess p = RivetProcess.Start("-S", "-nographic", "-kernel", Repo.Guest("htif/htif_fail.elf"), "-qmp", $"unix:{sock},server,wait=off");
+        using RivetProcess p = RivetProcess.Start("-S", "-nographic", "-kernel", Repo.Guest("build/htif/htif_fail.elf"), "-qmp", $"unix:{sock},server,wait=off");
         await using QmpClient c = await p.ConnectAsync(sock);
         await c.ReturnOfAsync("cont");
         Received shutdown = await c.NextEventAsync("SHUTDOWN");

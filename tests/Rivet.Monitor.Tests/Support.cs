@@ -10,28 +10,6 @@ using RivetMachine = Rivet.Machine.Machine;
 
 namespace Rivet.Monitor.Tests;
 
-internal static class Repo
-{
-    /// <summary>The repository root (the folder holding Rivet.slnx).</summary>
-    public static string Root { get; } = FindRoot();
-
-    private static string FindRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir != null && !File.Exists(Path.Combine(dir, "Rivet.slnx"))) dir = Path.GetDirectoryName(dir);
-        return dir ?? throw new InvalidOperationException("cannot find the repository root (Rivet.slnx)");
-    }
-
-    /// <summary>A built guest; the test command builds them with make before the tests run.</summary>
-    public static string Guest(string relative)
-    {
-        string path = Path.Combine(Root, "guests", "build", relative);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"guest {relative} is not built: run 'make -C guests' (./test.sh does)", path);
-        return path;
-    }
-}
-
 /// <summary>A short private directory for Unix sockets (sun_path is 108 bytes), removed on dispose.</summary>
 internal sealed class TempDir : IDisposable
 {
@@ -85,7 +63,7 @@ internal sealed class QmpRig : IDisposable
     public static QmpRig Start(string guest = "lifecycle/spin_forever.elf", int harts = 2, Func<MachineConfig, MachineConfig>? tweak = null,
         QmpServerOptions? options = null, bool tcp = false, bool start = true, Action<RivetMachine>? beforeStart = null)
     {
-        var config = new MachineConfig { Harts = harts, RamSize = 16UL << 20, Kernel = Repo.Guest(guest) };
+        var config = new MachineConfig { Harts = harts, RamSize = 16UL << 20, Kernel = Repo.Guest("build/" + guest) };
         if (tweak != null) config = tweak(config);
         var diagnostics = new StringWriter();
         var machine = new RivetMachine(config, new MemoryStream(), TextWriter.Synchronized(diagnostics));
@@ -145,20 +123,9 @@ internal sealed class RivetProcess : IDisposable
         _stdout = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
     }
 
-    public static string Dll => Path.Combine(AppContext.BaseDirectory, "rivet.dll");
-
     public static RivetProcess Start(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Dll);
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        Process p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start rivet");
+        Process p = Rivet.Tests.RivetProcess.Start(args);
         p.StandardInput.Close();
         return new RivetProcess(p);
     }

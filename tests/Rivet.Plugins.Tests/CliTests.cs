@@ -11,29 +11,20 @@ public sealed class CliTests
     /// <summary>The demo guest prints at once when it runs, so an empty standard output shows it never started.</summary>
     private static string Talker => Repo.Guest("build/demo/demo.elf");
 
-    private static void AssertStartupError((int Code, string Out, string Err) r, string expectedFragment)
-    {
-        Assert.Equal(1, r.Code);
-        string[] lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {r.Err}");
-        Assert.StartsWith("rivet: ", lines[0]);
-        Assert.Contains(expectedFragment, lines[0]);
-        Assert.Equal("", r.Out); // the guest never started
-    }
 
     [Fact]
     public void UnknownBuiltin()
-        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "insns"), "-plugin insns: no built-in plugin 'insns'");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "insns"), "-plugin insns: no built-in plugin 'insns'");
 
     [Fact]
     public void MissingAssembly()
-        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "/nonexistent/Plugin.dll"), "cannot load plugin assembly /nonexistent/Plugin.dll: no such file");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "/nonexistent/Plugin.dll"), "cannot load plugin assembly /nonexistent/Plugin.dll: no such file");
 
     [Fact]
     public void NotAnAssembly()
     {
         string path = TinyElf.WriteTemp("MZ but not really\n"u8.ToArray(), "text.dll");
-        AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", path), "not a .NET assembly");
+        RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", path), "not a .NET assembly");
     }
 
     [Fact]
@@ -41,35 +32,35 @@ public sealed class CliTests
     {
         // A real .NET assembly with no plugin class in it.
         string path = Path.Combine(AppContext.BaseDirectory, "ELFSharp.dll");
-        AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", path), "no plugin entry point in ELFSharp.dll");
+        RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", path), "no plugin entry point in ELFSharp.dll");
     }
 
     [Fact]
     public void IncompatibleApiVersion()
-        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Future", apiVersion: 99)),
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Future", apiVersion: 99)),
             "class Emitted.Plugin targets plugin API version 99; this rivet supports version 1");
 
     [Fact]
     public void UndeclaredApiVersion()
-        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Ancient", apiVersion: null)),
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Ancient", apiVersion: null)),
             "does not declare the plugin API version it targets");
 
     [Fact]
     public void TwoEntryPoints()
-        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Twins", apiVersion: 1, classes: 2)),
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Twins", apiVersion: 1, classes: 2)),
             "has 2 plugin classes");
 
     [Fact]
     public void RejectedArguments()
-        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "hotblocks,limit=ten"), "plugin 'hotblocks': limit=ten: expected a number");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "hotblocks,limit=ten"), "plugin 'hotblocks': limit=ten: expected a number");
 
     [Fact]
     public void UnsupportedLogItem()
-        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-d", "in_asm"), "-d in_asm: unsupported log item 'in_asm'");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-d", "in_asm"), "-d in_asm: unsupported log item 'in_asm'");
 
     [Fact]
     public void UnwritableLogFile()
-        => AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "insn", "-d", "plugin", "-D", "/nonexistent/log.txt"), "-D /nonexistent/log.txt: cannot open the log file");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", "insn", "-d", "plugin", "-D", "/nonexistent/log.txt"), "-D /nonexistent/log.txt: cannot open the log file");
 
     [Fact]
     public void PluginOutputGoesToStandardErrorWithDPlugin()

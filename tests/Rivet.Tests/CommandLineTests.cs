@@ -5,14 +5,6 @@ public sealed class CommandLineTests
 {
     private static string Pass => TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram), "pass.elf");
 
-    private static void AssertStartupError((int Code, string Out, string Err) r, string expectedFragment)
-    {
-        Assert.Equal(1, r.Code);
-        string[] lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {r.Err}");
-        Assert.StartsWith("rivet: ", lines[0]);
-        Assert.Contains(expectedFragment, lines[0]);
-    }
 
     [Fact]
     public void HandBuiltElfPasses()
@@ -60,36 +52,36 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public void MissingFile() => AssertStartupError(RivetProcess.Run("-kernel", "/nonexistent/guest.elf"), "no such file");
+    public void MissingFile() => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", "/nonexistent/guest.elf"), "no such file");
 
     [Fact]
-    public void NotAnElf() => AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp("hello, world\n"u8.ToArray(), "text.elf")), "not an ELF file");
+    public void NotAnElf() => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp("hello, world\n"u8.ToArray(), "text.elf")), "not an ELF file");
 
     [Fact]
     public void TruncatedElf()
-        => AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram)[..40], "trunc.elf")), "ELF");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram)[..40], "trunc.elf")), "ELF");
 
     [Fact]
     public void ElfForAnotherArchitecture()
-        => AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram, machine: 62), "x86.elf")), "another architecture");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram, machine: 62), "x86.elf")), "another architecture");
 
     [Fact]
     public void Rv32Elf()
-        => AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram, elfClass: 1), "rv32.elf")), "RV32");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram, elfClass: 1), "rv32.elf")), "RV32");
 
     [Fact]
     public void SegmentOutsideRam()
-        => AssertStartupError(RivetProcess.Run("-m", "128M", "-kernel", TinyElf.WriteTemp(TinyElf.Build(0x90000000, TinyElf.PassProgram), "high.elf")), "outside RAM");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-m", "128M", "-kernel", TinyElf.WriteTemp(TinyElf.Build(0x90000000, TinyElf.PassProgram), "high.elf")), "outside RAM");
 
     [Fact]
     public void SegmentStraddlingEndOfRam()
-        => AssertStartupError(RivetProcess.Run("-m", "1M", "-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram, memSize: 2 << 20), "big.elf")), "outside RAM");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-m", "1M", "-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram, memSize: 2 << 20), "big.elf")), "outside RAM");
 
     [Theory]
     [InlineData("0", "at least 1")]
     [InlineData("513", "512")]
     [InlineData("four", "invalid number")]
-    public void BadSmp(string smp, string fragment) => AssertStartupError(RivetProcess.Run("-smp", smp, "-kernel", Pass), fragment);
+    public void BadSmp(string smp, string fragment) => RivetProcess.AssertStartupError(RivetProcess.Run("-smp", smp, "-kernel", Pass), fragment);
 
     [Theory]
     [InlineData("lots")]
@@ -97,20 +89,20 @@ public sealed class CommandLineTests
     [InlineData("12Q")]
     [InlineData("100T")]
     [InlineData("-5M")]
-    public void BadMemory(string m) => AssertStartupError(RivetProcess.Run("-m", m, "-kernel", Pass), "-m");
+    public void BadMemory(string m) => RivetProcess.AssertStartupError(RivetProcess.Run("-m", m, "-kernel", Pass), "-m");
 
     [Theory]
     [InlineData("-frobnicate")]
     [InlineData("--no-such-option")]
     [InlineData("stray")]
-    public void UnknownOption(string opt) => AssertStartupError(RivetProcess.Run(opt, "-kernel", Pass), "invalid option");
+    public void UnknownOption(string opt) => RivetProcess.AssertStartupError(RivetProcess.Run(opt, "-kernel", Pass), "invalid option");
 
     [Fact]
-    public void MissingOptionValue() => AssertStartupError(RivetProcess.Run("-kernel"), "requires an argument");
+    public void MissingOptionValue() => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel"), "requires an argument");
 
     [Fact]
-    public void OtherMachine() => AssertStartupError(RivetProcess.Run("-machine", "sifive_u", "-kernel", Pass), "unsupported machine");
+    public void OtherMachine() => RivetProcess.AssertStartupError(RivetProcess.Run("-machine", "sifive_u", "-kernel", Pass), "unsupported machine");
 
     [Fact]
-    public void NoGuest() => AssertStartupError(RivetProcess.Run("-nographic"), "no guest");
+    public void NoGuest() => RivetProcess.AssertStartupError(RivetProcess.Run("-nographic"), "no guest");
 }

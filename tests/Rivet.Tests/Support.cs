@@ -73,6 +73,17 @@ internal static class RivetProcess
         return Process.Start(psi) ?? throw new InvalidOperationException("cannot start rivet");
     }
 
+    /// <summary>A start-up error: exit code 1, one "rivet: ..." line naming the problem, no guest output.</summary>
+    public static void AssertStartupError((int Code, string Out, string Err) r, string expectedFragment)
+    {
+        Xunit.Assert.Equal(1, r.Code);
+        string[] lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Xunit.Assert.True(lines.Length == 1, $"expected one line on stderr, got: {r.Err}");
+        Xunit.Assert.StartsWith("rivet: ", lines[0]);
+        Xunit.Assert.Contains(expectedFragment, lines[0]);
+        Xunit.Assert.Equal("", r.Out); // the guest never started
+    }
+
     public static (int Code, string Out, string Err) Run(params string[] args)
     {
         using Process p = Start(args);
