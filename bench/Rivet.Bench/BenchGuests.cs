@@ -63,6 +63,25 @@ internal static class BenchGuests
     /// Runs make -C guests, its output on the progress stream; false (with a message) if make
     /// fails or <paramref name="built"/> is still false afterwards.
     /// </summary>
+    /// <summary>
+    /// The never-ending lifecycle guests (busy: every hart spins; idle: every hart in wfi) in
+    /// guests/build/lifecycle, built with make if missing; null if that fails (reported on progress).
+    /// </summary>
+    public static (string Dir, Workload Busy, Workload Idle)? LifecycleGuests(BenchContext context, string repoRoot)
+    {
+        string dir = Path.Combine(repoRoot, "guests", "build", "lifecycle");
+        var busy = new Workload("busy", Path.Combine(dir, "spin_forever.elf"));
+        var idle = new Workload("idle", Path.Combine(dir, "idle_forever.elf"));
+        bool HaveGuests() => File.Exists(busy.Path) && File.Exists(idle.Path);
+        if (!HaveGuests())
+        {
+            string source = Path.Combine(repoRoot, "guests");
+            context.Progress.WriteLine($"no lifecycle guests in {dir}: running make -C {source}");
+            if (!Build(context, source, HaveGuests, mentionGuestsOption: false)) return null;
+        }
+        return (dir, busy, idle);
+    }
+
     public static bool Build(BenchContext context, string guestsSource, Func<bool> built, bool mentionGuestsOption = true)
     {
         TextWriter w = context.Progress;
@@ -101,3 +120,6 @@ internal static class BenchGuests
         w.WriteLine($"       (needs riscv64-unknown-elf-gcc on PATH, or CROSS=<prefix>){(mentionGuestsOption ? ", or give --guests DIR" : "")}.");
     }
 }
+
+/// <summary>A guest a section measures, with its row label.</summary>
+internal sealed record Workload(string Label, string Path);

@@ -44,7 +44,6 @@ internal sealed class LifecycleSection : IBenchSection
     }
 
     /// <summary>A guest and what it makes the harts do.</summary>
-    private sealed record Workload(string Label, string Path);
 
     /// <summary>An emulator run as a process: how to start it and when it is ready for a signal.</summary>
     private sealed record Emulator(string Name, string Program, Func<string, IEnumerable<string>> Args, int ReadySignal, string? MachineThread, bool MustExitZero)
@@ -80,16 +79,8 @@ internal sealed class LifecycleSection : IBenchSection
             context.Progress.WriteLine($"error: cannot find the repository ({RepoLocator.SolutionFile}) above {Environment.CurrentDirectory}; run from the repository");
             return 2;
         }
-        string guestsDir = Path.Combine(context.RepoRoot, "guests", "build", "lifecycle");
-        var busy = new Workload("busy", Path.Combine(guestsDir, "spin_forever.elf"));
-        var idle = new Workload("idle", Path.Combine(guestsDir, "idle_forever.elf"));
-        bool HaveGuests() => File.Exists(busy.Path) && File.Exists(idle.Path);
-        if (!HaveGuests())
-        {
-            string source = Path.Combine(context.RepoRoot, "guests");
-            context.Progress.WriteLine($"no lifecycle guests in {guestsDir}: running make -C {source}");
-            if (!BenchGuests.Build(context, source, HaveGuests, mentionGuestsOption: false)) return 2;
-        }
+        if (BenchGuests.LifecycleGuests(context, context.RepoRoot) is not { } guests) return 2;
+        (string guestsDir, Workload busy, Workload idle) = guests;
         w.WriteLine($"guests: {guestsDir} (busy = spin_forever.elf: every hart spins; idle = idle_forever.elf: every hart in wfi)");
         w.WriteLine();
         w.Flush();

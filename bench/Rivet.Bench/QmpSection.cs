@@ -35,7 +35,6 @@ internal sealed class QmpSection : IBenchSection
         public static readonly Plan Quick = new(50, 5);
     }
 
-    private sealed record Workload(string Label, string Path);
 
     private sealed record Emulator(string Name, string Program, string[] PrefixArgs);
 
@@ -56,16 +55,8 @@ internal sealed class QmpSection : IBenchSection
             w.WriteLine("-- not measured: the QMP endpoints here are Unix sockets --");
             return 0;
         }
-        string guestsDir = Path.Combine(context.RepoRoot, "guests", "build", "lifecycle");
-        var busy = new Workload("busy", Path.Combine(guestsDir, "spin_forever.elf"));
-        var idle = new Workload("idle", Path.Combine(guestsDir, "idle_forever.elf"));
-        bool HaveGuests() => File.Exists(busy.Path) && File.Exists(idle.Path);
-        if (!HaveGuests())
-        {
-            string source = Path.Combine(context.RepoRoot, "guests");
-            context.Progress.WriteLine($"no lifecycle guests in {guestsDir}: running make -C {source}");
-            if (!BenchGuests.Build(context, source, HaveGuests, mentionGuestsOption: false)) return 2;
-        }
+        if (BenchGuests.LifecycleGuests(context, context.RepoRoot) is not { } guests) return 2;
+        (string guestsDir, Workload busy, Workload idle) = guests;
 
         Emulator? rivet = FindRivet(context);
         if (rivet == null) return 2;
