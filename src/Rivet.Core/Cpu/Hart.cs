@@ -36,7 +36,7 @@ internal enum ExecExit
 /// except <see cref="SetPending"/>, <see cref="RequestExit"/> and the timer compare, which
 /// other threads use through atomics.
 /// </summary>
-internal sealed unsafe partial class Hart : IDisposable
+internal sealed unsafe partial class Hart
 {
     public const ulong MisaValue = (2UL << 62) | (1UL << ('A' - 'A')) | (1UL << ('C' - 'A')) | (1UL << ('I' - 'A'))
         | (1UL << ('M' - 'A')) | (1UL << ('U' - 'A'));
@@ -349,10 +349,5 @@ internal sealed unsafe partial class Hart : IDisposable
             case >= Csr.MhpmCounter3 and <= Csr.MhpmCounter31: return true;
             default: return false;
         }
-    }
-
-    public void Dispose()
-    {
-        // Pinned arrays are freed with the object; nothing native to release.
     }
 }

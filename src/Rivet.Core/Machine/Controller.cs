@@ -596,6 +596,4 @@ internal sealed class Controller : IMachineRequests
             return true;
         }
     }
-
-    internal static string Describe(Stopwatch sw) => $"{sw.Elapsed.TotalMilliseconds:F1} ms";
 }

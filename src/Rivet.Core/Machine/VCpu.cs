@@ -38,7 +38,6 @@ internal sealed class VCpu : IHartWaker
     private long _stateSince = Stopwatch.GetTimestamp();
     private bool _stopRequested = true; // vCPUs are born parked; the first resume releases them
     private bool _terminate;
-    private long _wakeSeq; // bumped by every Wake(); diagnostic, the predicates carry the meaning
     private readonly Queue<WorkItem> _work = new();
 
     private volatile string? _inCallback; // hook being run, for hang reports (no lock: written by the vCPU only)
@@ -56,7 +55,6 @@ internal sealed class VCpu : IHartWaker
     public int Index { get; }
     public IVCpuExecutor Executor => _exec;
     public Thread? Thread => _thread;
-    public int? ManagedThreadId => _thread?.ManagedThreadId;
 
     /// <summary>Host thread id (TID) of the vCPU thread, once it runs.</summary>
     public int HostThreadId { get; private set; }
@@ -79,7 +77,6 @@ internal sealed class VCpu : IHartWaker
     private void AssertInvariants()
     {
         Debug.Assert(Monitor.IsEntered(_gate));
-        Debug.Assert(!(_state == VCpuState.Stopped && !_stopRequested && !_terminate && _work.Count == 0) || true);
     }
 
     private void SetState(VCpuState s)
@@ -151,12 +148,14 @@ internal sealed class VCpu : IHartWaker
         _controller.Observer?.Kicked(Index, "terminate");
     }
 
-    /// <summary>Sticky wake-up: an interrupt was raised or a timer changed. Any thread.</summary>
+    /// <summary>
+    /// An interrupt was raised or a timer changed. Any thread. Sticky because the caller wrote the
+    /// predicate's input (mip, mtimecmp) first: a sleeper that has not reached its wait yet sees it.
+    /// </summary>
     public void Wake()
     {
         lock (_gate)
         {
-            _wakeSeq++;
             Monitor.PulseAll(_gate);
         }
         _controller.Observer?.Kicked(Index, "wake");
