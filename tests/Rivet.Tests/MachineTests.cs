@@ -56,6 +56,31 @@ public sealed class MachineTests
     }
 
     [Fact]
+    public void AShutdownRequestStopsTheVCpusWithoutWaitingForTheMainLoop()
+    {
+        using var m = Build(Spin, 4, out _);
+        bool All(VCpuState state) => m.VCpus.All(v => v.State == state);
+        using var mainLoopHeld = new ManualResetEvent(false);
+        using var release = new ManualResetEvent(false);
+        m.Event += e =>
+        {
+            if (e.Name != "RESUME") return;
+            mainLoopHeld.Set();
+            release.WaitOne(GuestRun.HangLimit); // the main loop is busy elsewhere
+        };
+        m.Start();
+        Assert.True(mainLoopHeld.WaitOne(GuestRun.HangLimit));
+        Assert.True(SpinWait.SpinUntil(() => All(VCpuState.Running), GuestRun.HangLimit));
+        // Stopped by the request alone: the main loop is still inside the listener.
+        m.RequestShutdown(ShutdownCause.HostSignal);
+        Assert.True(SpinWait.SpinUntil(() => All(VCpuState.Stopped), GuestRun.HangLimit));
+        Assert.Equal(RunState.Running, m.RunState); // the run state is still the main loop's to change
+        release.Set();
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+        Assert.All(m.VCpus, v => Assert.Equal(VCpuState.Exited, v.State));
+    }
+
+    [Fact]
     public void ExclusiveSectionRunsWithEveryVCpuStoppedThenResumes()
     {
         using var m = Build(Spin, 4, out _);
