@@ -186,18 +186,8 @@ internal sealed class VCpu : IHartWaker
     private void ThreadMain()
     {
         t_current = this;
-        HostThreadId = Environment.CurrentManagedThreadId;
-        try
-        {
-            HostThreadId = GetHostThreadId();
-            // A touch below the control threads (main loop, signal handling): when vCPUs spin on
-            // every core, a pause or SIGTERM still gets a core at once instead of a time slice later.
-            _ = SetPriority(0 /* PRIO_PROCESS: a thread id on Linux */, HostThreadId, VCpuNice);
-        }
-        catch (Exception)
-        {
-            // Not on Linux: the managed id stands in.
-        }
+        HostThreadId = HostThreads.CurrentThreadId();
+        _ = HostThreads.ConfigureVCpuThread(HostThreadId);
         try
         {
             while (true)
@@ -235,15 +225,6 @@ internal sealed class VCpu : IHartWaker
             FailPendingWork();
         }
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "gettid")]
-    private static extern int GetHostThreadId();
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "setpriority")]
-    private static extern int SetPriority(int which, int who, int prio);
-
-    /// <summary>Nice value of vCPU threads (relative to the process's own).</summary>
-    internal static int VCpuNice { get; set; } = 5;
 
     /// <summary>Parks while a stop is requested; says what to do next.</summary>
     private Step NextStep()
