@@ -74,9 +74,19 @@ namespace Rivet.Cli
             }
             using CliPlugins pluginLog = plugins;
 
+            // As QEMU, the main loop reports the signal when it takes the shutdown request.
+            machine.Event += e =>
+            {
+                if (e.Name == "SHUTDOWN" && e.Reason == ShutdownCause.HostSignal && signals.TerminationMessage is { } message)
+                {
+                    Console.Error.WriteLine(message);
+                }
+            };
             if (!signals.Attach(machine))
             {
-                return 0; // a signal arrived during start-up: nothing ran, nothing to clean up
+                // A signal arrived during start-up: nothing ran, nothing to clean up.
+                Console.Error.WriteLine(signals.TerminationMessage);
+                return 0;
             }
             QmpHost? qmp;
             try
@@ -93,6 +103,7 @@ namespace Rivet.Cli
                 StartInputReader(machine);
                 if (qmp != null) qmp.Start(machine);
                 else machine.Start();
+                JitWarmup.PrepareShutdownPath();
                 int code = machine.WaitForExit();
                 Console.Out.Flush();
                 return code; // disposing qmp flushes queued replies and events (quit's SHUTDOWN), then closes
@@ -127,64 +138,6 @@ namespace Rivet.Cli
             })
             { IsBackground = true, Name = "console-input" };
             t.Start();
-        }
-    }
-
-    /// <summary>
-    /// SIGTERM, SIGINT and SIGHUP only post a shutdown request (cause host-signal); a second
-    /// SIGINT while shutting down exits at once.
-    /// </summary>
-    internal sealed class SignalHandlers : IDisposable
-    {
-        private readonly List<PosixSignalRegistration> _registrations = [];
-        private readonly object _gate = new();
-        private Machine.Machine? _machine; // guarded by _gate
-        private bool _requested;           // guarded by _gate: a signal came before the machine existed
-        private int _interrupts;
-
-        /// <summary>Hands over to the machine; false if a shutdown signal already arrived.</summary>
-        public bool Attach(Machine.Machine machine)
-        {
-            lock (_gate)
-            {
-                _machine = machine;
-                return !_requested;
-            }
-        }
-
-        private void Request()
-        {
-            Machine.Machine? m;
-            lock (_gate)
-            {
-                _requested = true;
-                m = _machine;
-            }
-            m?.RequestShutdown(ShutdownCause.HostSignal, 0);
-        }
-
-        public SignalHandlers()
-        {
-            foreach (PosixSignal sig in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
-            {
-                _registrations.Add(PosixSignalRegistration.Create(sig, ctx =>
-                {
-                    ctx.Cancel = true; // we exit through the shutdown path
-                    if (ctx.Signal == PosixSignal.SIGINT && Interlocked.Increment(ref _interrupts) > 1)
-                    {
-                        Console.Error.WriteLine("rivet: second interrupt, exiting at once");
-                        Environment.Exit(ExitCodes.Interrupted);
-                    }
-                    int signo = ctx.Signal switch { PosixSignal.SIGTERM => 15, PosixSignal.SIGINT => 2, _ => 1 };
-                    Console.Error.WriteLine($"rivet: terminating on signal {signo}");
-                    Request();
-                }));
-            }
-        }
-
-        public void Dispose()
-        {
-            foreach (PosixSignalRegistration r in _registrations) r.Dispose();
         }
     }
 }

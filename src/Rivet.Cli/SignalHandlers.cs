@@ -1,0 +1,135 @@
+using System.Runtime.InteropServices;
+using Rivet.Machine;
+
+namespace Rivet.Cli;
+
+/// <summary>
+/// SIGTERM, SIGINT and SIGHUP only post a shutdown request (cause host-signal); the main loop
+/// reports "terminating on signal N" when it takes the request, as QEMU does. A second SIGINT
+/// while shutting down exits at once with <see cref="ExitCodes.Interrupted"/>.
+/// </summary>
+/// <remarks>
+/// <para>.NET's own dispatch hands every SIGTERM and SIGINT from its signal thread to a newly
+/// created thread; creating and scheduling that thread costs milliseconds when guests keep every
+/// core busy. Posting a request never blocks, so rivet takes the signals on the runtime's signal
+/// thread itself: the registrations below install the runtime's signal handlers (and stay the
+/// fallback), then <c>SystemNative_SetPosixSignalHandler</c>, the hook those registrations use
+/// inside the runtime, is pointed at <see cref="OnSignalThread"/>. It is an internal export of
+/// .NET's libSystem.Native (checked on .NET 10); if it is missing, the registrations' handlers do
+/// the same work on the runtime's handler thread.</para>
+/// <para>Only rivet registers signal handlers in this process; the hook returns "not handled"
+/// for any other signal, which the runtime then treats as unregistered.</para>
+/// </remarks>
+internal sealed class SignalHandlers : IDisposable
+{
+    private const int SIGHUP = 1, SIGINT = 2, SIGTERM = 15;
+
+    private static SignalHandlers? s_active;
+
+    private readonly List<PosixSignalRegistration> _registrations = [];
+    private readonly object _gate = new();
+    private Machine.Machine? _machine; // guarded by _gate
+    private bool _requested;           // guarded by _gate: a signal came before the machine existed
+    private int _signal;               // guarded by _gate: the first shutdown signal
+    private int _interrupts;
+
+    public SignalHandlers()
+    {
+        foreach (PosixSignal sig in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
+        {
+            _registrations.Add(PosixSignalRegistration.Create(sig, ctx =>
+            {
+                ctx.Cancel = true; // we exit through the shutdown path
+                Handle(ctx.Signal switch { PosixSignal.SIGTERM => SIGTERM, PosixSignal.SIGINT => SIGINT, _ => SIGHUP });
+            }));
+        }
+        s_active = this;
+        OnSignalThreadInstalled = TryInstallHook();
+    }
+
+    /// <summary>True if signals are taken on the runtime's signal thread (see remarks).</summary>
+    public bool OnSignalThreadInstalled { get; }
+
+    /// <summary>Hands over to the machine; false if a shutdown signal already arrived.</summary>
+    public bool Attach(Machine.Machine machine)
+    {
+        lock (_gate)
+        {
+            _machine = machine;
+            return !_requested;
+        }
+    }
+
+    /// <summary>"terminating on signal N" once a signal caused the shutdown; null otherwise.</summary>
+    public string? TerminationMessage
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _signal == 0 ? null : $"rivet: terminating on signal {_signal}";
+            }
+        }
+    }
+
+    private void Handle(int signo)
+    {
+        if (signo == SIGINT && Interlocked.Increment(ref _interrupts) > 1)
+        {
+            // Not on the signal thread: exiting runs the runtime's exit handlers, which may need it.
+            new Thread(() =>
+            {
+                Console.Error.WriteLine("rivet: second interrupt, exiting at once");
+                Environment.Exit(ExitCodes.Interrupted);
+            })
+            { Name = "interrupt-exit" }.Start();
+            return;
+        }
+        Machine.Machine? m;
+        lock (_gate)
+        {
+            _requested = true;
+            if (_signal == 0) _signal = signo;
+            m = _machine;
+        }
+        m?.RequestShutdown(ShutdownCause.HostSignal, 0);
+    }
+
+    private static unsafe bool TryInstallHook()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            SetPosixSignalHandler(&OnSignalThread);
+            return true;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Called by the runtime's signal thread; 1 = handled (the default action is cancelled).</summary>
+    [UnmanagedCallersOnly]
+    private static int OnSignalThread(int signo, int posixSignal)
+    {
+        if (signo is not (SIGTERM or SIGINT or SIGHUP) || s_active is not { } active) return 0;
+        try
+        {
+            active.Handle(signo);
+        }
+        catch (Exception)
+        {
+            // Nothing may escape to native code; the request is posted before anything can throw.
+        }
+        return 1;
+    }
+
+    [DllImport("libSystem.Native", EntryPoint = "SystemNative_SetPosixSignalHandler")]
+    private static extern unsafe void SetPosixSignalHandler(delegate* unmanaged<int, int, int> handler);
+
+    public void Dispose()
+    {
+        foreach (PosixSignalRegistration r in _registrations) r.Dispose();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+using Rivet.Board;
+using Rivet.Cli;
+using Rivet.Machine;
+
+namespace Rivet.Tests;
+
+/// <summary>
+/// What rivet assumes of the host for a prompt SIGTERM (docs/LIFECYCLE.md, "SIGTERM to exit"):
+/// the runtime export it hooks, the scheduling of vCPU threads, the JIT warm-up.
+/// </summary>
+public sealed class HostIntegrationTests
+{
+    [Fact]
+    public void TheRuntimeStillExportsTheSignalHookRivetUses()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // A .NET update that drops it would silently send signals back through a new thread per
+        // signal (the fallback): fail here instead.
+        Assert.True(NativeLibrary.TryLoad("libSystem.Native", typeof(object).Assembly, null, out IntPtr lib));
+        Assert.True(NativeLibrary.TryGetExport(lib, "SystemNative_SetPosixSignalHandler", out _));
+    }
+
+    [Fact]
+    public void VCpuThreadsRunANiceLevelBelowAndWithALongerSlice()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var config = new MachineConfig { Harts = 2, KernelImage = TinyElf.Build(0x80000000, [0x6F, 0x00, 0x00, 0x00]) };
+        using var m = new Machine.Machine(config, Stream.Null, TextWriter.Null);
+        m.Start();
+        Assert.True(SpinWait.SpinUntil(() => m.VCpus.All(v => v.State == VCpuState.Running), GuestRun.HangLimit));
+        foreach (VCpuInfo v in m.VCpus)
+        {
+            string task = $"/proc/self/task/{v.HostThreadId}";
+            // Field 19 of stat is the nice value; the command name (field 2) may hold spaces.
+            string stat = File.ReadAllText($"{task}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            Assert.Equal(HostThreads.VCpuNice, int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture));
+            // The custom slice exists from Linux 6.12 on; the scheduler's debug file shows it.
+            if (Environment.OSVersion.Version >= new Version(6, 12) && File.Exists($"{task}/sched"))
+            {
+                string? slice = File.ReadLines($"{task}/sched").FirstOrDefault(l => l.StartsWith("se.slice", StringComparison.Ordinal));
+                if (slice != null) Assert.Equal(HostThreads.VCpuSliceNanoseconds.ToString(System.Globalization.CultureInfo.InvariantCulture), slice.Split(':')[1].Trim());
+            }
+        }
+        m.RequestShutdown(ShutdownCause.HostSignal);
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+    }
+
+    [Fact]
+    public void TheShutdownPathIsCompiledAhead()
+    {
+        // Hundreds of methods: the controller, vCPUs, devices, board and the CLI itself.
+        Assert.True(JitWarmup.PrepareShutdownPath() > 300);
+    }
+}
