@@ -11,14 +11,21 @@ namespace Rivet.Cli;
 /// </summary>
 internal static class JitWarmup
 {
-    /// <summary>Namespaces of the lifecycle and what its shutdown touches.</summary>
+    /// <summary>Namespaces of the lifecycle and what its shutdown touches (not the monitor, say:
+    /// compiling it would load System.Text.Json and the socket libraries into every process,
+    /// and a bigger process takes longer to tear down).</summary>
     private static readonly string[] CoreNamespaces = ["Rivet.Machine", "Rivet.Devices", "Rivet.Board"];
 
-    /// <summary>Compiles every non-generic method of those namespaces and of this program; returns how many.</summary>
+    /// <summary>The program's own part of the way out: signal handling, the end of Main, plugin logs.</summary>
+    private static readonly Type[] CliTypes = [typeof(RivetProgram), typeof(SignalHandlers), typeof(CliPlugins)];
+
+    /// <summary>Compiles every non-generic method of those (and their nested types); returns how many.</summary>
     public static int PrepareShutdownPath()
     {
-        // The shutdown reports the signal on standard error: create that writer now, not then.
+        // The shutdown reports the signal on standard error: set up the writer and the console
+        // (the first write initialises it) now, not then. Writing nothing shows nothing.
         Console.Error.Flush();
+        Console.OpenStandardError().Write([]);
         int prepared = 0;
         foreach (Type t in typeof(Machine.Machine).Assembly.GetTypes())
         {
@@ -26,7 +33,7 @@ internal static class JitWarmup
         }
         foreach (Type t in typeof(JitWarmup).Assembly.GetTypes())
         {
-            prepared += Prepare(t);
+            if (CliTypes.Any(c => t == c || t.DeclaringType == c)) prepared += Prepare(t);
         }
         return prepared;
     }
@@ -43,6 +50,9 @@ internal static class JitWarmup
             if ((m.MethodImplementationFlags & (MethodImplAttributes.InternalCall | MethodImplAttributes.Runtime)) != 0) continue;
             try
             {
+                // PrepareMethod alone skips virtual methods (interface implementations such as
+                // IVCpuExecutor.Kick) until they have an entry point; asking for it gives them one.
+                _ = m.MethodHandle.GetFunctionPointer();
                 RuntimeHelpers.PrepareMethod(m.MethodHandle);
                 prepared++;
             }

@@ -67,7 +67,14 @@ internal sealed class SignalHandlers : IDisposable
         {
             lock (_gate)
             {
-                return _signal == 0 ? null : $"rivet: terminating on signal {_signal}";
+                // Literals: formatting a number on the way out would first load culture data.
+                return _signal switch
+                {
+                    SIGTERM => "rivet: terminating on signal 15",
+                    SIGINT => "rivet: terminating on signal 2",
+                    SIGHUP => "rivet: terminating on signal 1",
+                    _ => null,
+                };
             }
         }
     }
