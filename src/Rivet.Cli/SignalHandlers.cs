@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.InteropServices;
 using Rivet.Machine;
 
@@ -17,14 +18,16 @@ namespace Rivet.Cli;
 /// inside the runtime, is pointed at <see cref="OnSignalThread"/>. It is an internal export of
 /// .NET's libSystem.Native (checked on .NET 10); if it is missing, the registrations' handlers do
 /// the same work on the runtime's handler thread.</para>
-/// <para>Only rivet registers signal handlers in this process; the hook returns "not handled"
-/// for any other signal, which the runtime then treats as unregistered.</para>
+/// <para>Any other signal (a plugin may register its own) goes on to the runtime's dispatcher,
+/// <c>PosixSignalRegistration.OnPosixSignal</c>, exactly as without the hook; if that cannot be
+/// found, the hook is not installed.</para>
 /// </remarks>
 internal sealed class SignalHandlers : IDisposable
 {
     private const int SIGHUP = 1, SIGINT = 2, SIGTERM = 15;
 
     private static SignalHandlers? s_active;
+    private static unsafe delegate* unmanaged<int, int, int> s_runtimeDispatch;
 
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly object _gate = new();
@@ -105,8 +108,12 @@ internal sealed class SignalHandlers : IDisposable
     private static unsafe bool TryInstallHook()
     {
         if (!OperatingSystem.IsLinux()) return false;
+        MethodInfo? dispatch = typeof(PosixSignalRegistration).GetMethod("OnPosixSignal", BindingFlags.NonPublic | BindingFlags.Static, [typeof(int), typeof(PosixSignal)]);
+        if (dispatch == null || !dispatch.IsDefined(typeof(UnmanagedCallersOnlyAttribute), false)) return false;
         try
         {
+            // For an [UnmanagedCallersOnly] method this is its native entry point.
+            s_runtimeDispatch = (delegate* unmanaged<int, int, int>)dispatch.MethodHandle.GetFunctionPointer();
             SetPosixSignalHandler(&OnSignalThread);
             return true;
         }
@@ -118,9 +125,9 @@ internal sealed class SignalHandlers : IDisposable
 
     /// <summary>Called by the runtime's signal thread; 1 = handled (the default action is cancelled).</summary>
     [UnmanagedCallersOnly]
-    private static int OnSignalThread(int signo, int posixSignal)
+    private static unsafe int OnSignalThread(int signo, int posixSignal)
     {
-        if (signo is not (SIGTERM or SIGINT or SIGHUP) || s_active is not { } active) return 0;
+        if (signo is not (SIGTERM or SIGINT or SIGHUP) || s_active is not { } active) return s_runtimeDispatch(signo, posixSignal);
         try
         {
             active.Handle(signo);

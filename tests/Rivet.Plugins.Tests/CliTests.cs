@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Rivet.Tests;
 
@@ -128,6 +130,61 @@ public sealed class CliTests
         {
             File.Delete(file);
         }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
+    /// <summary>
+    /// rivet takes its shutdown signals on the runtime's signal thread (docs/LIFECYCLE.md); a
+    /// plugin's own handler for another signal must still run, and the signal must not fall
+    /// through to its default action (for SIGUSR1: killing the process).
+    /// </summary>
+    [Fact]
+    public void APluginsOwnSignalHandlerStillRuns()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        const int SIGUSR1 = 10, SIGTERM = 15;
+        string plugin = PluginAssemblies.EmitSignalPlugin("Usr1", SIGUSR1, "usr1 plugin: got SIGUSR1");
+        using Process p = RivetProcess.Start("-kernel", Repo.Guest("build/lifecycle/idle_forever.elf"), "-plugin", plugin);
+        p.StandardInput.Close();
+        var stderr = new System.Text.StringBuilder();
+        using var got = new ManualResetEventSlim();
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data == null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            if (e.Data.Contains("got SIGUSR1", StringComparison.Ordinal)) got.Set();
+        };
+        p.BeginErrorReadLine();
+        _ = p.StandardOutput.ReadToEndAsync();
+        try
+        {
+            // The plugin's handler is installed once SigCgt shows SIGUSR1 caught (bit 9).
+            Assert.True(SpinWait.SpinUntil(() => p.HasExited || Catches(p.Id, SIGUSR1), GuestRun.HangLimit), "SIGUSR1 never caught");
+            Assert.False(p.HasExited, "rivet exited before the signal");
+            Assert.Equal(0, kill(p.Id, SIGUSR1));
+            Assert.True(SpinWait.SpinUntil(() => got.IsSet || p.HasExited, GuestRun.HangLimit), "neither the plugin's handler ran nor rivet exited");
+            Assert.False(p.HasExited, $"SIGUSR1 ended rivet (exit code {(p.HasExited ? p.ExitCode : 0)}) instead of reaching the plugin");
+            Assert.True(got.IsSet);
+            Assert.Equal(0, kill(p.Id, SIGTERM));
+            Assert.True(p.WaitForExit(GuestRun.HangLimit), "no exit after SIGTERM");
+            p.WaitForExit();
+            string err;
+            lock (stderr) err = stderr.ToString();
+            Assert.True(p.ExitCode == 0, $"exit code {p.ExitCode}; stderr: {err}");
+            Assert.Contains("rivet: terminating on signal 15", err);
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill(true);
+        }
+    }
+
+    private static bool Catches(int pid, int signo)
+    {
+        string? line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("SigCgt:", StringComparison.Ordinal));
+        return line != null && (Convert.ToUInt64(line[7..].Trim(), 16) & (1UL << (signo - 1))) != 0;
     }
 
     [Fact]

@@ -178,6 +178,57 @@ internal static class PluginAssemblies
             type.DefineMethodOverride(install, typeof(IRivetPlugin).GetMethod(nameof(IRivetPlugin.Install))!);
             type.CreateType();
         }
+        return Save(assembly, name);
+    }
+
+    /// <summary>
+    /// Writes a plugin assembly whose Install registers its own handler for signal
+    /// <paramref name="signo"/> (<see cref="System.Runtime.InteropServices.PosixSignalRegistration"/>),
+    /// which cancels the signal's default action and writes <paramref name="message"/> to standard error.
+    /// </summary>
+    public static string EmitSignalPlugin(string name, int signo, string message)
+    {
+        var assembly = new PersistedAssemblyBuilder(new AssemblyName(name), typeof(object).Assembly);
+        ModuleBuilder module = assembly.DefineDynamicModule(name);
+        TypeBuilder type = module.DefineType("Emitted.SignalPlugin", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, typeof(object));
+        type.AddInterfaceImplementation(typeof(IRivetPlugin));
+        type.SetCustomAttribute(new CustomAttributeBuilder(typeof(RivetPluginAttribute).GetConstructor([typeof(int)])!, [PluginApi.Version]));
+        type.DefineDefaultConstructor(MethodAttributes.Public);
+        Type registrationType = typeof(System.Runtime.InteropServices.PosixSignalRegistration);
+        Type handlerType = typeof(Action<System.Runtime.InteropServices.PosixSignalContext>);
+        FieldBuilder keep = type.DefineField("s_registration", registrationType, FieldAttributes.Private | FieldAttributes.Static);
+
+        // static void OnSignal(PosixSignalContext c) { c.Cancel = true; Console.Error.WriteLine(message); }
+        // (not cancelled, the signal's default action would follow the handler)
+        MethodBuilder onSignal = type.DefineMethod("OnSignal", MethodAttributes.Private | MethodAttributes.Static, typeof(void), [typeof(System.Runtime.InteropServices.PosixSignalContext)]);
+        ILGenerator il = onSignal.GetILGenerator();
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldc_I4_1);
+        il.Emit(OpCodes.Callvirt, typeof(System.Runtime.InteropServices.PosixSignalContext).GetProperty(nameof(System.Runtime.InteropServices.PosixSignalContext.Cancel))!.SetMethod!);
+        il.Emit(OpCodes.Call, typeof(Console).GetProperty(nameof(Console.Error))!.GetMethod!);
+        il.Emit(OpCodes.Ldstr, message);
+        il.Emit(OpCodes.Callvirt, typeof(TextWriter).GetMethod(nameof(TextWriter.WriteLine), [typeof(string)])!);
+        il.Emit(OpCodes.Ret);
+
+        // Install: s_registration = PosixSignalRegistration.Create((PosixSignal)signo, OnSignal);
+        MethodBuilder install = type.DefineMethod(nameof(IRivetPlugin.Install),
+            MethodAttributes.Public | MethodAttributes.Virtual | MethodAttributes.Final | MethodAttributes.HideBySig | MethodAttributes.NewSlot,
+            typeof(void), [typeof(IPluginContext), typeof(PluginArgs)]);
+        il = install.GetILGenerator();
+        il.Emit(OpCodes.Ldc_I4, signo);
+        il.Emit(OpCodes.Ldnull);
+        il.Emit(OpCodes.Ldftn, onSignal);
+        il.Emit(OpCodes.Newobj, handlerType.GetConstructor([typeof(object), typeof(IntPtr)])!);
+        il.Emit(OpCodes.Call, registrationType.GetMethod(nameof(System.Runtime.InteropServices.PosixSignalRegistration.Create))!);
+        il.Emit(OpCodes.Stsfld, keep);
+        il.Emit(OpCodes.Ret);
+        type.DefineMethodOverride(install, typeof(IRivetPlugin).GetMethod(nameof(IRivetPlugin.Install))!);
+        type.CreateType();
+        return Save(assembly, name);
+    }
+
+    private static string Save(PersistedAssemblyBuilder assembly, string name)
+    {
         string dir = Path.Combine(Path.GetTempPath(), $"rivet-plugin-tests-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
         string path = Path.Combine(dir, name + ".dll");

@@ -12,13 +12,17 @@ namespace Rivet.Tests;
 public sealed class HostIntegrationTests
 {
     [Fact]
-    public void TheRuntimeStillExportsTheSignalHookRivetUses()
+    public void TheRuntimeStillHasTheSignalHookAndDispatcherRivetUses()
     {
         if (!OperatingSystem.IsLinux()) return;
         // A .NET update that drops it would silently send signals back through a new thread per
         // signal (the fallback): fail here instead.
         Assert.True(NativeLibrary.TryLoad("libSystem.Native", typeof(object).Assembly, null, out IntPtr lib));
         Assert.True(NativeLibrary.TryGetExport(lib, "SystemNative_SetPosixSignalHandler", out _));
+        // Signals that are not rivet's are passed on to the runtime's own dispatcher.
+        var dispatch = typeof(PosixSignalRegistration).GetMethod("OnPosixSignal", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static, [typeof(int), typeof(PosixSignal)]);
+        Assert.NotNull(dispatch);
+        Assert.True(dispatch.IsDefined(typeof(UnmanagedCallersOnlyAttribute), false));
     }
 
     [Fact]
