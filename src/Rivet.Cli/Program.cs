@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Rivet;
 using Rivet.Board;
 using Rivet.Cli;

@@ -32,8 +32,7 @@ internal sealed class SignalHandlers : IDisposable
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly object _gate = new();
     private Machine.Machine? _machine; // guarded by _gate
-    private bool _requested;           // guarded by _gate: a signal came before the machine existed
-    private int _signal;               // guarded by _gate: the first shutdown signal
+    private int _signal;               // guarded by _gate: the first shutdown signal (0: none yet)
     private int _interrupts;
 
     public SignalHandlers()
@@ -47,11 +46,8 @@ internal sealed class SignalHandlers : IDisposable
             }));
         }
         s_active = this;
-        OnSignalThreadInstalled = TryInstallHook();
+        _ = TryInstallHook();
     }
-
-    /// <summary>True if signals are taken on the runtime's signal thread (see remarks).</summary>
-    public bool OnSignalThreadInstalled { get; }
 
     /// <summary>Hands over to the machine; false if a shutdown signal already arrived.</summary>
     public bool Attach(Machine.Machine machine)
@@ -59,7 +55,7 @@ internal sealed class SignalHandlers : IDisposable
         lock (_gate)
         {
             _machine = machine;
-            return !_requested;
+            return _signal == 0;
         }
     }
 
@@ -98,13 +94,13 @@ internal sealed class SignalHandlers : IDisposable
         Machine.Machine? m;
         lock (_gate)
         {
-            _requested = true;
             if (_signal == 0) _signal = signo;
             m = _machine;
         }
         m?.RequestShutdown(ShutdownCause.HostSignal, 0);
     }
 
+    /// <summary>Installs the hook; false (signals take the registrations' path) where it cannot.</summary>
     private static unsafe bool TryInstallHook()
     {
         if (!OperatingSystem.IsLinux()) return false;
