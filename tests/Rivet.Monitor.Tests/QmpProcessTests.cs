@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Rivet.Monitor.Tests;
@@ -8,9 +7,6 @@ namespace Rivet.Monitor.Tests;
 /// <summary>The rivet command with -qmp, as a child process.</summary>
 public sealed class QmpProcessTests
 {
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
-
     private const int SIGTERM = 15;
 
     private static string Guest(string name) => Repo.Guest($"build/lifecycle/{name}.elf");
@@ -140,7 +136,7 @@ public sealed class QmpProcessTests
         string sock = dir.File("q.sock");
         using RivetProcess p = RivetProcess.Start("-nographic", "-kernel", Guest("spin_forever"), "-qmp", $"unix:{sock},server");
         await p.FirstErrorLineAsync(); // waiting: the machine exists, its main loop runs in prelaunch
-        Assert.Equal(0, kill(p.Id, SIGTERM));
+        Assert.Equal(0, Rivet.Tests.RivetProcess.Kill(p.Id, SIGTERM));
         Assert.Equal(0, p.WaitForExit());
         Assert.Contains("terminating on signal 15", p.StdErr);
         Assert.False(File.Exists(sock));

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Rivet.Tests;
 
@@ -132,9 +131,6 @@ public sealed class CliTests
         }
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
-
     /// <summary>
     /// rivet takes its shutdown signals on the runtime's signal thread (docs/LIFECYCLE.md); a
     /// plugin's own handler for another signal must still run, and the signal must not fall
@@ -161,13 +157,13 @@ public sealed class CliTests
         try
         {
             // The plugin's handler is installed once SigCgt shows SIGUSR1 caught (bit 9).
-            Assert.True(SpinWait.SpinUntil(() => p.HasExited || Catches(p.Id, SIGUSR1), GuestRun.HangLimit), "SIGUSR1 never caught");
+            Assert.True(SpinWait.SpinUntil(() => p.HasExited || RivetProcess.Catches(p.Id, SIGUSR1), GuestRun.HangLimit), "SIGUSR1 never caught");
             Assert.False(p.HasExited, "rivet exited before the signal");
-            Assert.Equal(0, kill(p.Id, SIGUSR1));
+            Assert.Equal(0, RivetProcess.Kill(p.Id, SIGUSR1));
             Assert.True(SpinWait.SpinUntil(() => got.IsSet || p.HasExited, GuestRun.HangLimit), "neither the plugin's handler ran nor rivet exited");
             Assert.False(p.HasExited, $"SIGUSR1 ended rivet (exit code {(p.HasExited ? p.ExitCode : 0)}) instead of reaching the plugin");
             Assert.True(got.IsSet);
-            Assert.Equal(0, kill(p.Id, SIGTERM));
+            Assert.Equal(0, RivetProcess.Kill(p.Id, SIGTERM));
             Assert.True(p.WaitForExit(GuestRun.HangLimit), "no exit after SIGTERM");
             p.WaitForExit();
             string err;
@@ -179,12 +175,6 @@ public sealed class CliTests
         {
             if (!p.HasExited) p.Kill(true);
         }
-    }
-
-    private static bool Catches(int pid, int signo)
-    {
-        string? line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("SigCgt:", StringComparison.Ordinal));
-        return line != null && (Convert.ToUInt64(line[7..].Trim(), 16) & (1UL << (signo - 1))) != 0;
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Rivet.Tests;
 
@@ -12,9 +11,6 @@ public sealed class LifecycleProcessTests
     private const int SIGHUP = 1, SIGINT = 2, SIGTERM = 15;
     private static readonly TimeSpan ExitLimit = TimeSpan.FromSeconds(15); // generous: turns a hang into a failure
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
-
     /// <summary>
     /// Waits until rivet has installed its own handlers (SIGHUP caught, /proc/PID/status SigCgt
     /// bit 0): before that the runtime's default SIGTERM action applies, as before QEMU's
@@ -26,8 +22,7 @@ public sealed class LifecycleProcessTests
         while (deadline.Elapsed < ExitLimit)
         {
             if (p.HasExited) throw new InvalidOperationException($"rivet exited early with {p.ExitCode}: {p.StandardError.ReadToEnd()}");
-            string? line = File.ReadLines($"/proc/{p.Id}/status").FirstOrDefault(l => l.StartsWith("SigCgt:"));
-            if (line != null && (Convert.ToUInt64(line[7..].Trim(), 16) & 1) != 0) return;
+            if (RivetProcess.Catches(p.Id, SIGHUP)) return;
             Thread.Yield();
         }
         throw new TimeoutException("rivet never installed its signal handlers");
@@ -74,7 +69,7 @@ public sealed class LifecycleProcessTests
         // (no delay) to well into the run.
         if (rng.Next(0, 4) != 0) Thread.Sleep(rng.Next(1, 400));
         var sw = Stopwatch.StartNew();
-        Assert.Equal(0, kill(p.Id, rng.Next(0, 5) == 0 ? SIGHUP : SIGTERM));
+        Assert.Equal(0, RivetProcess.Kill(p.Id, rng.Next(0, 5) == 0 ? SIGHUP : SIGTERM));
         var (code, err) = Finish(p);
         Assert.True(code == 0, $"exit code {code} after {sw.ElapsedMilliseconds} ms; stderr: {err}");
         Assert.Contains("terminating on signal", err);
@@ -87,7 +82,7 @@ public sealed class LifecycleProcessTests
         {
             using Process p = RivetProcess.Start("-smp", "8", "-nographic", "-kernel", Repo.Guest("build/lifecycle/ipi_forever.elf"));
             WaitForHandlers(p);
-            Assert.Equal(0, kill(p.Id, SIGTERM));
+            Assert.Equal(0, RivetProcess.Kill(p.Id, SIGTERM));
             Assert.Equal(0, Finish(p).Code);
         }
     }
@@ -97,8 +92,8 @@ public sealed class LifecycleProcessTests
     {
         using Process p = RivetProcess.Start("-smp", "4", "-nographic", "-kernel", Repo.Guest("build/lifecycle/spin_forever.elf"));
         WaitForHandlers(p);
-        Assert.Equal(0, kill(p.Id, SIGINT));
-        Assert.Equal(0, kill(p.Id, SIGINT));
+        Assert.Equal(0, RivetProcess.Kill(p.Id, SIGINT));
+        Assert.Equal(0, RivetProcess.Kill(p.Id, SIGINT));
         var (code, err) = Finish(p);
         // Either the first SIGINT's orderly shutdown won (0) or the second cut it short (130).
         Assert.True(code is 0 or 130, $"exit code {code}; stderr: {err}");
@@ -116,7 +111,7 @@ public sealed class LifecycleProcessTests
         using Process p = RivetProcess.Start("-smp", "2", "-nographic", "-kernel", Repo.Guest("build/lifecycle/spin_then_pass.elf"));
         WaitForHandlers(p);
         Thread.Sleep(rng.Next(0, 60)); // the moment of the signal is the input: around the guest's own exit
-        kill(p.Id, SIGTERM); // may find the process already gone: that is the race
+        RivetProcess.Kill(p.Id, SIGTERM); // may find the process already gone: that is the race
         Assert.Equal(0, Finish(p).Code);
     }
 }

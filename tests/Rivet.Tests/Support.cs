@@ -84,6 +84,17 @@ internal static class RivetProcess
         Xunit.Assert.Equal("", r.Out); // the guest never started
     }
 
+    /// <summary>kill(2): sends <paramref name="sig"/> to <paramref name="pid"/>; 0 on success.</summary>
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static extern int Kill(int pid, int sig);
+
+    /// <summary>True if process <paramref name="pid"/> has a handler installed for <paramref name="signo"/> (SigCgt in /proc/PID/status).</summary>
+    public static bool Catches(int pid, int signo)
+    {
+        string? line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("SigCgt:", StringComparison.Ordinal));
+        return line != null && (Convert.ToUInt64(line[7..].Trim(), 16) & (1UL << (signo - 1))) != 0;
+    }
+
     public static (int Code, string Out, string Err) Run(params string[] args)
     {
         using Process p = Start(args);
