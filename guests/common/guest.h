@@ -31,6 +31,18 @@
     li t0, FINISHER_BASE;     \
     sw t1, 0(t0);             \
 1:  j 1b
+/* The HTIF mailboxes riscv-tests and spike use: tohost and fromhost, 64-byte aligned, in a
+ * section of their own. */
+#define HTIF_MAILBOXES                 \
+    .section .tohost, "aw", @progbits; \
+    .align 6;                          \
+    .globl tohost;                     \
+tohost: .dword 0;                      \
+    .size tohost, 8;                   \
+    .align 6;                          \
+    .globl fromhost;                   \
+fromhost: .dword 0;                    \
+    .size fromhost, 8
 #else
 #include <stdint.h>
 static inline void guest_exit(unsigned code)

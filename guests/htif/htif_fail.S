@@ -16,12 +16,4 @@ park:
     wfi
     j park
 
-    .section .tohost, "aw", @progbits
-    .align 6
-    .globl tohost
-tohost: .dword 0
-    .size tohost, 8
-    .align 6
-    .globl fromhost
-fromhost: .dword 0
-    .size fromhost, 8
+    HTIF_MAILBOXES

@@ -31,12 +31,4 @@ park:
     .section .rodata
 message: .asciz "htif console\n"
 
-    .section .tohost, "aw", @progbits
-    .align 6
-    .globl tohost
-tohost: .dword 0
-    .size tohost, 8
-    .align 6
-    .globl fromhost
-fromhost: .dword 0
-    .size fromhost, 8
+    HTIF_MAILBOXES
