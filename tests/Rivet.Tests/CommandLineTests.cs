@@ -28,14 +28,7 @@ public sealed class CommandLineTests
             "-kernel", Repo.Guest("build/isa/csr_misa.elf"));
         Assert.Equal(0, r.Code);
         // 0x00073333: FAIL with code 7 in the high half
-        byte[] program =
-        [
-            0xB7, 0x02, 0x10, 0x00, // lui t0, 0x100
-            0x37, 0x33, 0x07, 0x00, // lui t1, 0x73
-            0x1B, 0x03, 0x33, 0x33, // addiw t1, t1, 0x333
-            0x23, 0xA0, 0x62, 0x00, // sw t1, 0(t0)
-            0x6F, 0x00, 0x00, 0x00, // j .
-        ];
+        byte[] program = TinyElf.FinisherProgram(0x00073333);
         var failing = RivetProcess.Run("-nographic", "-kernel", TinyElf.WriteTemp(TinyElf.Build(0x80000000, program), "fail7.elf"));
         Assert.Equal(7, failing.Code);
     }

@@ -154,14 +154,7 @@ public sealed class MachineTests
     [Fact]
     public void GuestResetWithNoRebootExits()
     {
-        byte[] reset =
-        [
-            0xB7, 0x02, 0x10, 0x00, // lui t0, 0x100
-            0x37, 0x73, 0x00, 0x00, // lui t1, 0x7
-            0x1B, 0x03, 0x73, 0x77, // addiw t1, t1, 0x777
-            0x23, 0xA0, 0x62, 0x00, // sw t1, 0(t0)
-            0x6F, 0x00, 0x00, 0x00, // j .
-        ];
+        byte[] reset = TinyElf.FinisherProgram(0x7777); // the finisher's reset value
         using var m = Build(reset, 1, out var events, new LifecycleOptions { NoReboot = true });
         m.Start();
         Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));

@@ -50,15 +50,27 @@ internal static class TinyElf
         return ms.ToArray();
     }
 
-    /// <summary>sw of 0x5555 to the finisher: li t0,0x100000; lui t1,5; addi t1,t1,0x555; sw t1,0(t0); j .</summary>
-    public static readonly byte[] PassProgram =
-    [
-        0xB7, 0x02, 0x10, 0x00, // lui t0, 0x100
-        0x37, 0x53, 0x00, 0x00, // lui t1, 0x5
-        0x1B, 0x03, 0x53, 0x55, // addiw t1, t1, 0x555
-        0x23, 0xA0, 0x62, 0x00, // sw t1, 0(t0)
-        0x6F, 0x00, 0x00, 0x00, // j .
-    ];
+    /// <summary>
+    /// Writes <paramref name="value"/> to the SiFive finisher and spins: lui t0,0x100;
+    /// lui t1,hi; addiw t1,t1,lo; sw t1,0(t0); j . (20 bytes).
+    /// </summary>
+    public static byte[] FinisherProgram(uint value)
+    {
+        int lo = (int)(value << 20) >> 20;   // the low 12 bits, sign-extended as addiw takes them
+        uint hi = (value - (uint)lo) >> 12;  // what lui must supply so that hi + lo = value
+        uint[] insns =
+        [
+            0x001002B7,                                // lui t0, 0x100
+            (hi << 12) | (6u << 7) | 0x37,             // lui t1, hi
+            ((uint)lo << 20) | (6u << 15) | (6u << 7) | 0x1B, // addiw t1, t1, lo
+            0x0062A023,                                // sw t1, 0(t0)
+            0x0000006F,                                // j .
+        ];
+        return insns.SelectMany(BitConverter.GetBytes).ToArray();
+    }
+
+    /// <summary>The finisher's pass value, 0x5555: exit code 0.</summary>
+    public static readonly byte[] PassProgram = FinisherProgram(0x5555);
 
     public static string WriteTemp(byte[] bytes, string name)
     {
