@@ -77,6 +77,30 @@ public sealed class DeviceTests
         Assert.True(clock.Mtime >= a);
     }
 
+    /// <summary>The 64-bit conversions between host ticks and mtime equal the exact 128-bit ones.</summary>
+    [Fact]
+    public void ClockConversionsAreExact()
+    {
+        ulong host = (ulong)System.Diagnostics.Stopwatch.Frequency;
+        var rng = new Random(7);
+        var ticks = new List<long> { 0, 1, 99, 100, 101, (long)host - 1, (long)host, (long)host + 1, long.MaxValue / 4, long.MaxValue };
+        for (int i = 0; i < 10_000; i++) ticks.Add(rng.NextInt64(0, long.MaxValue) >> rng.Next(0, 62));
+        foreach (long t in ticks)
+        {
+            Assert.Equal((ulong)((UInt128)(ulong)t * VirtualClock.Frequency / host), VirtualClock.ToMtime(t));
+        }
+        Assert.Equal(0UL, VirtualClock.ToMtime(-5));
+
+        const long limit = long.MaxValue / 2;
+        var mtimes = new List<ulong> { 0, 1, 9_999_999, 10_000_000, 10_000_001, ulong.MaxValue - 1, ulong.MaxValue };
+        for (int i = 0; i < 10_000; i++) mtimes.Add((ulong)rng.NextInt64() >> rng.Next(0, 63));
+        foreach (ulong m in mtimes)
+        {
+            UInt128 exact = (UInt128)m * host / VirtualClock.Frequency;
+            Assert.Equal(exact > limit ? limit : (long)exact, VirtualClock.ToHostTicks(m));
+        }
+    }
+
     [Fact]
     public void UartTransmitsAndReportsLineStatus()
     {

@@ -25,7 +25,9 @@ internal sealed class ElfImage
     {
         Segments = segments;
         Entry = entry;
-        LowestAddress = segments.Count == 0 ? entry : segments.Min(s => s.Address);
+        ulong lowest = segments.Count == 0 ? entry : ulong.MaxValue;
+        foreach (LoadSegment s in segments) lowest = Math.Min(lowest, s.Address);
+        LowestAddress = lowest;
         ToHost = tohost;
         FromHost = fromhost;
     }

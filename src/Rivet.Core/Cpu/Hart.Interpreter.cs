@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Rivet.Isa;
 using Rivet.Memory;
@@ -27,7 +28,7 @@ internal sealed unsafe partial class Hart
 
         public CodePage()
         {
-            Base = (DecodedInsn*)Marshal.UnsafeAddrOfPinnedArrayElement(Slots, 0);
+            Base = (DecodedInsn*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Slots));
             Slots[SlotsPerPage].Op = Op.PageEnd;
             Slots[SlotsPerPage + 1].Op = Op.PageEnd;
         }

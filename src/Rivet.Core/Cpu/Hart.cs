@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Rivet.Isa;
 using Rivet.Memory;
@@ -81,7 +82,7 @@ internal sealed unsafe partial class Hart
         _memory = memory;
         _time = time;
         _regs = GC.AllocateArray<ulong>(33, pinned: true);
-        _x = (ulong*)Marshal.UnsafeAddrOfPinnedArrayElement(_regs, 0);
+        _x = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_regs));
         InitCodeCache();
     }
 

@@ -34,13 +34,22 @@ internal sealed class VirtualClock : ITimeSource
 
     public bool IsFrozen => Volatile.Read(ref _state).Frozen;
 
-    private static ulong ToMtime(long hostTicks)
-        => hostTicks <= 0 ? 0 : (ulong)((UInt128)(ulong)hostTicks * Frequency / HostFrequency);
-
-    private static long ToHostTicks(ulong mtime)
+    // floor(a * num / den) split as (q*den + r) * num / den = q*num + r*num/den, exact without
+    // 128-bit arithmetic (UInt128 division is not precompiled: it would be JIT-compiled at start).
+    internal static ulong ToMtime(long hostTicks)
     {
-        UInt128 t = (UInt128)mtime * HostFrequency / Frequency;
-        return t > long.MaxValue / 2 ? long.MaxValue / 2 : (long)t;
+        if (hostTicks <= 0) return 0;
+        ulong t = (ulong)hostTicks;
+        return t / HostFrequency * Frequency + t % HostFrequency * Frequency / HostFrequency;
+    }
+
+    internal static long ToHostTicks(ulong mtime)
+    {
+        const long limit = long.MaxValue / 2;
+        ulong seconds = mtime / Frequency;
+        if (seconds > (ulong)limit / HostFrequency) return limit;
+        ulong t = seconds * HostFrequency + mtime % Frequency * HostFrequency / Frequency;
+        return t > limit ? limit : (long)t;
     }
 
     public long HostTimestampAt(ulong mtime)

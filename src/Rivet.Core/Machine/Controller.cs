@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Rivet.Devices;
 
 namespace Rivet.Machine;
@@ -152,7 +153,7 @@ internal sealed class Controller : IMachineRequests
     public void Start(bool startPaused)
     {
         _board.FreezeTime(true);
-        foreach (VCpu v in _vcpus) v.Start($"vcpu-{v.Index}");
+        foreach (VCpu v in _vcpus) v.Start("vcpu-" + v.Index.ToString(CultureInfo.InvariantCulture));
         _mainLoop = HostSync.StartThread("main-loop", MainLoop);
         // Ordered like an awaited request, so nothing submitted later can overtake the first run.
         if (!startPaused) Post(new Request(Kind.Resume) { Awaited = true });

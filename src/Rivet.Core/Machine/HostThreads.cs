@@ -35,7 +35,7 @@ internal static class HostThreads
     }
 
     /// <summary>Applies the vCPU policy to thread <paramref name="tid"/>; false if the host refused all of it.</summary>
-    public static bool ConfigureVCpuThread(int tid)
+    public static unsafe bool ConfigureVCpuThread(int tid)
     {
         if (!OperatingSystem.IsLinux()) return false;
         try
@@ -48,12 +48,12 @@ internal static class HostThreads
             };
             var attr = new SchedAttr
             {
-                Size = (uint)Marshal.SizeOf<SchedAttr>(),
+                Size = (uint)sizeof(SchedAttr),
                 Policy = 0, // SCHED_OTHER
                 Nice = VCpuNice,
                 Runtime = VCpuSliceNanoseconds, // the slice, for SCHED_OTHER
             };
-            if (nr > 0 && SchedSetAttr(nr, tid, ref attr, 0) == 0) return true;
+            if (nr > 0 && SchedSetAttr(nr, tid, &attr, 0) == 0) return true;
             // No sched_setattr (seccomp, old kernel): nice alone.
             return SetPriority(0 /* PRIO_PROCESS: a thread id on Linux */, tid, VCpuNice) == 0;
         }
@@ -82,7 +82,7 @@ internal static class HostThreads
 
     // glibc before 2.41 has no sched_setattr wrapper; syscall(2) passes the arguments through.
     [DllImport("libc", EntryPoint = "syscall")]
-    private static extern int SchedSetAttr(long number, int tid, ref SchedAttr attr, uint flags);
+    private static extern unsafe int SchedSetAttr(long number, int tid, SchedAttr* attr, uint flags);
 
     [DllImport("libc", EntryPoint = "setpriority")]
     private static extern int SetPriority(int which, int who, int prio);

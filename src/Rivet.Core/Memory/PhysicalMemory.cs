@@ -41,7 +41,13 @@ internal sealed unsafe class PhysicalMemory : IDisposable
         ulong pages = (ramSize + PageSize - 1) / PageSize;
         PageFlags = new byte[pages];
         CodeGeneration = new int[pages];
-        _devices = devices.OrderBy(d => d.Base).ToArray();
+        _devices = [.. devices];
+        // By base address; a handful of devices: an insertion sort (LINQ's OrderBy over ulong
+        // keys would be JIT-compiled at every start).
+        for (int i = 1; i < _devices.Length; i++)
+        {
+            for (int j = i; j > 0 && _devices[j - 1].Base > _devices[j].Base; j--) (_devices[j - 1], _devices[j]) = (_devices[j], _devices[j - 1]);
+        }
     }
 
     public IReadOnlyList<IMmioDevice> Devices => _devices;
