@@ -47,6 +47,9 @@ internal sealed class SignalHandlers : IDisposable
         }
         s_active = this;
         _ = TryInstallHook();
+        // The rivet launcher starts the runtime with the three blocked, so that one arriving
+        // during start-up waits for these handlers; a pending one is delivered here.
+        UnblockShutdownSignals();
     }
 
     /// <summary>Hands over to the machine; false if a shutdown signal already arrived.</summary>
@@ -134,6 +137,30 @@ internal sealed class SignalHandlers : IDisposable
         }
         return 1;
     }
+
+    /// <summary>Unblocks SIGTERM, SIGINT and SIGHUP on this thread (threads it starts inherit that).</summary>
+    private static unsafe void UnblockShutdownSignals()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // glibc's sigset_t: 1024 bits, signal n at bit n - 1.
+        ulong* set = stackalloc ulong[16];
+        new Span<ulong>(set, 16).Clear();
+        set[0] = (1UL << (SIGHUP - 1)) | (1UL << (SIGINT - 1)) | (1UL << (SIGTERM - 1));
+        try
+        {
+            _ = PthreadSigmask(SIG_UNBLOCK, set, null);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not glibc: nothing was blocked by the launcher either.
+        }
+        Environment.SetEnvironmentVariable("RIVET_SIGNALS_BLOCKED", null);
+    }
+
+    private const int SIG_UNBLOCK = 1;
+
+    [DllImport("libc", EntryPoint = "pthread_sigmask")]
+    private static extern unsafe int PthreadSigmask(int how, ulong* set, ulong* oldSet);
 
     [DllImport("libSystem.Native", EntryPoint = "SystemNative_SetPosixSignalHandler")]
     private static extern unsafe void SetPosixSignalHandler(delegate* unmanaged<int, int, int> handler);

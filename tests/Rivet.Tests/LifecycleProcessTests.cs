@@ -75,6 +75,61 @@ public sealed class LifecycleProcessTests
         Assert.Contains("terminating on signal", err);
     }
 
+    /// <summary>Each shutdown signal at delays from 0 (the runtime has not started) to past start-up.</summary>
+    public static TheoryData<int, int> StartupSignalCases()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (int signal in new[] { SIGTERM, SIGINT, SIGHUP })
+        {
+            foreach (int delayMs in new[] { 0, 1, 3, 8, 15, 25, 40, 60, 90 }) data.Add(signal, delayMs);
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// Waits until the launcher has blocked the shutdown signals (its first system call; SigBlk in
+    /// /proc/PID/status). Before that instruction no program can catch a signal: the kernel's exec
+    /// has just reset every handler (docs/STARTUP.md).
+    /// </summary>
+    private static void WaitForLauncher(Process p)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < ExitLimit)
+        {
+            string? line;
+            try
+            {
+                line = File.ReadLines($"/proc/{p.Id}/status").FirstOrDefault(l => l.StartsWith("SigBlk:", StringComparison.Ordinal));
+            }
+            catch (IOException)
+            {
+                line = null;
+            }
+            if (line != null && (Convert.ToUInt64(line[7..].Trim(), 16) & (1UL << (SIGTERM - 1))) != 0) return;
+            if (p.HasExited) throw new InvalidOperationException($"rivet exited early with {p.ExitCode}");
+        }
+        throw new TimeoutException("the rivet launcher never blocked the shutdown signals");
+    }
+
+    /// <summary>
+    /// A signal at any moment of start-up, long before rivet's handlers can exist (the launcher
+    /// holds it pending while the runtime starts), ends with the documented exit: 0 and
+    /// "terminating on signal N".
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(StartupSignalCases))]
+    public void SignalDuringStartupExitsWithZero(int signal, int delayMs)
+    {
+        using Process p = RivetProcess.Start("-smp", "2", "-nographic", "-kernel", Repo.Guest("build/lifecycle/spin_forever.elf"));
+        WaitForLauncher(p);
+        Assert.False(RivetProcess.Catches(p.Id, SIGHUP) && delayMs == 0, "the handlers already existed: the case tests nothing");
+        if (delayMs > 0) Thread.Sleep(delayMs); // the moment of the signal is the test's input
+        Assert.Equal(0, RivetProcess.Kill(p.Id, signal));
+        var (code, err) = Finish(p);
+        Assert.True(code == 0, $"exit code {code} for signal {signal} {delayMs} ms after spawn; stderr: {err}");
+        Assert.Contains($"terminating on signal {signal}", err);
+    }
+
     [Fact]
     public void SigtermImmediatelyAfterHandlersExitsWithZero()
     {

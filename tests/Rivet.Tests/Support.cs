@@ -57,18 +57,31 @@ internal sealed record GuestRun(int ExitCode, string Output, string Diagnostics,
 /// <summary>Runs the rivet command as a child process.</summary>
 internal static class RivetProcess
 {
-    public static string Dll => Path.Combine(AppContext.BaseDirectory, "rivet.dll");
+    /// <summary>
+    /// The command as users run it: the launcher in src/Rivet.Cli's build output (ReadyToRun,
+    /// signals blocked until the handlers exist), built in the tests' own configuration.
+    /// </summary>
+    public static string Command { get; } = FindCommand();
+
+    private static string FindCommand()
+    {
+        var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string configuration = tfm.Parent?.Name ?? "Release";
+        string path = Path.Combine(Repo.Root, "src", "Rivet.Cli", "bin", configuration, tfm.Name, "rivet");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"the rivet launcher is not built ({path}): the build needs a C compiler (cc)", path);
+        return path;
+    }
 
     public static Process Start(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(Command)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(Dll);
         foreach (string a in args) psi.ArgumentList.Add(a);
         return Process.Start(psi) ?? throw new InvalidOperationException("cannot start rivet");
     }

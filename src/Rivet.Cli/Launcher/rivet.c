@@ -1,0 +1,65 @@
+/*
+ * rivet: the command users run. It blocks SIGTERM, SIGINT and SIGHUP before anything else and
+ * then executes the .NET host on rivet.dll, which sits next to it. While the runtime starts
+ * (tens of milliseconds) a shutdown signal stays pending instead of killing the process with
+ * its default action; rivet's Main unblocks the three once its handlers exist, and a pending
+ * one is then taken like any other, with the documented exit (docs/STARTUP.md).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void try_exec(const char *host, char **argv)
+{
+    argv[0] = (char *)host;
+    execv(host, argv);
+}
+
+int main(int argc, char **argv)
+{
+    sigset_t shutdown_signals;
+    sigemptyset(&shutdown_signals);
+    sigaddset(&shutdown_signals, SIGTERM);
+    sigaddset(&shutdown_signals, SIGINT);
+    sigaddset(&shutdown_signals, SIGHUP);
+    sigprocmask(SIG_BLOCK, &shutdown_signals, NULL);
+
+    char dll[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", dll, sizeof dll - sizeof "rivet.dll");
+    if (n <= 0) {
+        fprintf(stderr, "rivet: cannot find its own location: %s\n", strerror(errno));
+        return 1;
+    }
+    dll[n] = '\0';
+    char *slash = strrchr(dll, '/');
+    strcpy(slash + 1, "rivet.dll");
+
+    /* Tells Main that the three signals arrive blocked (an unblock is harmless either way). */
+    setenv("RIVET_SIGNALS_BLOCKED", "1", 1);
+
+    char **args = calloc((size_t)argc + 2, sizeof *args);
+    if (args == NULL) return 1;
+    args[1] = dll;
+    for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+
+    /* The host the SDK runs under, then the one on PATH, then Debian's and Microsoft's places. */
+    const char *host = getenv("DOTNET_HOST_PATH");
+    if (host != NULL && *host != '\0') try_exec(host, args);
+    const char *root = getenv("DOTNET_ROOT");
+    if (root != NULL && *root != '\0') {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/dotnet", root);
+        try_exec(path, args);
+    }
+    args[0] = "dotnet";
+    execvp("dotnet", args);
+    try_exec("/usr/share/dotnet/dotnet", args);
+    try_exec("/usr/lib/dotnet/dotnet", args);
+    fprintf(stderr, "rivet: cannot run the .NET host 'dotnet': %s\n", strerror(errno));
+    return 1;
+}
