@@ -67,6 +67,8 @@ internal sealed class CliPlugins : IDisposable
             log = Console.Error;
         }
         var plugins = new CliPlugins(log, owns);
+        EndWithExit = true;
+        AppDomain.CurrentDomain.UnhandledException += plugins.OnUnhandledException;
         try
         {
             var host = new PluginHost(machine, log);
@@ -80,10 +82,37 @@ internal sealed class CliPlugins : IDisposable
         return plugins;
     }
 
+    /// <summary>
+    /// Set once a plugin may have run code (even one that then failed to install): a foreground
+    /// thread it started must not keep the process alive, so Program ends it with Environment.Exit.
+    /// </summary>
+    public static bool EndWithExit { get; private set; }
+
+    private int _failed, _disposed;
+
+    /// <summary>
+    /// An exception nobody caught on a plugin's own thread: one line naming the plugin, and exit
+    /// code <see cref="Rivet.Machine.ExitCodes.PluginThreadFailed"/>. The runtime aborts the process
+    /// (a stack trace and SIGABRT) as soon as this handler returns, so it exits first; exceptions
+    /// that are not a plugin's are rivet's own bugs and keep the runtime's report.
+    /// </summary>
+    private void OnUnhandledException(object sender, UnhandledExceptionEventArgs e)
+    {
+        if (e.ExceptionObject is not Exception ex || PluginHost.OwnerOfUnhandledException(ex) is not { } plugin) return;
+        if (Interlocked.Exchange(ref _failed, 1) == 0)
+        {
+            Console.Error.WriteLine(
+                $"rivet: plugin '{plugin}' thread '{Thread.CurrentThread.Name ?? "unnamed"}' threw {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}; ending the run (exit code {Rivet.Machine.ExitCodes.PluginThreadFailed})");
+            Console.Error.Flush();
+            Dispose();
+        }
+        Environment.Exit(Rivet.Machine.ExitCodes.PluginThreadFailed);
+    }
+
     /// <summary>Flushes the plugin log (after the machine exited) and closes a -D file.</summary>
     public void Dispose()
     {
-        if (_log == null) return;
+        if (_log == null || Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
             _log.Flush();

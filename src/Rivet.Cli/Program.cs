@@ -3,7 +3,11 @@ using Rivet.Board;
 using Rivet.Cli;
 using Rivet.Machine;
 
-return RivetProgram.Run(args);
+int exitCode = RivetProgram.Run(args);
+// A plugin's foreground thread (reported and abandoned by the shutdown) would keep the runtime
+// waiting after Main returns; Environment.Exit does not wait for it.
+if (CliPlugins.EndWithExit) Environment.Exit(exitCode);
+return exitCode;
 
 namespace Rivet.Cli
 {

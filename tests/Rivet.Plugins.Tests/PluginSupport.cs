@@ -227,6 +227,95 @@ internal static class PluginAssemblies
         return Save(assembly, name);
     }
 
+    /// <summary>What the thread an emitted plugin starts does.</summary>
+    public enum ThreadBody
+    {
+        /// <summary>Sleeps forever.</summary>
+        SleepForever,
+        /// <summary>Throws InvalidOperationException("boom on a plugin thread").</summary>
+        Throw,
+        /// <summary>Install itself throws InvalidOperationException("boom in install"); no thread.</summary>
+        ThrowInInstall,
+        /// <summary>Queues a thread-pool work item that throws InvalidOperationException("boom on the pool").</summary>
+        ThrowOnPool,
+    }
+
+    /// <summary>
+    /// Writes a plugin assembly whose Install starts a thread named <paramref name="threadName"/>
+    /// (background or not) running <paramref name="body"/>.
+    /// </summary>
+    public static string EmitThreadPlugin(string name, ThreadBody body, string threadName = "plugin-worker", bool background = false)
+    {
+        var assembly = new PersistedAssemblyBuilder(new AssemblyName(name), typeof(object).Assembly);
+        ModuleBuilder module = assembly.DefineDynamicModule(name);
+        TypeBuilder type = module.DefineType("Emitted.ThreadPlugin", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Class, typeof(object));
+        type.AddInterfaceImplementation(typeof(IRivetPlugin));
+        type.SetCustomAttribute(new CustomAttributeBuilder(typeof(RivetPluginAttribute).GetConstructor([typeof(int)])!, [PluginApi.Version]));
+        type.DefineDefaultConstructor(MethodAttributes.Public);
+
+        static void Throw(ILGenerator il, string message)
+        {
+            il.Emit(OpCodes.Ldstr, message);
+            il.Emit(OpCodes.Newobj, typeof(InvalidOperationException).GetConstructor([typeof(string)])!);
+            il.Emit(OpCodes.Throw);
+        }
+
+        // static void Run() / static void RunOnPool(object state): the thread's or work item's body
+        MethodBuilder run = type.DefineMethod("Run", MethodAttributes.Private | MethodAttributes.Static, typeof(void), Type.EmptyTypes);
+        ILGenerator r = run.GetILGenerator();
+        if (body == ThreadBody.SleepForever)
+        {
+            r.Emit(OpCodes.Ldc_I4_M1);
+            r.Emit(OpCodes.Call, typeof(Thread).GetMethod(nameof(Thread.Sleep), [typeof(int)])!);
+            r.Emit(OpCodes.Ret);
+        }
+        else
+        {
+            Throw(r, "boom on a plugin thread");
+        }
+        MethodBuilder onPool = type.DefineMethod("RunOnPool", MethodAttributes.Private | MethodAttributes.Static, typeof(void), [typeof(object)]);
+        Throw(onPool.GetILGenerator(), "boom on the pool");
+
+        MethodBuilder install = type.DefineMethod(nameof(IRivetPlugin.Install),
+            MethodAttributes.Public | MethodAttributes.Virtual | MethodAttributes.Final | MethodAttributes.HideBySig | MethodAttributes.NewSlot,
+            typeof(void), [typeof(IPluginContext), typeof(PluginArgs)]);
+        ILGenerator il = install.GetILGenerator();
+        switch (body)
+        {
+            case ThreadBody.ThrowInInstall:
+                Throw(il, "boom in install");
+                break;
+            case ThreadBody.ThrowOnPool:
+                // ThreadPool.UnsafeQueueUserWorkItem(RunOnPool, null): no execution context, so only the stack names the plugin.
+                il.Emit(OpCodes.Ldnull);
+                il.Emit(OpCodes.Ldftn, onPool);
+                il.Emit(OpCodes.Newobj, typeof(WaitCallback).GetConstructor([typeof(object), typeof(IntPtr)])!);
+                il.Emit(OpCodes.Ldnull);
+                il.Emit(OpCodes.Call, typeof(ThreadPool).GetMethod(nameof(ThreadPool.UnsafeQueueUserWorkItem), [typeof(WaitCallback), typeof(object)])!);
+                il.Emit(OpCodes.Pop);
+                il.Emit(OpCodes.Ret);
+                break;
+            default:
+                // var t = new Thread(Run) { Name = threadName, IsBackground = background }; t.Start();
+                il.Emit(OpCodes.Ldnull);
+                il.Emit(OpCodes.Ldftn, run);
+                il.Emit(OpCodes.Newobj, typeof(ThreadStart).GetConstructor([typeof(object), typeof(IntPtr)])!);
+                il.Emit(OpCodes.Newobj, typeof(Thread).GetConstructor([typeof(ThreadStart)])!);
+                il.Emit(OpCodes.Dup);
+                il.Emit(OpCodes.Ldstr, threadName);
+                il.Emit(OpCodes.Callvirt, typeof(Thread).GetProperty(nameof(Thread.Name))!.SetMethod!);
+                il.Emit(OpCodes.Dup);
+                il.Emit(background ? OpCodes.Ldc_I4_1 : OpCodes.Ldc_I4_0);
+                il.Emit(OpCodes.Callvirt, typeof(Thread).GetProperty(nameof(Thread.IsBackground))!.SetMethod!);
+                il.Emit(OpCodes.Callvirt, typeof(Thread).GetMethod(nameof(Thread.Start), Type.EmptyTypes)!);
+                il.Emit(OpCodes.Ret);
+                break;
+        }
+        type.DefineMethodOverride(install, typeof(IRivetPlugin).GetMethod(nameof(IRivetPlugin.Install))!);
+        type.CreateType();
+        return Save(assembly, name);
+    }
+
     private static string Save(PersistedAssemblyBuilder assembly, string name)
     {
         string dir = Path.Combine(Path.GetTempPath(), $"rivet-plugin-tests-{Environment.ProcessId}");

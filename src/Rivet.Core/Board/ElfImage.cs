@@ -32,48 +32,41 @@ internal sealed class ElfImage
         FromHost = fromhost;
     }
 
+    /// <summary>The largest ELF file read, and how a message says so.</summary>
+    public static (long Limit, string Reason) ElfLimit => (ImageFile.MaxElfFileSize, $"the {ImageFile.Describe(ImageFile.MaxElfFileSize)} limit for an ELF file");
+
     public static bool LooksLikeElf(ReadOnlySpan<byte> header)
         => header.Length >= 4 && header[0] == 0x7F && header[1] == (byte)'E' && header[2] == (byte)'L' && header[3] == (byte)'F';
 
+    /// <summary>Reads and parses an ELF file (<see cref="ImageFile"/> checks what the path is first).</summary>
     public static ElfImage Load(string path)
     {
-        if (!File.Exists(path)) throw new ImageException($"could not load '{path}': no such file");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ImageException($"could not load '{path}': {ex.Message}");
-        }
+        byte[] bytes = ImageFile.Read(path, $"'{path}'", isElf => isElf
+            ? ElfLimit
+            : throw new ImageException($"'{path}' is not an ELF file"));
         return Parse(bytes, path);
     }
 
+    /// <summary>
+    /// Parses an ELF image. The headers are checked here first, so that what ELFSharp reads is known
+    /// to lie inside the file and every error names the problem rather than an exception type.
+    /// </summary>
     public static ElfImage Parse(byte[] bytes, string name)
     {
-        if (!LooksLikeElf(bytes)) throw new ImageException($"'{name}' is not an ELF file");
-        if (bytes.Length < 20) throw new ImageException($"'{name}' is a truncated ELF file");
-        if (bytes[4] == 1)
-        {
-            int machine32 = bytes[18] | (bytes[19] << 8);
-            throw new ImageException(machine32 == EmRiscv
-                ? $"'{name}' is a 32-bit (RV32) ELF; Rivet emulates RV64"
-                : $"'{name}' is a 32-bit ELF for another architecture (machine {machine32}), not RISC-V RV64");
-        }
+        ElfHeaderCheck.Validate(bytes, name);
         IELF elf;
         try
         {
-            if (!ELFReader.TryLoad(new MemoryStream(bytes), true, out elf))
+            if (!ELFReader.TryLoad(new MemoryStream(bytes, writable: false), true, out elf))
                 throw new ImageException($"'{name}' is a malformed ELF file");
         }
         catch (ImageException)
         {
             throw;
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw new ImageException($"'{name}' is a malformed ELF file ({ex.GetType().Name})");
+            throw new ImageException($"'{name}' is a malformed ELF file: its headers could not be read");
         }
         using (elf)
         {
@@ -85,9 +78,9 @@ internal sealed class ElfImage
             {
                 throw;
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                throw new ImageException($"'{name}' is a malformed ELF file ({ex.GetType().Name}: {ex.Message})");
+                throw new ImageException($"'{name}' is a malformed ELF file: its segments or symbols could not be read");
             }
         }
     }

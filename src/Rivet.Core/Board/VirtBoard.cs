@@ -44,31 +44,43 @@ internal sealed class VirtBoard : IResettable, IDisposable
             harts[i] = new Hart(i, Memory, Clock) { ResetVector = DramBase };
         }
 
-        if (config.Bios is not null and not "none")
+        try
         {
-            LoadImage(ElfOrRaw(config.Bios), config.Bios);
-        }
-        ElfImage? kernel = config.Kernel != null ? ElfImage.Load(config.Kernel)
-            : config.KernelImage != null ? ElfImage.Parse(config.KernelImage, config.KernelName)
-            : null;
-        if (kernel != null)
-        {
-            LoadImage(kernel.Segments, config.Kernel ?? config.KernelName);
-            if (kernel.ToHost is ulong tohost)
+            if (config.Bios is not null and not "none")
             {
-                if (!Memory.IsRam(tohost, 8)) throw new ImageException($"the ELF's tohost symbol (0x{tohost:x}) is outside RAM");
-                Htif = new Htif(Memory, requests, console, tohost, kernel.FromHost);
+                LoadImage(ElfOrRaw(config.Bios), config.Bios);
             }
+            ElfImage? kernel = config.Kernel != null ? ElfImage.Load(config.Kernel)
+                : config.KernelImage != null ? ElfImage.Parse(config.KernelImage, config.KernelName)
+                : null;
+            if (kernel != null)
+            {
+                LoadImage(kernel.Segments, config.Kernel ?? config.KernelName);
+                if (kernel.ToHost is ulong tohost)
+                {
+                    if (!Memory.IsRam(tohost, 8)) throw new ImageException($"the ELF's tohost symbol (0x{tohost:x}) is outside RAM");
+                    Htif = new Htif(Memory, requests, console, tohost, kernel.FromHost);
+                }
+            }
+        }
+        catch
+        {
+            Memory.Dispose(); // a bad image must not leak the guest's RAM (nobody disposes a board that was never built)
+            throw;
         }
         ResetHarts();
     }
 
-    private static IReadOnlyList<LoadSegment> ElfOrRaw(string path)
+    private IReadOnlyList<LoadSegment> ElfOrRaw(string path)
     {
-        if (!File.Exists(path)) throw new ImageException($"could not load firmware '{path}': no such file");
-        byte[] bytes = File.ReadAllBytes(path);
-        // A raw firmware binary goes to the start of DRAM, as QEMU does.
-        return ElfImage.LooksLikeElf(bytes) ? ElfImage.Parse(bytes, path).Segments : [new LoadSegment(DramBase, bytes, (ulong)bytes.Length)];
+        // A raw firmware binary goes to the start of DRAM, as QEMU does, so it must fit in RAM.
+        bool elf = false;
+        byte[] bytes = ImageFile.Read(path, $"firmware '{path}'", isElf =>
+        {
+            elf = isElf;
+            return isElf ? ElfImage.ElfLimit : ((long)Memory.RamSize, $"the guest's {ImageFile.Describe((long)Memory.RamSize)} of RAM");
+        });
+        return elf ? ElfImage.Parse(bytes, path).Segments : [new LoadSegment(DramBase, bytes, (ulong)bytes.Length)];
     }
 
     private void LoadImage(IReadOnlyList<LoadSegment> segments, string name)
@@ -88,8 +100,12 @@ internal sealed class VirtBoard : IResettable, IDisposable
     private void WriteSegment(LoadSegment s)
     {
         Memory.WriteRam(s.Address, s.Data);
-        ulong bss = s.MemorySize - (ulong)s.Data.Length;
-        if (bss > 0) Memory.WriteRam(s.Address + (ulong)s.Data.Length, new byte[bss]);
+        // The zero-filled rest in pieces: it may be larger than any one array (up to all of RAM).
+        byte[] zeros = new byte[64 << 10];
+        for (ulong at = (ulong)s.Data.Length; at < s.MemorySize; at += (ulong)zeros.Length)
+        {
+            Memory.WriteRam(s.Address + at, zeros.AsSpan(0, (int)Math.Min((ulong)zeros.Length, s.MemorySize - at)));
+        }
     }
 
     private void ResetHarts()

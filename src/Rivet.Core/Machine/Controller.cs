@@ -41,7 +41,9 @@ public static class ExitCodes
 {
     public const int Success = 0;
     public const int StartupError = 1;
-    /// <summary>Shutdown had to abandon a vCPU thread that did not stop within the shutdown timeout.</summary>
+    /// <summary>An exception nobody caught on a thread a plugin started (or on the thread pool, in a plugin's code) ended the run.</summary>
+    public const int PluginThreadFailed = 123;
+    /// <summary>Shutdown had to abandon a vCPU thread that did not stop within the shutdown timeout, or a plugin's foreground thread still running at its end.</summary>
     public const int AbandonedThread = 125;
     /// <summary>A second SIGINT during shutdown: exit at once.</summary>
     public const int Interrupted = 130;
@@ -116,6 +118,12 @@ internal sealed class Controller : IMachineRequests
     /// every vCPU has paused, given the shutdown deadline; false if it had to abandon a callback.
     /// </summary>
     public Func<long, bool>? AtExit { get; set; }
+
+    /// <summary>
+    /// The last step of shutdown, after the vCPU threads are joined: waits (by the shutdown deadline)
+    /// for threads the plugins started themselves; false if one was still running and is abandoned.
+    /// </summary>
+    public Func<long, bool>? JoinPluginThreads { get; set; }
 
     /// <summary>Raised on the main-loop thread with no lock held. Listeners must not block.</summary>
     public event Action<MachineEvent>? Event;
@@ -584,6 +592,8 @@ internal sealed class Controller : IMachineRequests
         }
         if (abandoned && stopped) ReportHang("shutdown (joining vCPU threads)");
         if (!atExitDone) abandoned = true;
+        // Last, so that a plugin thread an at-exit callback told to stop has the rest of the deadline.
+        if (!RunStep(JoinPluginThreads, deadline, "joining plugins' threads")) abandoned = true;
         try
         {
             _board.Close();
@@ -595,15 +605,17 @@ internal sealed class Controller : IMachineRequests
         return abandoned ? ExitCodes.AbandonedThread : exitCode;
     }
 
-    private bool RunAtExit(long deadline)
+    private bool RunAtExit(long deadline) => RunStep(AtExit, deadline, "exit callbacks");
+
+    private bool RunStep(Func<long, bool>? step, long deadline, string what)
     {
         try
         {
-            return AtExit?.Invoke(deadline) ?? true;
+            return step?.Invoke(deadline) ?? true;
         }
         catch (Exception ex)
         {
-            _diagnostics.WriteLine($"rivet: plugins' exit callbacks failed: {ex.GetType().Name}: {ex.Message}");
+            _diagnostics.WriteLine($"rivet: plugins' {what} failed: {ex.GetType().Name}: {ex.Message}");
             return true;
         }
     }

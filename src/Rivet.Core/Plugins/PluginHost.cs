@@ -50,6 +50,7 @@ public sealed class PluginHost
     internal Registration<AtExitCallback>[] AtExit = [];
 
     private bool _hooksAttached, _instrumentationAttached, _exitAttached;
+    private readonly List<(Thread Thread, PluginContext Plugin)> _threads = []; // threads plugins started; guarded by itself
     private volatile CallbackSite? _exitCurrent; // the exit callback running, for the abandon report
     private long _exitSince;
 
@@ -107,6 +108,7 @@ public sealed class PluginHost
         EnsureNotStarted();
         CheckApiVersion(plugin.GetType(), $"plugin '{name}'");
         var context = new PluginContext(this, name);
+        PluginContext? outer = PluginThreads.Enter(context);
         try
         {
             plugin.Install(context, args ?? PluginArgs.Empty);
@@ -121,6 +123,7 @@ public sealed class PluginHost
         }
         finally
         {
+            PluginThreads.Leave(outer);
             context.Installing = false;
         }
         Commit(context);
@@ -182,6 +185,8 @@ public sealed class PluginHost
             _controller.AtExit = previous == null ? RunExitCallbacks : deadline => previous(deadline) & RunExitCallbacks(deadline);
             _exitAttached = true;
         }
+        // Any plugin may start threads of its own.
+        _controller.JoinPluginThreads ??= JoinPluginThreads;
         if (p.Observer != null) _controller.Observer = p.Observer;
         if (p.MachineEvents != null) _machine.Event += p.MachineEvents;
     }
@@ -196,6 +201,7 @@ public sealed class PluginHost
         {
             if (r.Site.Disabled) continue;
             v?.EnterCallback(r.Site.HangName);
+            PluginContext? outer = PluginThreads.Enter(r.Plugin);
             try
             {
                 r.Callback(cpu);
@@ -206,10 +212,50 @@ public sealed class PluginHost
             }
             finally
             {
+                PluginThreads.Leave(outer);
                 v?.LeaveCallback();
             }
         }
     }
+
+    /// <summary>Records a thread a plugin's code started (<see cref="PluginThreads"/>).</summary>
+    internal void TrackThread(Thread thread, PluginContext plugin)
+    {
+        lock (_threads)
+        {
+            _threads.Add((thread, plugin));
+        }
+    }
+
+    /// <summary>
+    /// The foreground threads plugins started must end by the shutdown deadline (an at-exit callback
+    /// is where a plugin tells them to): each still running then is reported and abandoned, false.
+    /// The CLI ends the process with Environment.Exit, so such a thread cannot keep it alive.
+    /// Background threads end with the process and are not waited for.
+    /// </summary>
+    private bool JoinPluginThreads(long deadline)
+    {
+        (Thread Thread, PluginContext Plugin)[] threads;
+        lock (_threads)
+        {
+            threads = [.. _threads];
+        }
+        bool ended = true;
+        foreach ((Thread t, PluginContext p) in threads)
+        {
+            if (!PluginThreads.IsLiveForeground(t) || HostSync.Join(t, deadline) || !PluginThreads.IsLiveForeground(t)) continue;
+            Diagnostics.WriteLine($"rivet: plugin '{p.Name}' thread '{t.Name ?? "unnamed"}' (a foreground thread it started) was still running at the shutdown deadline; abandoned");
+            ended = false;
+        }
+        if (!ended) Diagnostics.Flush();
+        return ended;
+    }
+
+    /// <summary>
+    /// The plugin an unhandled exception on a plugin's thread belongs to, or null if it is not a
+    /// plugin's (see <see cref="PluginThreads.Owner"/>).
+    /// </summary>
+    internal static string? OwnerOfUnhandledException(Exception ex) => PluginThreads.Owner(ex);
 
     /// <summary>
     /// The shutdown sequence's plugin step (every vCPU paused): vCPU exit callbacks, then at-exit
@@ -223,10 +269,10 @@ public sealed class PluginHost
             for (int cpu = 0; cpu < _harts.Length; cpu++)
             {
                 t_exitHart = _harts[cpu];
-                foreach (Registration<VCpuCallback> r in Exit) RunExitCallback(r.Site, () => r.Callback(cpu), cpu);
+                foreach (Registration<VCpuCallback> r in Exit) RunExitCallback(r.Site, r.Plugin, () => r.Callback(cpu), cpu);
             }
             t_exitHart = null;
-            foreach (Registration<AtExitCallback> r in AtExit) RunExitCallback(r.Site, () => r.Callback(), -1);
+            foreach (Registration<AtExitCallback> r in AtExit) RunExitCallback(r.Site, r.Plugin, () => r.Callback(), -1);
             _exitCurrent = null;
         });
         if (HostSync.Join(t, deadline)) return true;
@@ -238,11 +284,12 @@ public sealed class PluginHost
         return false;
     }
 
-    private void RunExitCallback(CallbackSite site, Action call, int cpu)
+    private void RunExitCallback(CallbackSite site, PluginContext plugin, Action call, int cpu)
     {
         if (site.Disabled) return;
         Volatile.Write(ref _exitSince, Stopwatch.GetTimestamp());
         _exitCurrent = site;
+        PluginContext? outer = PluginThreads.Enter(plugin);
         try
         {
             call();
@@ -250,6 +297,10 @@ public sealed class PluginHost
         catch (Exception ex)
         {
             site.Fail(cpu, ex);
+        }
+        finally
+        {
+            PluginThreads.Leave(outer);
         }
     }
 

@@ -22,6 +22,7 @@ internal sealed class PluginInstrumentation(PluginHost host, Hart[] harts) : IHa
             var block = new BlockView(host, cpu, pc, insns);
             bool ok = false;
             v?.EnterCallback(r.Site.HangName);
+            PluginContext? outer = PluginThreads.Enter(r.Plugin);
             try
             {
                 r.Callback(block);
@@ -34,6 +35,7 @@ internal sealed class PluginInstrumentation(PluginHost host, Hart[] harts) : IHa
             }
             finally
             {
+                PluginThreads.Leave(outer);
                 block.Close();
                 v?.LeaveCallback();
             }

@@ -92,15 +92,19 @@ internal static class PluginLoader
     /// .deps.json when there is one), except Rivet.Plugins.Api, which is always the host's copy so
     /// that the plugin's IRivetPlugin is the host's.
     /// </summary>
-    private sealed class PluginLoadContext : AssemblyLoadContext
+    internal sealed class PluginLoadContext : AssemblyLoadContext
     {
         private static readonly Assembly s_api = typeof(IRivetPlugin).Assembly;
         private readonly AssemblyDependencyResolver? _resolver;
         private readonly string _folder;
 
+        /// <summary>The name the plugin goes by (its assembly's file name, as <see cref="Resolve"/> gives it).</summary>
+        public string PluginName { get; }
+
         public PluginLoadContext(string path)
             : base($"plugin {Path.GetFileName(path)}")
         {
+            PluginName = Path.GetFileNameWithoutExtension(path);
             _folder = Path.GetDirectoryName(path)!;
             try
             {
