@@ -9,7 +9,7 @@ namespace Rivet.Board;
 /// a writer appears and a character device such as /dev/zero never ends. Only regular files of a
 /// bounded size are read; everything else is an <see cref="ImageException"/> naming the problem.
 /// </summary>
-internal static class ImageFile
+internal static partial class ImageFile
 {
     /// <summary>The largest ELF file read (symbols and debug info may make it larger than RAM).</summary>
     public const long MaxElfFileSize = 1L << 30;
@@ -137,6 +137,7 @@ internal static class ImageFile
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
 
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-    private static extern unsafe int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mask, byte* buffer);
+    // Source-generated marshalling: the assembly disables runtime marshalling (AssemblyInfo.cs).
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int Statx(int dirfd, string path, int flags, int mask, byte* buffer);
 }
