@@ -41,8 +41,9 @@ internal sealed record BenchOptions
         --list           list the sections and exit
         --runs N         mips: timed runs per measurement, best one reported (default {DefaultRuns})
         --quick          one run, no warm-up (--runs N still sets the number of runs);
-                         lifecycle: fewer iterations and runs, shorter idle window
-        --no-qemu        do not run QEMU for comparison (mips, lifecycle)
+                         lifecycle: fewer iterations and runs, shorter idle window;
+                         startstop: 10 start runs and 3 signal/quit runs per row
+        --no-qemu        do not run QEMU for comparison (mips, lifecycle, qmp, startstop)
         --filter NAME    mips: only guests whose name contains NAME (repeatable, or comma-separated)
         --guests DIR     mips: folder with the benchmark guests (default: guests/build/bench)
         --help, -h       print this help and exit

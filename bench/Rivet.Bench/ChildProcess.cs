@@ -97,6 +97,14 @@ internal sealed class ChildProcess : IDisposable
         return text.ReplaceLineEndings(" | ");
     }
 
+    /// <summary>Everything the process wrote to standard error (its last few KB), once it has exited and the stream is drained.</summary>
+    public string StandardErrorText()
+    {
+        if (!_process.HasExited) return "";
+        _process.WaitForExit(); // without a timeout it also waits for the end of the redirected streams
+        lock (_stderr) return _stderr.ToString();
+    }
+
     public void Dispose()
     {
         KillHard();

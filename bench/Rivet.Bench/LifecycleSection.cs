@@ -21,9 +21,6 @@ internal sealed class LifecycleSection : IBenchSection
 
     private const ulong PauseRamSize = 16UL << 20;
     private const int ProcessHarts = 4;
-    private const string TargetFramework = "net10.0";
-    /// <summary>rivet's main-loop thread: present once the machine has started.</summary>
-    private const string RivetMachineThread = "main-loop";
 
     private static readonly int[] PauseVCpuCounts = [1, 4, 16, 64];
     /// <summary>The untimed gap between Resume and the next Pause: random in this range (ms), so the pauses land at random points of the vCPUs' time slices.</summary>
@@ -46,7 +43,8 @@ internal sealed class LifecycleSection : IBenchSection
     /// <summary>A guest and what it makes the harts do.</summary>
 
     /// <summary>An emulator run as a process: how to start it and when it is ready for a signal.</summary>
-    private sealed record Emulator(string Name, string Program, Func<string, IEnumerable<string>> Args, int ReadySignal, string? MachineThread, bool MustExitZero)
+    /// <param name="Dotnet">The .NET host (rivet only: it runs the .NET floor).</param>
+    private sealed record Emulator(string Name, string Program, Func<string, IEnumerable<string>> Args, int ReadySignal, string? MachineThread, bool MustExitZero, string? Dotnet = null)
     {
         public string CommandLine(string guest) => string.Join(' ', Args(guest).Prepend(Program));
     }
@@ -282,7 +280,7 @@ internal sealed class LifecycleSection : IBenchSection
         w.WriteLine($"rivet: {rivet.CommandLine("<guest>.elf")}");
         w.WriteLine($"       ready = SIGHUP handler installed (SigCgt bit 0; rivet installs it first thing in Main), then {SignalDelay.TotalMilliseconds:F0} ms");
         w.WriteLine($"qemu:  {qemuHeader}");
-        Emulator floor = DotnetFloor(rivet.Program);
+        Emulator floor = DotnetFloor(rivet.Dotnet!);
         w.WriteLine($".net:  {floor.CommandLine("")}: a .NET program that only installs rivet's signal handlers");
         w.WriteLine("       and returns from Main on SIGTERM (the floor for rivet; ready and timed the same way)");
         w.WriteLine($"time:  kill(pid, SIGTERM) .. process exit (Process.WaitForExit), {plan.SignalRuns} runs per row;");
@@ -526,81 +524,11 @@ internal sealed class LifecycleSection : IBenchSection
     private static Emulator QemuEmulator(string path)
         => new("qemu", path, g => ["-machine", "virt", "-bios", "none", "-nographic", "-smp", ProcessHarts.ToString(CultureInfo.InvariantCulture), "-kernel", g], Linux.SIGTERM, null, MustExitZero: false);
 
-    /// <summary>
-    /// <c>dotnet src/Rivet.Cli/bin/Release/net10.0/rivet.dll</c>, built first if it is missing; null
-    /// (with the reason on standard error, and the exit code to give in <paramref name="error"/>) if there is none.
-    /// </summary>
+    /// <summary>The rivet launcher (<see cref="RivetCli"/>) as an emulator; null (reason on standard error, exit code in <paramref name="error"/>) if there is none.</summary>
     private static Emulator? FindRivet(BenchContext context, List<string> notes, out int error)
     {
-        error = 0;
-        string root = context.RepoRoot!;
-        string cliDir = Path.Combine(root, "src", "Rivet.Cli");
-        string dll = Path.Combine(cliDir, "bin", "Release", TargetFramework, "rivet.dll");
-        string? dotnet = ChildProcess.FindOnPath("dotnet");
-        if (dotnet == null && Environment.GetEnvironmentVariable("DOTNET_ROOT") is string dotnetRoot && File.Exists(Path.Combine(dotnetRoot, "dotnet")))
-            dotnet = Path.Combine(dotnetRoot, "dotnet");
-        if (dotnet == null)
-        {
-            context.Progress.WriteLine("error: dotnet is not on PATH (nor in DOTNET_ROOT); cannot run the rivet CLI");
-            error = 2;
-            return null;
-        }
-
-        if (!File.Exists(dll))
-        {
-            context.Progress.WriteLine($"{dll} is missing: running dotnet build -c Release {cliDir}");
-            int code = RunTool(context.Progress, dotnet, ["build", "-c", "Release", "--nologo", "-v", "q", Path.Combine(cliDir, "Rivet.Cli.csproj")]);
-            if (code != 0 || !File.Exists(dll))
-            {
-                context.Progress.WriteLine($"error: building the rivet CLI failed (exit code {code}); build it with: dotnet build -c Release {cliDir}");
-                error = 2;
-                return null;
-            }
-        }
-        else
-        {
-            DateTime built = new[] { dll, Path.Combine(Path.GetDirectoryName(dll)!, "Rivet.Core.dll") }
-                .Where(File.Exists).Min(File.GetLastWriteTimeUtc);
-            string? newer = NewestSource(Path.Combine(root, "src"));
-            if (newer != null && File.GetLastWriteTimeUtc(newer) > built)
-            {
-                notes.Add($"the rivet CLI build ({built.ToLocalTime():yyyy-MM-dd HH:mm}) is older than {Path.GetRelativePath(root, newer)}; the process "
-                    + $"figures are of that build (rebuild: dotnet build -c Release {Path.GetRelativePath(root, cliDir)})");
-            }
-        }
-        return new Emulator("rivet", dotnet, g => [dll, .. GuestArgs(g)], Linux.SIGHUP, RivetMachineThread, MustExitZero: true);
-    }
-
-    /// <summary>The most recently written .cs or .csproj under src/ (bin and obj left out), or null.</summary>
-    private static string? NewestSource(string src)
-    {
-        if (!Directory.Exists(src)) return null;
-        return Directory.EnumerateFiles(src, "*", SearchOption.AllDirectories)
-            .Where(p => p.EndsWith(".cs", StringComparison.Ordinal) || p.EndsWith(".csproj", StringComparison.Ordinal))
-            .Where(p => !p.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
-            .MaxBy(File.GetLastWriteTimeUtc);
-    }
-
-    /// <summary>Runs a tool with its output on <paramref name="progress"/>; its exit code, or -1 if it could not start.</summary>
-    private static int RunTool(TextWriter progress, string program, IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        try
-        {
-            using Process p = Process.Start(psi)!;
-            p.OutputDataReceived += (_, e) => { if (e.Data != null) progress.WriteLine($"  {e.Data}"); };
-            p.ErrorDataReceived += (_, e) => { if (e.Data != null) progress.WriteLine($"  {e.Data}"); };
-            p.BeginOutputReadLine();
-            p.BeginErrorReadLine();
-            p.WaitForExit();
-            return p.ExitCode;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            progress.WriteLine($"error: cannot run {program}: {ex.Message}");
-            return -1;
-        }
+        if (RivetCli.Find(context, notes, out error) is not RivetCli cli) return null;
+        return new Emulator("rivet", cli.Launcher, GuestArgs, Linux.SIGHUP, RivetCli.MachineThread, MustExitZero: true, cli.Dotnet);
     }
 
     private static string F(double v, int decimals) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);

@@ -16,6 +16,7 @@ namespace Rivet.Bench
         [
             new MipsSection(),
             new LifecycleSection(),
+            new StartStopSection(),
             new QmpSection(),
             new PluginsSection(),
         ];
@@ -23,6 +24,7 @@ namespace Rivet.Bench
         public static int Run(string[] args)
         {
             if (args is [SigtermProbe.Option]) return SigtermProbe.Run();
+            if (args is [ExitProbe.Option]) return 0;
             BenchOptions options;
             try
             {

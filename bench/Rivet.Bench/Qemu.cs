@@ -127,8 +127,13 @@ internal sealed class Qemu
             0x0062A023, // sw   t1, 0(t0)
             0x0000006F, // j    .
         ];
-        const int EhSize = 64, PhSize = 56, CodeOffset = EhSize + PhSize;
-        byte[] elf = new byte[CodeOffset + (code.Length * 4)];
+        // Section headers (a null one and .shstrtab) are not needed to run it, but rivet's loader
+        // rejects an ELF without them, and both emulators must run the same file.
+        const int EhSize = 64, PhSize = 56, ShSize = 64, CodeOffset = EhSize + PhSize;
+        byte[] shstr = "\0.shstrtab\0"u8.ToArray();
+        int shstrOffset = CodeOffset + (code.Length * 4);
+        int shOffset = (shstrOffset + shstr.Length + 7) & ~7;
+        byte[] elf = new byte[shOffset + (2 * ShSize)];
         Span<byte> s = elf;
         // e_ident: ELF, 64-bit, little-endian, version 1, System V ABI
         s[0] = 0x7F; s[1] = (byte)'E'; s[2] = (byte)'L'; s[3] = (byte)'F';
@@ -138,14 +143,14 @@ internal sealed class Qemu
         W32(s, 20, 1);            // e_version
         W64(s, 24, Base);         // e_entry
         W64(s, 32, EhSize);       // e_phoff
-        W64(s, 40, 0);            // e_shoff: no sections
+        W64(s, 40, (ulong)shOffset); // e_shoff
         W32(s, 48, 0);            // e_flags: soft-float ABI, no RVC
         W16(s, 52, EhSize);       // e_ehsize
         W16(s, 54, PhSize);       // e_phentsize
         W16(s, 56, 1);            // e_phnum
-        W16(s, 58, 64);           // e_shentsize
-        W16(s, 60, 0);            // e_shnum
-        W16(s, 62, 0);            // e_shstrndx
+        W16(s, 58, ShSize);       // e_shentsize
+        W16(s, 60, 2);            // e_shnum: null, .shstrtab
+        W16(s, 62, 1);            // e_shstrndx
         Span<byte> ph = s[EhSize..];
         W32(ph, 0, 1);            // p_type: LOAD
         W32(ph, 4, 5);            // p_flags: R+X
@@ -156,6 +161,13 @@ internal sealed class Qemu
         W64(ph, 40, (ulong)code.Length * 4); // p_memsz
         W64(ph, 48, 8);           // p_align (offset and address agree modulo 8)
         for (int i = 0; i < code.Length; i++) W32(s, CodeOffset + (i * 4), code[i]);
+        shstr.CopyTo(s[shstrOffset..]);
+        Span<byte> sh = s[(shOffset + ShSize)..]; // section 0 stays all zeros
+        W32(sh, 0, 1);            // sh_name: ".shstrtab"
+        W32(sh, 4, 3);            // sh_type: STRTAB
+        W64(sh, 24, (ulong)shstrOffset); // sh_offset
+        W64(sh, 32, (ulong)shstr.Length); // sh_size
+        W64(sh, 48, 1);           // sh_addralign
         return elf;
 
         static void W16(Span<byte> b, int at, ushort v) => System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(b[at..], v);

@@ -19,11 +19,9 @@ internal sealed class QmpSection : IBenchSection
     public const double StopP50TargetMs = 1.0;
 
     private const int Harts = 4;
-    private const string TargetFramework = "net10.0";
     /// <summary>Untimed gap before each timed command: random in this range (ms), so stops land at random points of the harts' work.</summary>
     private const int MinGapMs = 2, MaxGapMs = 8;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(15);
 
     public string Name => "qmp";
@@ -58,8 +56,9 @@ internal sealed class QmpSection : IBenchSection
         if (BenchGuests.LifecycleGuests(context, context.RepoRoot) is not { } guests) return 2;
         (string guestsDir, Workload busy, Workload idle) = guests;
 
-        Emulator? rivet = FindRivet(context);
-        if (rivet == null) return 2;
+        List<string> notes = [];
+        if (RivetCli.Find(context, notes, out int cliError) is not RivetCli cli) return cliError;
+        var rivet = new Emulator("rivet", cli.Launcher, ["-machine", "virt", "-bios", "none"]);
         List<Emulator> emulators = [rivet];
         string qemuLine;
         if (context.Options.NoQemu)
@@ -77,7 +76,7 @@ internal sealed class QmpSection : IBenchSection
         }
 
         w.WriteLine($"guests: {guestsDir} (busy = spin_forever.elf: every hart spins; idle = idle_forever.elf: every hart in wfi), {Harts} harts");
-        w.WriteLine($"rivet:  dotnet {rivet.PrefixArgs[0]} -machine virt -bios none {string.Join(' ', CommonArgs("<guest>.elf", "<sock>"))}");
+        w.WriteLine($"rivet:  {rivet.Program} -machine virt -bios none {string.Join(' ', CommonArgs("<guest>.elf", "<sock>"))}");
         w.WriteLine($"qemu:   {qemuLine}");
         w.WriteLine($"time:   per iteration a random {MinGapMs}-{MaxGapMs} ms gap, then {{\"execute\":\"stop\"}} sent .. its reply read (events skipped),");
         w.WriteLine($"        another gap, then the same for cont; {plan.WarmUp} untimed warm-up pairs, {plan.Iterations} timed; p99 is the nearest rank");
@@ -110,6 +109,7 @@ internal sealed class QmpSection : IBenchSection
         table.Write(w);
         w.WriteLine();
         foreach (Result r in results.Where(r => r.Error != null)) w.WriteLine($"note: {r.Emulator.Name}, {r.Workload.Label}: {r.Error}");
+        foreach (string n in notes) w.WriteLine($"note: {n}");
 
         Result target = results.First(r => r.Emulator == rivet && r.Workload == busy);
         if (target.StopMs is Stats t)
@@ -179,124 +179,5 @@ internal sealed class QmpSection : IBenchSection
         return error == null ? new Result(e, wl, new Stats(stops), new Stats(conts), null) : new Result(e, wl, null, null, error);
     }
 
-    /// <summary><c>dotnet src/Rivet.Cli/bin/Release/net10.0/rivet.dll</c>, built first if it is missing.</summary>
-    private static Emulator? FindRivet(BenchContext context)
-    {
-        string cliDir = Path.Combine(context.RepoRoot!, "src", "Rivet.Cli");
-        string dll = Path.Combine(cliDir, "bin", "Release", TargetFramework, "rivet.dll");
-        string? dotnet = ChildProcess.FindOnPath("dotnet");
-        if (dotnet == null)
-        {
-            context.Progress.WriteLine("error: dotnet is not on PATH; cannot run the rivet CLI");
-            return null;
-        }
-        if (!File.Exists(dll))
-        {
-            context.Progress.WriteLine($"{dll} is missing: running dotnet build -c Release {cliDir}");
-            var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string a in new[] { "build", "-c", "Release", "--nologo", "-v", "q", Path.Combine(cliDir, "Rivet.Cli.csproj") }) psi.ArgumentList.Add(a);
-            using Process p = Process.Start(psi)!;
-            Task<string> err = p.StandardError.ReadToEndAsync();
-            p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0 || !File.Exists(dll))
-            {
-                context.Progress.WriteLine($"error: building the rivet CLI failed: {err.Result.Trim()}");
-                return null;
-            }
-        }
-        return new Emulator("rivet", dotnet, [dll, "-machine", "virt", "-bios", "none"]);
-    }
-
     private static string F(double v, int decimals) => v.ToString("F" + decimals, CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// The smallest QMP client that measures honestly: one blocking socket, the greeting and
-    /// qmp_capabilities first, then one command at a time, reading lines until the reply (the
-    /// server ends every message with CRLF; events are read and skipped).
-    /// </summary>
-    private sealed class BenchQmpClient : IDisposable
-    {
-        private readonly Socket _socket;
-        private readonly byte[] _buffer = new byte[8192];
-        private int _start, _end;
-
-        private BenchQmpClient(Socket socket)
-        {
-            _socket = socket;
-            _socket.ReceiveTimeout = (int)ReplyTimeout.TotalMilliseconds;
-        }
-
-        public static BenchQmpClient Connect(string path, ChildProcess child, TimeSpan timeout)
-        {
-            var sw = Stopwatch.StartNew();
-            while (true)
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    s.Connect(new UnixDomainSocketEndPoint(path));
-                    var client = new BenchQmpClient(s);
-                    using JsonDocument greeting = client.ReadMessage();
-                    if (!greeting.RootElement.TryGetProperty("QMP", out _)) throw new InvalidDataException($"not a QMP greeting: {greeting.RootElement}");
-                    client.RoundTrip("qmp_capabilities");
-                    return client;
-                }
-                catch (SocketException) when (sw.Elapsed < timeout && !child.HasExited)
-                {
-                    s.Dispose();
-                    Thread.Sleep(10); // not listening yet: the emulator is still starting
-                }
-                catch
-                {
-                    s.Dispose();
-                    throw;
-                }
-            }
-        }
-
-        public void Send(string command) => _socket.Send(Encoding.UTF8.GetBytes($"{{\"execute\":\"{command}\"}}\r\n"));
-
-        /// <summary>Sends a command and reads until its reply; milliseconds from send to reply. Throws if it failed.</summary>
-        public double RoundTrip(string command)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            Send(command);
-            while (true)
-            {
-                using JsonDocument m = ReadMessage();
-                JsonElement root = m.RootElement;
-                if (root.TryGetProperty("event", out _)) continue;
-                long t1 = Stopwatch.GetTimestamp();
-                if (!root.TryGetProperty("return", out _)) throw new InvalidDataException($"{command} failed: {root}");
-                return Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
-            }
-        }
-
-        private JsonDocument ReadMessage()
-        {
-            while (true)
-            {
-                int nl = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-                if (nl >= 0)
-                {
-                    var line = new ReadOnlyMemory<byte>(_buffer, _start, nl + 1 - _start);
-                    _start = nl + 1;
-                    return JsonDocument.Parse(line.ToArray());
-                }
-                if (_start > 0)
-                {
-                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                    _end -= _start;
-                    _start = 0;
-                }
-                if (_end == _buffer.Length) throw new InvalidDataException("a QMP message longer than 8 KiB");
-                int n = _socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
-                if (n == 0) throw new IOException("the emulator closed the QMP connection");
-                _end += n;
-            }
-        }
-
-        public void Dispose() => _socket.Dispose();
-    }
 }

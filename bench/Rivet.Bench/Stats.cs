@@ -13,6 +13,7 @@ internal sealed class Stats
 
     public int Count => _sorted.Length;
     public double P50 => Percentile(50);
+    public double P95 => Percentile(95);
     public double P99 => Percentile(99);
     public double Max => _sorted[^1];
 
