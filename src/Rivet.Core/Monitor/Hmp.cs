@@ -11,7 +11,6 @@
 
 using System.Globalization;
 using System.Text;
-using Rivet.Isa;
 using Rivet.Machine;
 using RivetMachine = Rivet.Machine.Machine;
 
