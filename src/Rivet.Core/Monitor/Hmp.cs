@@ -60,7 +60,6 @@ internal sealed class HmpArgs
     private readonly Dictionary<string, object> _values = new(StringComparer.Ordinal);
 
     public void Set(string key, object value) => _values[key] = value;
-    public bool Has(string key) => _values.ContainsKey(key);
     public long Int(string key, long fallback = 0) => _values.TryGetValue(key, out object? v) ? (long)v : fallback;
     public bool Flag(string key) => _values.TryGetValue(key, out object? v) && (bool)v;
     public string? Str(string key) => _values.TryGetValue(key, out object? v) ? (string)v : null;
@@ -78,7 +77,7 @@ internal sealed class HmpLine
 /// One human monitor. Not thread-safe: a front end feeds it one line at a time. It keeps what
 /// QEMU's monitor keeps between lines: the last x/xp/p format and size, and the current CPU.
 /// </summary>
-internal sealed partial class Hmp(IHmpHost host)
+internal sealed class Hmp(IHmpHost host)
 {
     /// <summary>The most x/xp dump in one command; QEMU has no limit, but an unbounded dump would hold the monitor for minutes.</summary>
     public const int MaxDumpBytes = 64 * 1024;
