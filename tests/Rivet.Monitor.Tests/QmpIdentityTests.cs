@@ -170,6 +170,26 @@ public sealed class QmpIdentityTests
         Assert.Equal(14, checkedCount);
     }
 
+    [Fact]
+    public async Task EveryEventCarriesTheDataTheSchemaDeclares()
+    {
+        using QmpRig rig = QmpRig.Start();
+        await using QmpClient c = await rig.ConnectAsync();
+        Dictionary<string, JsonElement> schema = await SchemaAsync(c);
+        foreach (string command in new[] { "stop", "system_reset", "cont", "system_powerdown", "quit" }) await c.ReturnOfAsync(command);
+        await c.NextEventAsync("SHUTDOWN");
+        string[] seen = c.Events.Select(e => e.EventName!).ToArray();
+        Assert.Equal(["STOP", "RESET", "RESUME", "POWERDOWN", "SHUTDOWN"], seen);
+        foreach (Received e in c.Events)
+        {
+            JsonElement declared = schema[e.EventName!];
+            Assert.Equal("event", declared.GetProperty("meta-type").GetString());
+            // An event without data leaves "data" out, as QEMU; its declared type has no members then.
+            JsonElement data = e.Message.TryGetProperty("data", out JsonElement d) ? d : JsonDocument.Parse("{}").RootElement;
+            Conforms(schema, declared.GetProperty("arg-type").GetString()!, data, e.EventName!);
+        }
+    }
+
     /// <summary>Checks a JSON value against a schema type: members present, types right, nothing undeclared.</summary>
     private static void Conforms(Dictionary<string, JsonElement> schema, string type, JsonElement value, string path)
     {
