@@ -99,7 +99,7 @@ public sealed class QmpBadInputTests
     {
         using QmpRig rig = QmpRig.Start();
         await using QmpClient c = await rig.ConnectAsync();
-        Assert.Equal(("CommandNotFound", "The command query-kvm has not been found"), await c.ErrorOfAsync("query-kvm"));
+        Assert.Equal(("CommandNotFound", "The command query-block has not been found"), await c.ErrorOfAsync("query-block"));
         Assert.Equal(("CommandNotFound", "The command STOP has not been found"), await c.ErrorOfAsync("STOP"));
         Assert.Equal(("CommandNotFound", "The command  has not been found"), await c.ErrorOfAsync(""));
         await AssertStillServes(rig, c);

@@ -61,12 +61,12 @@ internal sealed class QmpRig : IDisposable
     public string Diagnostics => DiagnosticsText.ToString();
 
     public static QmpRig Start(string guest = "lifecycle/spin_forever.elf", int harts = 2, Func<MachineConfig, MachineConfig>? tweak = null,
-        QmpServerOptions? options = null, bool tcp = false, bool start = true, Action<RivetMachine>? beforeStart = null)
+        QmpServerOptions? options = null, bool tcp = false, bool start = true, Action<RivetMachine>? beforeStart = null, Stream? console = null)
     {
         var config = new MachineConfig { Harts = harts, RamSize = 16UL << 20, Kernel = Repo.Guest("build/" + guest) };
         if (tweak != null) config = tweak(config);
         var diagnostics = new StringWriter();
-        var machine = new RivetMachine(config, new MemoryStream(), TextWriter.Synchronized(diagnostics));
+        var machine = new RivetMachine(config, console ?? new MemoryStream(), TextWriter.Synchronized(diagnostics));
         var server = new QmpServer(machine, options);
         var rig = new QmpRig(machine, server, null!, diagnostics);
         QmpEndpoint ep = tcp
@@ -195,4 +195,59 @@ internal sealed class RivetProcess : IDisposable
         int code = p.WaitForExit();
         return (code, p.StdErr);
     }
+}
+
+/// <summary>A console output stream that lets a test wait until the guest has written enough.</summary>
+internal sealed class ConsoleWatch : Stream
+{
+    private readonly object _gate = new();
+    private readonly List<byte> _bytes = []; // guarded by _gate
+    private readonly List<(Func<string, bool> Done, TaskCompletionSource Signal)> _waiters = []; // guarded by _gate
+
+    public string Text
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return Encoding.Latin1.GetString(_bytes.ToArray());
+            }
+        }
+    }
+
+    /// <summary>Completes once the output so far satisfies <paramref name="done"/>.</summary>
+    public Task WhenAsync(Func<string, bool> done)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (done(Encoding.Latin1.GetString(_bytes.ToArray()))) signal.SetResult();
+            else _waiters.Add((done, signal));
+        }
+        return signal.Task.WaitAsync(QmpClient.Deadline);
+    }
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        lock (_gate)
+        {
+            _bytes.AddRange(buffer.AsSpan(offset, count).ToArray());
+            string text = Encoding.Latin1.GetString(_bytes.ToArray());
+            foreach (var w in _waiters.Where(w => w.Done(text)).ToArray())
+            {
+                _waiters.Remove(w);
+                w.Signal.SetResult(); // continuations run asynchronously, not under this lock
+            }
+        }
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -181,4 +181,52 @@ public sealed class MachineTests
         m.RequestShutdown(ShutdownCause.HostSignal);
         Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
     }
+
+    [Fact]
+    public void MonitorAccessorsReadRegistersRamAndTheMemoryMapWithoutStoppingTheMachine()
+    {
+        using var m = Build(Spin, 2, out _);
+        // Before the start: the reset state.
+        HartState h1 = m.CaptureHartState(1);
+        Assert.Equal(0x80000000UL, h1.Pc);
+        Assert.Equal(1UL, h1.Mhartid);
+        Assert.Equal(1UL, h1.X[10]); // a0 = mhartid
+        Assert.Equal(0x200000000UL, h1.Mstatus); // UXL = 64
+        Assert.Equal(3, h1.Privilege);
+        Assert.Throws<ArgumentOutOfRangeException>(() => m.CaptureHartState(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => m.CaptureHartState(-1));
+
+        Span<byte> word = stackalloc byte[4];
+        Assert.True(m.ReadPhysicalMemory(0x80000000, word));
+        Assert.Equal(Spin, word.ToArray());
+        ulong ramEnd = 0x80000000 + MachineConfig.DefaultRamSize;
+        word.Fill(0xAA);
+        Assert.False(m.ReadPhysicalMemory(ramEnd - 2, word)); // straddles the end of RAM
+        Assert.Equal([0xAA, 0xAA, 0xAA, 0xAA], word.ToArray()); // nothing copied
+        Assert.False(m.ReadPhysicalMemory(0x10000000, word)); // the UART: never read
+        Assert.False(m.ReadPhysicalMemory(0, word));
+        Assert.False(m.ReadPhysicalMemory(ulong.MaxValue - 1, word));
+
+        Assert.Equal(
+            [
+                ("riscv.sifive.test", 0x100000UL, 0x1000UL, MemoryRegionKind.Io),
+                ("riscv.sifive.clint", 0x2000000UL, 0x10000UL, MemoryRegionKind.Io),
+                ("riscv.sifive.plic", 0xC000000UL, 0x600000UL, MemoryRegionKind.Io),
+                ("serial", 0x10000000UL, 0x100UL, MemoryRegionKind.Io),
+                ("riscv_virt_board.ram", 0x80000000UL, MachineConfig.DefaultRamSize, MemoryRegionKind.Ram),
+            ],
+            m.MemoryRegions.Select(r => (r.Name, r.Base, r.Size, r.Kind)));
+
+        // While the harts run (a one-instruction loop), every read sees that loop.
+        m.Start();
+        ulong retired = m.InstructionsRetired;
+        for (int i = 0; i < 1000 || m.InstructionsRetired == retired; i++)
+        {
+            Assert.Equal(0x80000000UL, m.CaptureHartState(i & 1).Pc);
+            Assert.True(m.ReadPhysicalMemory(0x80000000, word));
+        }
+        Assert.Equal(RunState.Running, m.RunState);
+        m.RequestShutdown(ShutdownCause.HostSignal);
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+    }
 }

@@ -71,6 +71,27 @@ internal sealed class VirtBoard : IResettable, IDisposable
         ResetHarts();
     }
 
+    /// <summary>The physical memory map by address, with QEMU virt's names for each region.</summary>
+    public IReadOnlyList<MemoryRegionInfo> MemoryRegions()
+    {
+        var regions = new List<MemoryRegionInfo>();
+        foreach (IMmioDevice d in Memory.Devices)
+        {
+            (string name, string type) = d switch
+            {
+                SifiveTest => ("riscv.sifive.test", "riscv.sifive.test"),
+                Devices.Clint => ("riscv.sifive.clint", "riscv.sifive.clint"),
+                Devices.Plic => ("riscv.sifive.plic", "riscv.sifive.plic"),
+                Uart16550 => ("serial", "serial-mm"),
+                _ => (d.Name, d.Name),
+            };
+            regions.Add(new MemoryRegionInfo(name, type, d.Base, d.Size, MemoryRegionKind.Io));
+        }
+        regions.Add(new MemoryRegionInfo("riscv_virt_board.ram", null, Memory.RamBase, Memory.RamSize, MemoryRegionKind.Ram));
+        regions.Sort((a, b) => a.Base.CompareTo(b.Base));
+        return regions;
+    }
+
     private IReadOnlyList<LoadSegment> ElfOrRaw(string path)
     {
         // A raw firmware binary goes to the start of DRAM, as QEMU does, so it must fit in RAM.

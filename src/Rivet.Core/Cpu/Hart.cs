@@ -187,6 +187,32 @@ internal sealed unsafe partial class Hart
 
     public ulong Mip => (ulong)Volatile.Read(ref _mip);
 
+    /// <summary>
+    /// The registers the monitor shows, read with no side effect (no timer refresh, no privilege
+    /// check). Any thread: each value is one 64-bit read, so a running hart gives values from
+    /// around one moment (its last block boundary for pc), as QEMU's monitor does under TCG.
+    /// </summary>
+    public Machine.HartState CaptureState()
+    {
+        var x = new ulong[32];
+        for (int i = 1; i < 32; i++) x[i] = Volatile.Read(ref _regs[i]);
+        return new Machine.HartState
+        {
+            HartId = HartId,
+            Pc = Volatile.Read(ref Pc),
+            Privilege = Volatile.Read(ref Privilege),
+            X = x,
+            Mstatus = Volatile.Read(ref _mstatus) | Mstatus.Uxl64,
+            Mip = _time.Mtime >= TimerCompare ? Mip | (1UL << Cause.MachineTimer) : Mip & ~(1UL << Cause.MachineTimer), // as a csrr would see it
+            Mie = Volatile.Read(ref _mie),
+            Mtvec = Volatile.Read(ref _mtvec),
+            Mepc = Volatile.Read(ref _mepc),
+            Mcause = Volatile.Read(ref _mcause),
+            Mtval = Volatile.Read(ref _mtval),
+            Mscratch = Volatile.Read(ref _mscratch),
+        };
+    }
+
     /// <summary>Takes the highest-priority enabled pending interrupt, if any. Returns true if it did.</summary>
     private bool TryTakeInterrupt()
     {

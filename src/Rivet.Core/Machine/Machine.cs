@@ -12,6 +12,8 @@ public sealed class Machine : IDisposable
 {
     private readonly Controller _controller;
     private readonly VirtBoard _board;
+    private IReadOnlyList<MemoryRegionInfo>? _memoryRegions;
+    private volatile bool _disposed;
 
     private sealed class Requests : IMachineRequests
     {
@@ -69,9 +71,32 @@ public sealed class Machine : IDisposable
     public IReadOnlyList<VCpuInfo> VCpus
         => _controller.VCpus.Select(v => new VCpuInfo(v.Index, v.State, v.HostThreadId, v.Executor.ProgramCounter)).ToArray();
 
+    /// <summary>
+    /// Hart <paramref name="index"/>'s registers, read without stopping it (the monitor's
+    /// "info registers"). Safe while the machine runs; consistent across registers only while it is paused.
+    /// </summary>
+    public HartState CaptureHartState(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, HartCount);
+        return _board.Harts[index].CaptureState();
+    }
+
+    /// <summary>The physical memory map, by address (the monitor's "info mtree" and "info qtree").</summary>
+    public IReadOnlyList<MemoryRegionInfo> MemoryRegions => _memoryRegions ??= _board.MemoryRegions();
+
+    /// <summary>
+    /// Copies guest RAM at <paramref name="address"/> into <paramref name="destination"/>; false,
+    /// with nothing copied, unless the whole range is RAM. Device registers are never read (a read
+    /// can have side effects, such as taking a byte from the UART). Safe while the machine runs.
+    /// </summary>
+    public bool ReadPhysicalMemory(ulong address, Span<byte> destination)
+        => !_disposed && _board.Memory.ReadRam(address, destination);
+
     public void Dispose()
     {
         if (!_controller.HasExited) return; // threads may still touch RAM; leak rather than crash
+        _disposed = true;
         _board.Dispose();
     }
 }

@@ -1,22 +1,13 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using Rivet.Board;
 using Rivet.Machine;
 using RivetMachine = Rivet.Machine.Machine;
 
 namespace Rivet.Qmp;
 
-/// <summary>The type of a command argument, as QAPI's input visitor checks it.</summary>
-internal enum QmpType
-{
-    String,
-    Integer,
-    Boolean,
-    /// <summary>A list of QMPCapability names (qmp_capabilities' "enable").</summary>
-    CapabilityList,
-}
-
-internal sealed record QmpParam(string Name, QmpType Type, bool Required = false);
+/// <summary>A command argument: its name, its QAPI type (str, int, bool, an enum or an array of them).</summary>
+internal sealed record QmpParam(string Name, QapiType Type, bool Required = false);
 
 /// <summary>What a command handler gets: the session, the server, the checked arguments.</summary>
 internal sealed record QmpCall(QmpSession Session, QmpServer Server, IReadOnlyDictionary<string, JsonElement> Args)
@@ -24,8 +15,8 @@ internal sealed record QmpCall(QmpSession Session, QmpServer Server, IReadOnlyDi
     public RivetMachine Machine => Server.Machine;
 }
 
-/// <summary>One QMP command: its name, its arguments and what it does.</summary>
-internal sealed record QmpCommand(string Name, QmpParam[] Params, Func<QmpCall, QmpReply> Run);
+/// <summary>One QMP command: its name, its arguments, the type of its return value and what it does.</summary>
+internal sealed record QmpCommand(string Name, QmpParam[] Params, QapiType Returns, Func<QmpCall, QmpReply> Run);
 
 /// <summary>
 /// The command table. Commands run on the client's session thread and go through the public
@@ -37,23 +28,32 @@ internal static class QmpCommands
 {
     public const string Capabilities = "qmp_capabilities";
 
-    public static readonly QmpCommand QmpCapabilities = new(Capabilities, [new("enable", QmpType.CapabilityList)], NegotiateCapabilities);
+    public static readonly QmpCommand QmpCapabilities = new(Capabilities, [new("enable", new QapiArray(QapiTypes.QmpCapability))], QapiTypes.Empty, NegotiateCapabilities);
 
     /// <summary>Command mode's commands, in the order query-commands lists them.</summary>
     public static readonly IReadOnlyList<QmpCommand> All =
     [
         QmpCapabilities,
-        new("query-version", [], c => QmpReply.Of(w => QmpMessages.WriteVersion(w, c.Server.Options))),
-        new("query-commands", [], _ => QmpReply.Of(WriteCommandList)),
-        new("query-status", [], QueryStatus),
-        new("query-name", [], QueryName),
-        new("query-cpus-fast", [], QueryCpusFast),
-        new("stop", [], c => RunControl(c, "stop")),
-        new("cont", [], c => RunControl(c, "cont")),
-        new("system_reset", [], c => RunControl(c, "system_reset")),
-        new("system_powerdown", [], c => RunControl(c, "system_powerdown")),
-        new("quit", [], Quit),
-        new("human-monitor-command", [new("command-line", QmpType.String, Required: true), new("cpu-index", QmpType.Integer)], HumanMonitorCommand),
+        new("query-version", [], QapiTypes.VersionInfo, c => QmpReply.Of(w => QmpMessages.WriteVersion(w, c.Server.Options))),
+        new("query-commands", [], new QapiArray(QapiTypes.CommandInfo), _ => QmpReply.Of(WriteCommandList)),
+        new("query-status", [], QapiTypes.StatusInfo, QueryStatus),
+        new("query-name", [], QapiTypes.NameInfo, QueryName),
+        new("query-cpus-fast", [], new QapiArray(QapiTypes.CpuInfoFast), QueryCpusFast),
+        new("query-target", [], QapiTypes.TargetInfo, _ => QmpReply.Of(w => WriteObject(w, o => o.WriteString("arch", Target)))),
+        new("query-kvm", [], QapiTypes.KvmInfo, _ => QmpReply.Of(w => WriteObject(w, o => { o.WriteBoolean("enabled", false); o.WriteBoolean("present", false); }))),
+        new("query-machines", [], new QapiArray(QapiTypes.MachineInfo), QueryMachines),
+        new("query-cpu-definitions", [], new QapiArray(QapiTypes.CpuDefinitionInfo), QueryCpuDefinitions),
+        new("query-chardev", [], new QapiArray(QapiTypes.ChardevInfo), QueryChardev),
+        new("query-hotpluggable-cpus", [], new QapiArray(QapiTypes.HotpluggableCpu), QueryHotpluggableCpus),
+        new("query-memory-size-summary", [], QapiTypes.MemoryInfo, QueryMemorySizeSummary),
+        new("query-iothreads", [], new QapiArray(QapiTypes.IoThreadInfo), _ => QmpReply.Of(w => { w.WriteStartArray(); w.WriteEndArray(); })),
+        new("query-qmp-schema", [], new QapiArray(QapiTypes.SchemaInfo), _ => QmpReply.Of(WriteSchema)),
+        new("stop", [], QapiTypes.Empty, c => RunControl(c, "stop")),
+        new("cont", [], QapiTypes.Empty, c => RunControl(c, "cont")),
+        new("system_reset", [], QapiTypes.Empty, c => RunControl(c, "system_reset")),
+        new("system_powerdown", [], QapiTypes.Empty, c => RunControl(c, "system_powerdown")),
+        new("quit", [], QapiTypes.Empty, Quit),
+        new("human-monitor-command", [new("command-line", QapiTypes.Str, Required: true), new("cpu-index", QapiTypes.Int)], QapiTypes.Str, HumanMonitorCommand),
     ];
 
     private static readonly Dictionary<string, QmpCommand> s_byName = All.ToDictionary(c => c.Name, StringComparer.Ordinal);
@@ -86,29 +86,30 @@ internal static class QmpCommands
         return null;
     }
 
-    private static QmpError? CheckType(string name, QmpType type, JsonElement v)
+    private static QmpError? CheckType(string name, QapiType type, JsonElement v)
     {
         static QmpError Invalid(string name, string expected) => QmpError.Generic($"Invalid parameter type for '{name}', expected: {expected}");
         switch (type)
         {
-            case QmpType.String:
+            case QapiBuiltin { Name: "str" }:
                 return v.ValueKind == JsonValueKind.String ? null : Invalid(name, "string");
-            case QmpType.Integer:
+            case QapiBuiltin { Name: "int" }:
                 return v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out _) ? null : Invalid(name, "integer");
-            case QmpType.Boolean:
+            case QapiBuiltin { Name: "bool" }:
                 return v.ValueKind is JsonValueKind.True or JsonValueKind.False ? null : Invalid(name, "boolean");
-            case QmpType.CapabilityList:
+            case QapiEnum e:
+                if (v.ValueKind != JsonValueKind.String) return Invalid(name, "string");
+                return e.Values.Contains(v.GetString()) ? null : QmpError.Generic($"Parameter '{name}' does not accept value '{v.GetString()}'");
+            case QapiArray a:
                 if (v.ValueKind != JsonValueKind.Array) return Invalid(name, "array");
                 int i = 0;
                 foreach (JsonElement item in v.EnumerateArray())
                 {
-                    string element = $"{name}[{i++}]";
-                    if (item.ValueKind != JsonValueKind.String) return Invalid(element, "string");
-                    if (item.GetString() != "oob") return QmpError.Generic($"Parameter '{element}' does not accept value '{item.GetString()}'");
+                    if (CheckType($"{name}[{i++}]", a.Element, item) is QmpError error) return error;
                 }
                 return null;
             default:
-                return Invalid(name, "unknown");
+                return Invalid(name, type.Name);
         }
     }
 
@@ -128,6 +129,8 @@ internal static class QmpCommands
             OnQueued = () => c.Session.EnterCommandMode(oob),
         };
     }
+
+    private static void WriteSchema(Utf8JsonWriter w) => QmpSchema.Write(w, All, QapiTypes.Events);
 
     private static void WriteCommandList(Utf8JsonWriter w)
     {
@@ -180,11 +183,85 @@ internal static class QmpCommands
                 w.WriteStartObject("props");
                 w.WriteNumber("core-id", v.Index);
                 w.WriteEndObject();
-                w.WriteString("target", "riscv");
+                w.WriteString("target", Target);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
         });
+    }
+
+    /// <summary>QEMU's SysEmuTarget for Rivet's harts (query-target, query-cpus-fast).</summary>
+    public const string Target = "riscv64";
+
+    private static void WriteObject(Utf8JsonWriter w, Action<Utf8JsonWriter> members)
+    {
+        w.WriteStartObject();
+        members(w);
+        w.WriteEndObject();
+    }
+
+    private static QmpReply QueryMachines(QmpCall c) => QmpReply.Of(w =>
+    {
+        // The one board Rivet has, and its default; as QEMU 7.2 describes virt (no NUMA in Rivet).
+        w.WriteStartArray();
+        w.WriteStartObject();
+        w.WriteBoolean("hotpluggable-cpus", false);
+        w.WriteString("name", "virt");
+        w.WriteBoolean("numa-mem-supported", false);
+        w.WriteString("default-cpu-type", "rv64-riscv-cpu");
+        w.WriteBoolean("is-default", true);
+        w.WriteNumber("cpu-max", MachineConfig.MaxHarts);
+        w.WriteBoolean("deprecated", false);
+        w.WriteString("default-ram-id", "riscv_virt_board.ram");
+        w.WriteEndObject();
+        w.WriteEndArray();
+    });
+
+    // QEMU 7.2 has no query-cpu-definitions for RISC-V (8.0 added it); this is 8.0's reply for rv64,
+    // a "dynamic" model (its extensions are properties), hence not static.
+    private static QmpReply QueryCpuDefinitions(QmpCall c) => QmpReply.Of(w =>
+    {
+        w.WriteStartArray();
+        w.WriteStartObject();
+        w.WriteString("name", "rv64");
+        w.WriteString("typename", "rv64-riscv-cpu");
+        w.WriteBoolean("static", false);
+        w.WriteBoolean("deprecated", false);
+        w.WriteEndObject();
+        w.WriteEndArray();
+    });
+
+    private static QmpReply QueryChardev(QmpCall c)
+    {
+        IReadOnlyList<QmpEndpoint> endpoints = c.Server.BoundEndpoints;
+        return QmpReply.Of(w =>
+        {
+            w.WriteStartArray();
+            for (int i = 0; i < endpoints.Count; i++)
+            {
+                // QEMU labels each -qmp chardev compat_monitorN and names a listening socket with ,server=on.
+                w.WriteStartObject();
+                w.WriteBoolean("frontend-open", true);
+                w.WriteString("filename", $"{endpoints[i]},server=on");
+                w.WriteString("label", $"compat_monitor{i.ToString(CultureInfo.InvariantCulture)}");
+                w.WriteEndObject();
+            }
+            w.WriteStartObject();
+            w.WriteBoolean("frontend-open", true);
+            w.WriteString("filename", "stdio");
+            w.WriteString("label", "serial0");
+            w.WriteEndObject();
+            w.WriteEndArray();
+        });
+    }
+
+    // The virt board cannot hot-plug CPUs; QEMU 7.2 answers exactly this for it.
+    private static QmpReply QueryHotpluggableCpus(QmpCall c) => QmpReply.Fail("The feature 'query-hotpluggable-cpus' is not enabled");
+
+    private static QmpReply QueryMemorySizeSummary(QmpCall c)
+    {
+        ulong ram = c.Machine.Config.RamSize;
+        return QmpReply.Of(w => WriteObject(w, o => o.WriteNumber("base-memory", ram)));
     }
 
     private static QmpReply RunControl(QmpCall c, string what)
@@ -197,7 +274,7 @@ internal static class QmpCommands
         AfterQueued = () => c.Machine.RequestShutdown(ShutdownCause.HostQmpQuit, 0),
     };
 
-    // ---- human-monitor-command: a small HMP for scripts that speak it ----
+    // ---- human-monitor-command: HMP (Hmp.cs) through QMP ----
 
     private static QmpReply HumanMonitorCommand(QmpCall c)
     {
@@ -208,74 +285,53 @@ internal static class QmpCommands
             if (index < 0 || index >= c.Machine.HartCount) return QmpReply.Fail("Parameter 'cpu-index' expects a CPU number");
             cpu = (int)index;
         }
-        string line = c.Args["command-line"].GetString()!.Trim();
-        string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        string verb = words.Length > 0 ? words[0] : "";
-        string? output;
-        switch (verb)
+        // As QEMU's, each command gets a fresh current CPU (cpu-index or the first); the x/p format
+        // carries over between commands of the session.
+        QmpHmpHost host = c.Session.HmpHost;
+        Hmp hmp = host.Monitor;
+        hmp.CurrentCpu = cpu;
+        HmpLine line = hmp.Parse(c.Args["command-line"].GetString()!);
+        if (line.Command?.ReportsRunState == true)
         {
-            case "":
-                output = "";
-                break;
-            case "info" when words.Length == 2:
-                output = HmpInfo(c, words[1], cpu, out QmpReply? gated);
-                if (gated != null) return gated;
-                break;
-            case "stop" or "cont" or "c" or "system_reset" or "system_powerdown":
-                {
-                    string what = verb == "c" ? "cont" : verb;
-                    QmpError? error = c.Server.RunControl(what);
-                    output = error == null ? "" : $"Error: {error.Desc}\n";
-                    break;
-                }
-            case "quit" or "q":
-                return new QmpReply { Value = w => w.WriteStringValue(""), AfterQueued = () => c.Machine.RequestShutdown(ShutdownCause.HostQmpQuit, 0) };
-            case "help" or "?":
-                output = "info cpus|name|status|version\nstop\ncont|c\nsystem_reset\nsystem_powerdown\nquit|q\n";
-                break;
-            default:
-                output = $"unknown command: '{line}'\n";
-                break;
+            // Built under the event gate, as query-status: it never contradicts the events before it.
+            return new QmpReply { UnderEventGate = true, Value = w => w.WriteStringValue(Hmp.ToTerminal(hmp.Run(line))) };
         }
-        return QmpReply.Of(w => w.WriteStringValue(Crlf(output ?? "")));
+        string output = Hmp.ToTerminal(hmp.Run(line));
+        bool quit = host.TakeQuitRequest();
+        return new QmpReply
+        {
+            Value = w => w.WriteStringValue(output),
+            // quit: requested once the reply is queued, so the client reads it before SHUTDOWN.
+            AfterQueued = quit ? () => c.Machine.RequestShutdown(ShutdownCause.HostQmpQuit, 0) : null,
+        };
     }
+}
 
-    private static string? HmpInfo(QmpCall c, string what, int cpu, out QmpReply? gated)
+/// <summary>HMP's host for one QMP session: run control and quit as the QMP commands do them.</summary>
+internal sealed class QmpHmpHost : IHmpHost
+{
+    private readonly QmpServer _server;
+    private bool _quit;
+
+    public QmpHmpHost(QmpServer server)
     {
-        gated = null;
-        switch (what)
-        {
-            case "status":
-                gated = new QmpReply
-                {
-                    UnderEventGate = true,
-                    Value = w =>
-                    {
-                        RunState s = c.Server.ReportedRunState();
-                        string text = s == RunState.Running ? "VM status: running" : s == RunState.Paused ? "VM status: paused" : $"VM status: paused ({s.QmpName()})";
-                        w.WriteStringValue(text + "\r\n");
-                    },
-                };
-                return null;
-            case "version":
-                {
-                    (int major, int minor, int micro) = c.Server.Options.VersionTriple;
-                    return $"{major}.{minor}.{micro} ({c.Server.Options.Package})\n";
-                }
-            case "name":
-                return c.Server.Options.Name is string name ? $"{name}\n" : "";
-            case "cpus":
-                {
-                    var sb = new StringBuilder();
-                    foreach (VCpuInfo v in c.Machine.VCpus)
-                        sb.Append(CultureInfo.InvariantCulture, $"{(v.Index == cpu ? '*' : ' ')} CPU #{v.Index}: thread_id={v.HostThreadId}\n");
-                    return sb.ToString();
-                }
-            default:
-                return $"unknown command: 'info {what}'\n";
-        }
+        _server = server;
+        Monitor = new Hmp(this);
     }
 
-    /// <summary>The monitor's terminal convention: every newline goes out as CRLF.</summary>
-    private static string Crlf(string s) => s.Replace("\n", "\r\n", StringComparison.Ordinal);
+    public Hmp Monitor { get; }
+    public RivetMachine Machine => _server.Machine;
+    public string? Name => _server.Options.Name;
+    public string Package => _server.Options.Package;
+    public RunState ReportedRunState() => _server.ReportedRunState();
+    public string? RunControl(string what) => _server.RunControl(what)?.Desc;
+    public void RequestQuit() => _quit = true;
+
+    /// <summary>Whether the command just run was quit (and forgets it).</summary>
+    public bool TakeQuitRequest()
+    {
+        bool quit = _quit;
+        _quit = false;
+        return quit;
+    }
 }

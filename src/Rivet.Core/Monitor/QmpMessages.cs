@@ -75,7 +75,7 @@ internal static class QmpMessages
     /// <summary>query-version's VersionInfo: {"qemu": {"micro", "minor", "major"}, "package"}.</summary>
     public static void WriteVersion(Utf8JsonWriter w, QmpServerOptions o)
     {
-        (int major, int minor, int micro) = o.VersionTriple;
+        (int major, int minor, int micro) = QmpServerOptions.QemuInterface;
         w.WriteStartObject();
         w.WriteStartObject("qemu");
         w.WriteNumber("micro", micro);

@@ -21,13 +21,13 @@ namespace Rivet.Qmp;
 /// <summary>How a <see cref="QmpServer"/> presents itself and its limits.</summary>
 public sealed record QmpServerOptions
 {
-    /// <summary>The version reported in the greeting and by query-version: "major.minor.micro".</summary>
+    /// <summary>Rivet's own version, which the "package" of query-version names.</summary>
     public string Version { get; init; } = "0.1.0";
 
-    /// <summary>The "package" string of query-version.</summary>
+    /// <summary>The "package" string of query-version (QEMU's pkgversion).</summary>
     public string? PackageName { get; init; }
 
-    public string Package => PackageName ?? $"rivet {Version}";
+    public string Package => PackageName ?? $" (Rivet {Version})";
 
     /// <summary>-name: what query-name reports (nothing when null).</summary>
     public string? Name { get; init; }
@@ -44,16 +44,11 @@ public sealed record QmpServerOptions
     /// <summary>Clients are greeted at once but their commands wait until <see cref="QmpServer.Open"/> (start-up).</summary>
     public bool HoldCommandsUntilOpen { get; init; }
 
-    internal (int Major, int Minor, int Micro) VersionTriple
-    {
-        get
-        {
-            int[] n = [0, 0, 0];
-            string[] parts = Version.Split('.');
-            for (int i = 0; i < 3 && i < parts.Length; i++) _ = int.TryParse(parts[i], out n[i]);
-            return (n[0], n[1], n[2]);
-        }
-    }
+    /// <summary>
+    /// The QEMU interface level Rivet implements, which the greeting and query-version report as
+    /// "qemu": tools pick their QMP dialect by this number, and Rivet's commands and replies are QEMU 7.2's.
+    /// </summary>
+    internal static (int Major, int Minor, int Micro) QemuInterface => (7, 2, 0);
 }
 
 /// <summary>
@@ -132,6 +127,18 @@ public sealed class QmpServer : IDisposable
             _listeners.Add(new ListenerEntry(listener, loop, first));
         }
         return listener.BoundEndpoint;
+    }
+
+    /// <summary>The endpoints listening now, in the order they were bound (query-chardev).</summary>
+    internal IReadOnlyList<QmpEndpoint> BoundEndpoints
+    {
+        get
+        {
+            lock (_listeners)
+            {
+                return _listeners.Select(l => l.Listener.BoundEndpoint).ToArray();
+            }
+        }
     }
 
     /// <summary>Lets clients' commands run (with <see cref="QmpServerOptions.HoldCommandsUntilOpen"/>).</summary>

@@ -61,6 +61,8 @@ internal sealed class QmpSession
     // Guarded by the server's EventGate (written by this session's thread, read by the fan-out).
     private bool _negotiated;
 
+    private QmpHmpHost? _hmpHost;
+
     public QmpSession(QmpServer server, Socket socket, int id, string endpoint)
     {
         _server = server;
@@ -70,6 +72,9 @@ internal sealed class QmpSession
     }
 
     public int Id { get; }
+
+    /// <summary>This client's human monitor (human-monitor-command), made on first use; session thread only.</summary>
+    internal QmpHmpHost HmpHost => _hmpHost ??= new QmpHmpHost(_server);
     public string Name { get; }
 
     /// <summary>True once qmp_capabilities succeeded (read on the session's own thread).</summary>

@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Text;
+using Rivet.Isa;
+using Rivet.Machine;
+using Decoder = Rivet.Isa.Decoder;
+
+namespace Rivet.Qmp;
+
+/// <summary>
+/// The HMP command table, as QEMU's hmp-commands.hx and hmp-commands-info.hx (same names,
+/// args_type, params and help text), sorted by name as QEMU sorts its tables. Output formats are
+/// QEMU 7.2's for the same commands (docs/QMP.md, "The human monitor").
+/// </summary>
+internal static class HmpCommands
+{
+    public static readonly IReadOnlyList<HmpCommand> Info = Sorted(
+    [
+        new("cpus", "", "", "show infos for each CPU", InfoCpus),
+        new("mtree", "flatview:-f", "[-f]", "show memory tree (-f: dump flat view for address spaces)", InfoMtree),
+        new("name", "", "", "show the current VM name", (m, _, o) => { if (m.Host.Name is string n) o.Append(n).Append('\n'); }),
+        new("qtree", "", "", "show device tree", InfoQtree),
+        new("registers", "cpustate_all:-a,vcpu:i?", "[-a|vcpu]",
+            "show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to query; show the current CPU's registers if no argument is specified)",
+            InfoRegisters),
+        new("status", "", "", "show the current VM status (running|paused)", InfoStatus, ReportsRunState: true),
+        new("version", "", "", "show the version of QEMU", InfoVersion),
+    ]);
+
+    public static readonly IReadOnlyList<HmpCommand> All = Sorted(
+    [
+        new("cont|c", "", "", "resume emulation", (m, _, o) => RunControl(m, o, "cont")),
+        new("help|?", "name:S?", "[cmd]", "show the help", (_, a, o) => Hmp.Help(o, a.Str("name"))),
+        new("info", "item:S?", "[subcommand]", "show various information about the system state", (_, _, o) => Hmp.Help(o, "info"), Info),
+        new("print|p", "fmt:/,val:l", "/fmt expr", "print expression value (use $reg for CPU register access)", Print),
+        new("quit|q", "", "", "quit the emulator", (m, _, _) => m.Host.RequestQuit()),
+        new("stop|s", "", "", "stop emulation", (m, _, o) => RunControl(m, o, "stop")),
+        new("system_powerdown", "", "", "send system power down event", (m, _, o) => RunControl(m, o, "system_powerdown")),
+        new("system_reset", "", "", "reset the system", (m, _, o) => RunControl(m, o, "system_reset")),
+        new("x", "fmt:/,addr:l", "/fmt addr", "virtual memory dump starting at 'addr'", (m, a, o) => MemoryDump(m, a, o, physical: false)),
+        new("xp", "fmt:/,addr:L", "/fmt addr", "physical memory dump starting at 'addr'", (m, a, o) => MemoryDump(m, a, o, physical: true)),
+    ]);
+
+    private static HmpCommand[] Sorted(HmpCommand[] table)
+    {
+        Array.Sort(table, (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return table;
+    }
+
+    private static string Hex16(ulong v) => v.ToString("x16", CultureInfo.InvariantCulture);
+
+    private static void RunControl(Hmp m, StringBuilder o, string what)
+    {
+        if (m.Host.RunControl(what) is string error) o.Append(CultureInfo.InvariantCulture, $"Error: {error}\n");
+    }
+
+    // ---- info ----
+
+    private static void InfoStatus(Hmp m, HmpArgs _, StringBuilder o)
+    {
+        RunState s = m.Host.ReportedRunState();
+        o.Append("VM status: ").Append(s == RunState.Running ? "running" : "paused");
+        if (s is not RunState.Running and not RunState.Paused) o.Append(" (").Append(s.QmpName()).Append(')');
+        o.Append('\n');
+    }
+
+    private static void InfoVersion(Hmp m, HmpArgs _, StringBuilder o)
+    {
+        (int major, int minor, int micro) = QmpServerOptions.QemuInterface;
+        o.Append(CultureInfo.InvariantCulture, $"{major}.{minor}.{micro}{m.Host.Package}\n");
+    }
+
+    private static void InfoCpus(Hmp m, HmpArgs _, StringBuilder o)
+    {
+        foreach (VCpuInfo v in m.Machine.VCpus)
+            o.Append(CultureInfo.InvariantCulture, $"{(v.Index == m.CurrentCpu ? '*' : ' ')} CPU #{v.Index}: thread_id={v.HostThreadId}\n");
+    }
+
+    private static void InfoRegisters(Hmp m, HmpArgs a, StringBuilder o)
+    {
+        if (a.Flag("cpustate_all"))
+        {
+            for (int i = 0; i < m.Machine.HartCount; i++) DumpHart(m, i, o);
+            return;
+        }
+        int vcpu = (int)a.Int("vcpu", -1);
+        if (vcpu >= m.Machine.HartCount)
+        {
+            o.Append(CultureInfo.InvariantCulture, $"CPU#{vcpu} not available\n");
+            return;
+        }
+        DumpHart(m, vcpu >= 0 ? vcpu : m.CurrentCpu, o);
+    }
+
+    /// <summary>QEMU's riscv_cpu_dump_state for the registers Rivet has (no S/H-mode CSRs, no F registers).</summary>
+    private static void DumpHart(Hmp m, int index, StringBuilder o)
+    {
+        HartState s = m.Machine.CaptureHartState(index);
+        o.Append(CultureInfo.InvariantCulture, $"\nCPU#{index}\n");
+        o.Append(CultureInfo.InvariantCulture, $" {"pc",-8} {Hex16(s.Pc)}\n");
+        foreach ((string name, Func<HartState, ulong> read) in Hmp.DumpedCsrs)
+            o.Append(CultureInfo.InvariantCulture, $" {name,-8} {Hex16(read(s))}\n");
+        for (int i = 0; i < 32; i++)
+        {
+            o.Append(CultureInfo.InvariantCulture, $" {Hmp.IntRegisterName(i),-8} {Hex16(s.X[i])}");
+            if ((i & 3) == 3) o.Append('\n');
+        }
+    }
+
+    private static string RegionLine(MemoryRegionInfo r)
+        => $"{Hex16(r.Base)}-{Hex16(r.Last)} (prio 0, {(r.Kind == MemoryRegionKind.Ram ? "ram" : "i/o")}): {r.Name}";
+
+    /// <summary>QEMU's mtree_info: the one address space every hart shares, rooted at "system".</summary>
+    private static void InfoMtree(Hmp m, HmpArgs a, StringBuilder o)
+    {
+        IReadOnlyList<MemoryRegionInfo> regions = m.Machine.MemoryRegions;
+        if (a.Flag("flatview"))
+        {
+            o.Append("FlatView #0\n");
+            o.Append(" AS \"memory\", root: system\n");
+            for (int i = 0; i < m.Machine.HartCount; i++) o.Append(CultureInfo.InvariantCulture, $" AS \"cpu-memory-{i}\", root: system\n");
+            o.Append(" Root memory region: system\n");
+            foreach (MemoryRegionInfo r in regions) o.Append("  ").Append(RegionLine(r)).Append('\n');
+            o.Append('\n');
+            return;
+        }
+        for (int i = 0; i < m.Machine.HartCount; i++) o.Append(CultureInfo.InvariantCulture, $"address-space: cpu-memory-{i}\n");
+        o.Append("address-space: memory\n");
+        o.Append("  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n");
+        foreach (MemoryRegionInfo r in regions) o.Append("    ").Append(RegionLine(r)).Append('\n');
+        o.Append('\n');
+    }
+
+    /// <summary>QEMU's qdev tree: the board's devices on the system bus, last created first, then the harts.</summary>
+    private static void InfoQtree(Hmp m, HmpArgs _, StringBuilder o)
+    {
+        o.Append("bus: main-system-bus\n");
+        o.Append("  type System\n");
+        foreach (MemoryRegionInfo r in m.Machine.MemoryRegions.Where(r => r.DeviceType != null).Reverse())
+        {
+            o.Append(CultureInfo.InvariantCulture, $"  dev: {r.DeviceType}, id \"\"\n");
+            o.Append(CultureInfo.InvariantCulture, $"    mmio {Hex16(r.Base)}/{Hex16(r.Size)}\n");
+        }
+        int harts = m.Machine.HartCount;
+        ulong reset = m.Machine.MemoryRegions.First(r => r.Kind == MemoryRegionKind.Ram).Base; // -bios none: harts start at DRAM
+        o.Append("  dev: riscv.hart_array, id \"\"\n");
+        o.Append(CultureInfo.InvariantCulture, $"    num-harts = {harts} (0x{harts:x})\n");
+        o.Append("    hartid-base = 0 (0x0)\n");
+        o.Append("    cpu-type = \"rv64-riscv-cpu\"\n");
+        o.Append(CultureInfo.InvariantCulture, $"    resetvec = {reset} (0x{reset:x})\n");
+    }
+
+    // ---- print, x, xp ----
+
+    /// <summary>monitor_printc: a character constant, escaped as QEMU does.</summary>
+    private static void PrintChar(StringBuilder o, int c)
+    {
+        o.Append('\'');
+        switch (c)
+        {
+            case '\'': o.Append("\\'"); break;
+            case '\\': o.Append("\\\\"); break;
+            case '\n': o.Append("\\n"); break;
+            case '\r': o.Append("\\r"); break;
+            default:
+                if (c is >= 32 and <= 126) o.Append((char)c);
+                else o.Append("\\x").Append(((uint)c).ToString("x2", CultureInfo.InvariantCulture));
+                break;
+        }
+        o.Append('\'');
+    }
+
+    private static void Print(Hmp m, HmpArgs a, StringBuilder o)
+    {
+        ulong v = (ulong)a.Int("val");
+        switch ((char)a.Int("format"))
+        {
+            case 'o': o.Append(v == 0 ? "0" : "0" + Convert.ToString((long)v, 8)); break;
+            case 'x': o.Append(v == 0 ? "0" : "0x" + v.ToString("x", CultureInfo.InvariantCulture)); break;
+            case 'u': o.Append(v.ToString(CultureInfo.InvariantCulture)); break;
+            case 'c': PrintChar(o, unchecked((int)v)); break;
+            default: o.Append(((long)v).ToString(CultureInfo.InvariantCulture)); break;
+        }
+        o.Append('\n');
+    }
+
+    /// <summary>QEMU's memory_dump: count units of size bytes as format, 16 bytes a line (8 for bytes); RAM only.</summary>
+    private static void MemoryDump(Hmp m, HmpArgs a, StringBuilder o, bool physical)
+    {
+        long count = a.Int("count");
+        char format = (char)a.Int("format");
+        int size = (int)a.Int("size");
+        ulong addr = (ulong)a.Int("addr");
+        string name = physical ? "xp" : "x";
+        if (format == 'i')
+        {
+            if (count > Hmp.MaxDumpInstructions)
+            {
+                o.Append(CultureInfo.InvariantCulture, $"{name}: at most {Hmp.MaxDumpInstructions} instructions at once\n");
+                return;
+            }
+            Disassemble(m, o, addr, (int)count);
+            return;
+        }
+        long len = size * count;
+        if (len > Hmp.MaxDumpBytes)
+        {
+            o.Append(CultureInfo.InvariantCulture, $"{name}: at most {Hmp.MaxDumpBytes} bytes at once\n");
+            return;
+        }
+        int lineSize = size == 1 ? 8 : 16;
+        int digits = format switch
+        {
+            'o' => (size * 8 + 2) / 3,
+            'u' or 'd' => (size * 8 * 10 + 32) / 33,
+            _ => size * 8 / 4,
+        };
+        if (format == 'c') size = 1; // after len and the line size, as QEMU
+        Span<byte> buffer = stackalloc byte[16];
+        while (len > 0)
+        {
+            o.Append(Hex16(addr)).Append(':');
+            int l = (int)Math.Min(len, lineSize);
+            if (!m.Machine.ReadPhysicalMemory(addr, buffer[..l]))
+            {
+                o.Append(" Cannot access memory\n");
+                break;
+            }
+            for (int i = 0; i < l; i += size)
+            {
+                ulong v = size switch
+                {
+                    1 => buffer[i],
+                    2 => i + 2 <= l ? BitConverter.ToUInt16(buffer[i..]) : buffer[i],
+                    4 => i + 4 <= l ? BitConverter.ToUInt32(buffer[i..]) : buffer[i],
+                    _ => i + 8 <= l ? BitConverter.ToUInt64(buffer[i..]) : buffer[i],
+                };
+                o.Append(' ');
+                switch (format)
+                {
+                    case 'o': o.Append((v == 0 ? "0" : "0" + Convert.ToString((long)v, 8)).PadLeft(digits)); break;
+                    case 'u': o.Append(v.ToString(CultureInfo.InvariantCulture).PadLeft(digits)); break;
+                    case 'd': o.Append(((long)v).ToString(CultureInfo.InvariantCulture).PadLeft(digits)); break;
+                    case 'c': PrintChar(o, (int)v); break;
+                    default: o.Append("0x").Append(v.ToString("x", CultureInfo.InvariantCulture).PadLeft(digits, '0')); break;
+                }
+            }
+            o.Append('\n');
+            addr = unchecked(addr + (ulong)l);
+            len -= l;
+        }
+    }
+
+    /// <summary>
+    /// x/i: QEMU's layout (address, the instruction's bytes, the mnemonic in 24 columns); the text
+    /// is Rivet's disassembler's (base-ISA forms, absolute targets), not QEMU's pseudo-instructions.
+    /// </summary>
+    private static void Disassemble(Hmp m, StringBuilder o, ulong addr, int count)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        for (int i = 0; i < count; i++)
+        {
+            o.Append(CultureInfo.InvariantCulture, $"0x{Hex16(addr)}:  ");
+            if (!m.Machine.ReadPhysicalMemory(addr, bytes[..2]))
+            {
+                o.Append(CultureInfo.InvariantCulture, $"Address 0x{addr:x} is out of bounds.\n\n");
+                return;
+            }
+            uint raw = BitConverter.ToUInt16(bytes);
+            if (Decoder.IsFullLength(raw))
+            {
+                if (!m.Machine.ReadPhysicalMemory(addr + 2, bytes[2..4]))
+                {
+                    o.Append(CultureInfo.InvariantCulture, $"Address 0x{addr + 2:x} is out of bounds.\n\n");
+                    return;
+                }
+                raw = BitConverter.ToUInt32(bytes);
+            }
+            DecodedInsn d = Decoder.Decode(raw);
+            int length = Decoder.IsFullLength(raw) ? 4 : 2;
+            o.Append(length == 4 ? raw.ToString("x8", CultureInfo.InvariantCulture) + "          " : raw.ToString("x4", CultureInfo.InvariantCulture) + "              ");
+            string text = Disassembler.Format(d, addr);
+            int space = text.IndexOf(' ', StringComparison.Ordinal);
+            o.Append(space < 0 ? text : text[..space].PadRight(24) + text[(space + 1)..]);
+            o.Append('\n');
+            addr = unchecked(addr + (ulong)length);
+        }
+    }
+}
