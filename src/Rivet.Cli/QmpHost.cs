@@ -35,6 +35,7 @@ internal sealed class QmpHost : IDisposable
             Version = CommandLine.Version,
             Name = options.Name,
             HoldCommandsUntilOpen = true,
+            CloseAtShutdown = true,
         });
         var host = new QmpHost(server, options.Machine.StartPaused);
         try

@@ -106,6 +106,27 @@ public sealed class QmpRunControlTests
         Assert.Equal("shutdown", await StatusAsync(other));
     }
 
+    /// <summary>
+    /// CloseAtShutdown (the rivet process's setting): every client gets the quit reply and the
+    /// SHUTDOWN event, then end of file, and the socket file is gone, before the server is disposed.
+    /// </summary>
+    [Fact]
+    public async Task CloseAtShutdownFlushesThenClosesBeforeDispose()
+    {
+        using QmpRig rig = QmpRig.Start(harts: 2, options: new QmpServerOptions { CloseAtShutdown = true });
+        await using QmpClient c = await rig.ConnectAsync();
+        await using QmpClient other = await rig.ConnectAsync();
+        int skip = c.Transcript.Count;
+        await c.ReturnOfAsync("quit");
+        Assert.Equal(0, rig.Machine.WaitForExit(QmpRig.ExitLimit));
+        Assert.Equal("SHUTDOWN", (await c.NextEventAsync("SHUTDOWN")).EventName);
+        Assert.Equal("SHUTDOWN", (await other.NextEventAsync("SHUTDOWN")).EventName);
+        Assert.True(await c.WaitForCloseAsync(), "the quitting client was not closed");
+        Assert.True(await other.WaitForCloseAsync(), "the other client was not closed");
+        Assert.Equal(["return", "SHUTDOWN"], Stream(c, skip));
+        Assert.False(File.Exists(rig.Endpoint.Path), "the socket file is still there");
+    }
+
     [Fact]
     public async Task QuitFromAClientThatHangsUpAtOnceStillQuits()
     {

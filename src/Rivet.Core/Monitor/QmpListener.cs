@@ -30,6 +30,7 @@ internal sealed class QmpListener : IDisposable
 
     private static readonly object s_umaskGate = new();
     private int _disposed;
+    private int _pathRemoved;
 
     private QmpListener(QmpEndpoint endpoint, Socket socket, string? unixPath)
     {
@@ -203,20 +204,25 @@ internal sealed class QmpListener : IDisposable
         }
     }
 
+    /// <summary>Closes the socket (waiting, inside .NET, for an accept in flight to let go of it) and removes its file.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         Socket.Dispose();
-        if (UnixPath != null)
+        RemovePath();
+    }
+
+    /// <summary>Removes a Unix socket's file at once (no new client can find it); idempotent.</summary>
+    public void RemovePath()
+    {
+        if (UnixPath == null || Interlocked.Exchange(ref _pathRemoved, 1) != 0) return;
+        try
         {
-            try
-            {
-                File.Delete(UnixPath);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // already gone or not ours to remove
-            }
+            File.Delete(UnixPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // already gone or not ours to remove
         }
     }
 }

@@ -45,6 +45,14 @@ public sealed record QmpServerOptions
     public bool HoldCommandsUntilOpen { get; init; }
 
     /// <summary>
+    /// Begin closing at the machine's final SHUTDOWN (the event is still delivered) instead of at
+    /// <see cref="QmpServer.Dispose"/>: for a process that exits with its machine, as rivet and
+    /// QEMU do, so the clients' flush overlaps the machine's shutdown. Off, clients can still
+    /// query a machine that has shut down until the server is disposed.
+    /// </summary>
+    public bool CloseAtShutdown { get; init; }
+
+    /// <summary>
     /// The QEMU interface level Rivet implements, which the greeting and query-version report as
     /// "qemu": tools pick their QMP dialect by this number, and Rivet's commands and replies are QEMU 7.2's.
     /// </summary>
@@ -68,6 +76,7 @@ public sealed class QmpServer : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>Set on the machine's final SHUTDOWN event: it is going away.</summary>
+    private int _closeBegun; // 1 once BeginClose ran
     private readonly TaskCompletionSource _machineDown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<ListenerEntry> _listeners = []; // guarded by itself
     private int _nextSessionId;
@@ -175,6 +184,18 @@ public sealed class QmpServer : IDisposable
 
     private async Task AcceptLoopAsync(QmpListener listener, TaskCompletionSource first)
     {
+        try
+        {
+            await AcceptClientsAsync(listener, first).ConfigureAwait(false);
+        }
+        finally
+        {
+            listener.Dispose(); // nothing in flight on it any more: closes at once
+        }
+    }
+
+    private async Task AcceptClientsAsync(QmpListener listener, TaskCompletionSource first)
+    {
         await Task.Yield();
         string where = listener.BoundEndpoint.ToString();
         while (!_stopping.IsCancellationRequested)
@@ -261,7 +282,13 @@ public sealed class QmpServer : IDisposable
                 if (!s.TryPostEvent(message)) (slow ??= []).Add(s);
             }
         }
-        if (final) _machineDown.TrySetResult();
+        if (final)
+        {
+            _machineDown.TrySetResult();
+            // The process goes away with the machine: start closing now, so the clients' flush
+            // overlaps the machine's own shutdown instead of following it (SHUTDOWN is queued).
+            if (Options.CloseAtShutdown) BeginClose();
+        }
         // Closing a socket is not the main loop's business: hand it to the pool.
         if (slow != null)
         {
@@ -312,6 +339,31 @@ public sealed class QmpServer : IDisposable
     // ---- closing ----
 
     /// <summary>
+    /// Stops accepting (no session is added once <see cref="_stopping"/> is cancelled), asks
+    /// every session to flush what is queued and close, and closes the listeners. Idempotent:
+    /// the final SHUTDOWN begins it on the main loop, <see cref="Dispose"/> makes sure of it.
+    /// </summary>
+    private void BeginClose()
+    {
+        if (Interlocked.Exchange(ref _closeBegun, 1) != 0) return;
+        lock (EventGate)
+        {
+            _stopping.Cancel();
+            foreach (QmpSession s in _sessions) s.CloseGracefully();
+        }
+        ListenerEntry[] listeners;
+        lock (_listeners)
+        {
+            listeners = [.. _listeners];
+        }
+        // Only the files here: closing a socket with an accept in flight waits (inside .NET) for
+        // that accept to let go, milliseconds on this thread; each accept loop closes its own
+        // socket as it ends, with nothing in flight.
+        foreach (ListenerEntry l in listeners) l.Listener.RemovePath();
+        _open.TrySetResult();
+    }
+
+    /// <summary>
     /// Stops accepting, flushes each client's queued output (bounded by
     /// <see cref="QmpServerOptions.FlushTimeout"/>), closes every connection, removes the Unix
     /// socket files and ends the request thread.
@@ -320,11 +372,18 @@ public sealed class QmpServer : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _machine.Event -= OnMachineEvent;
+        BeginClose();
+        if (Options.CloseAtShutdown)
+        {
+            // The process exits next and the kernel closes the sockets: wait only until every
+            // client's queued output has gone out (a session leaves the list once it has flushed).
+            if (!WaitForSessions(n => n == 0, Options.FlushTimeout + TimeSpan.FromSeconds(2)))
+                Report("QMP: clients still open after closing the server");
+            return;
+        }
         Thread[] sessionThreads;
         lock (EventGate)
         {
-            _stopping.Cancel();
-            foreach (QmpSession s in _sessions) s.CloseGracefully();
             sessionThreads = [.. _sessionThreads];
         }
         ListenerEntry[] listeners;
@@ -332,12 +391,11 @@ public sealed class QmpServer : IDisposable
         {
             listeners = [.. _listeners];
         }
-        foreach (ListenerEntry l in listeners) l.Listener.Dispose();
-        _open.TrySetResult();
         // A session thread inside stop/cont/system_reset finishes when the machine answers
         // (within the lifecycle's own deadlines); the rest end as soon as their output is flushed.
         long deadline = HostSync.DeadlineAfter(Options.FlushTimeout + TimeSpan.FromSeconds(2));
         bool clean = Task.WaitAll([.. listeners.Select(l => l.AcceptLoop)], Options.FlushTimeout);
+        foreach (ListenerEntry l in listeners) l.Listener.Dispose(); // the loops did, unless stuck
         foreach (Thread t in sessionThreads) clean &= HostSync.Join(t, deadline);
         if (!clean) Report("QMP: clients still open after closing the server");
         _stopping.Dispose();

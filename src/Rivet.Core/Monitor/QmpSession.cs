@@ -176,24 +176,26 @@ internal sealed class QmpSession
                 _outbox.Writer.TryComplete();
                 try
                 {
-                    events.Wait(_server.Options.FlushTimeout); // the writer empties the outbox, then ends
+                    // What is queued goes out from this thread, in order (Flush takes the write
+                    // lock, as the writer does). Waiting for the writer instead would wait for the
+                    // thread pool to schedule it, milliseconds on the way out of the process.
+                    _socket.SendTimeout = (int)Math.Min(_server.Options.FlushTimeout.TotalMilliseconds, int.MaxValue);
+                    Flush();
                 }
-                catch (AggregateException)
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or OperationCanceledException)
                 {
-                    // it failed: nothing more to deliver
+                    // the client is gone or does not read: nothing more to deliver
                 }
             }
+            _server.OnSessionEnded(this); // flushed: all the server waits for on the way out of the process
             Abort();
-            try
+            // The writer ends on the pool once Abort cancels it; its locks are disposed only if it
+            // has (an undisposed one is just garbage), so nothing here waits for the pool.
+            if (events.IsCompleted)
             {
-                events.Wait();
+                _closing.Dispose();
+                _writeLock.Dispose();
             }
-            catch (AggregateException)
-            {
-                // the writer's own errors end in Abort; nothing to add
-            }
-            _closing.Dispose();
-            _writeLock.Dispose();
             _server.OnSessionEnded(this);
         }
     }
