@@ -213,6 +213,20 @@ public sealed class BadElfTests
         Assert.Equal(BadElfCases.Outcome.Ran, BadElfCases.Check(BadElfCases.Guest(), out _));
     }
 
+    /// <summary>
+    /// An executable with no section headers (e_shnum 0, as stripping them leaves it) runs, as on
+    /// QEMU; cut short, it is refused with one line like any other.
+    /// </summary>
+    [Fact]
+    public void NoSectionHeadersRuns()
+    {
+        byte[] bare = TinyElf.Build(0x80000000, TinyElf.PassProgram, sectionHeaders: false);
+        Assert.Equal(0, BadElfCases.U16(bare, 60));
+        Assert.True(BadElfCases.Check(bare, out string message) == BadElfCases.Outcome.Ran, message);
+        (int ran, int refused) = BadElfCases.CheckAll(Enumerable.Range(0, bare.Length).Select(n => ($"bare[..{n}]", bare[..n])), out _);
+        Assert.Equal((0, bare.Length), (ran, refused));
+    }
+
     /// <summary>The tiny image cut at every length; the guest at every header boundary.</summary>
     [Fact]
     public void Truncations()

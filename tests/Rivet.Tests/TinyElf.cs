@@ -3,7 +3,7 @@ namespace Rivet.Tests;
 /// <summary>Builds minimal ELF files in memory, for loader tests that need odd or broken images.</summary>
 internal static class TinyElf
 {
-    public static byte[] Build(ulong address, byte[] payload, ushort machine = 243, byte elfClass = 2, ushort type = 2, ulong? memSize = null)
+    public static byte[] Build(ulong address, byte[] payload, ushort machine = 243, byte elfClass = 2, ushort type = 2, ulong? memSize = null, bool sectionHeaders = true)
     {
         var ms = new MemoryStream();
         var w = new BinaryWriter(ms);
@@ -17,14 +17,14 @@ internal static class TinyElf
         ulong shstrOffset = 120 + (ulong)payload.Length;
         byte[] shstr = "\0.shstrtab\0"u8.ToArray();
         ulong shoff = (shstrOffset + (ulong)shstr.Length + 7) & ~7UL;
-        w.Write(shoff);         // e_shoff
+        w.Write(sectionHeaders ? shoff : 0UL); // e_shoff
         w.Write(0u);            // e_flags
         w.Write((ushort)64);    // e_ehsize
         w.Write((ushort)56);    // e_phentsize
         w.Write((ushort)1);     // e_phnum
         w.Write((ushort)64);    // e_shentsize
-        w.Write((ushort)2);     // e_shnum
-        w.Write((ushort)1);     // e_shstrndx
+        w.Write((ushort)(sectionHeaders ? 2 : 0)); // e_shnum (0: stripped of section headers, still runnable)
+        w.Write((ushort)(sectionHeaders ? 1 : 0)); // e_shstrndx
         w.Write(1u);            // p_type = PT_LOAD
         w.Write(7u);            // p_flags = RWX
         w.Write(120UL);         // p_offset
@@ -34,6 +34,7 @@ internal static class TinyElf
         w.Write(memSize ?? (ulong)payload.Length); // p_memsz
         w.Write(4096UL);        // p_align
         w.Write(payload);
+        if (!sectionHeaders) return ms.ToArray();
         w.Write(shstr);
         while ((ulong)ms.Length < shoff) w.Write((byte)0);
         w.Write(new byte[64]);  // section 0: null
