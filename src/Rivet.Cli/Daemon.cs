@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Rivet.Cli;
+
+/// <summary>
+/// -daemonize with QEMU's contract: the command returns once the emulator has started (exit 0),
+/// or fails with the start-up error on standard error; the emulator then runs in its own session
+/// with standard input, output and error on /dev/null. A running .NET runtime cannot fork(2), so
+/// rivet starts itself again with the same arguments (marked by an environment variable) and
+/// waits: the child calls setsid(2), reports start-up errors on the pipe that is its standard
+/// error, and when started sends <see cref="StartedMarker"/> and moves its standard error to
+/// /dev/null. Unlike QEMU the daemon keeps the working directory (relative paths stay valid).
+/// </summary>
+internal static class Daemon
+{
+    private const string ChildVariable = "RIVET_DAEMONIZE_CHILD";
+    private const string StartedMarker = "\u0001rivet-daemon-started";
+    private const int O_RDWR = 2;
+
+    [DllImport("libc", EntryPoint = "setsid", SetLastError = true)]
+    private static extern int SetSid();
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open(string path, int flags);
+
+    [DllImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    private static extern int Dup2(int oldFd, int newFd);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int fd);
+
+    private static bool IsChild => Environment.GetEnvironmentVariable(ChildVariable) == "1";
+
+    /// <summary>
+    /// In the first rivet: starts the daemon and returns the exit code to end with. In the
+    /// daemon: detaches (new session, standard input and output on /dev/null) and returns null.
+    /// </summary>
+    public static int? Detach(string[] args)
+    {
+        if (IsChild)
+        {
+            SetSid();
+            Redirect(0, 1);
+            return null;
+        }
+        var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // Under 'dotnet rivet.dll' the host is dotnet and the program its first argument.
+        if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(Daemon).Assembly.Location);
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        psi.Environment[ChildVariable] = "1";
+        using Process child = Process.Start(psi) ?? throw new UsageException("-daemonize: cannot start the daemon process");
+        child.StandardInput.Close();
+        _ = child.StandardOutput.BaseStream.CopyToAsync(Stream.Null); // nothing comes: the daemon's output is /dev/null
+        while (child.StandardError.ReadLine() is string line)
+        {
+            if (line == StartedMarker) return 0;
+            Console.Error.WriteLine(line);
+        }
+        child.WaitForExit();
+        return child.ExitCode == 0 ? 1 : child.ExitCode; // ended before it had started: never a success
+    }
+
+    /// <summary>In the daemon, once started: tells the first rivet, then drops standard error. Nothing otherwise.</summary>
+    public static void NotifyStarted()
+    {
+        if (!IsChild) return;
+        Console.Error.WriteLine(StartedMarker);
+        Console.Error.Flush();
+        Redirect(2);
+    }
+
+    private static void Redirect(params int[] fds)
+    {
+        int devNull = Open("/dev/null", O_RDWR);
+        if (devNull < 0) return; // no /dev/null: keep the descriptors rather than fail after start-up
+        foreach (int fd in fds) Dup2(devNull, fd);
+        if (devNull > 2) Close(devNull);
+    }
+}
