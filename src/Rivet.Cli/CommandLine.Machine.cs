@@ -132,8 +132,9 @@ internal static partial class CommandLine
                     b.AccelThread = value;
                     break;
                 case "tb-size":
-                    // QEMU's translation-cache size in MiB; Rivet's decode cache is per page and unsized.
-                    KeyValueOptions.ParseUnsigned(key, value, uint.MaxValue, "uint32_t");
+                    // QEMU's translation-cache size in MiB (QEMU caps the buffer near 2 GiB); Rivet's
+                    // decode cache is per page and unsized, so it is only checked.
+                    KeyValueOptions.ParseUnsigned(key, value, 2048, "uint32_t");
                     break;
                 case "split-wx":
                     KeyValueOptions.ParseBool(key, value);
@@ -220,7 +221,7 @@ internal static partial class CommandLine
         if (size > ulong.MaxValue - 8191) throw new KeyValueException("ram size too large");
         size = (size + 8191) & ~8191UL;
         ulong? maxmem = kv.Get("maxmem") is string mm ? KeyValueOptions.ParseSize("maxmem", mm) : null;
-        ulong slots = kv.Get("slots") is string sl ? KeyValueOptions.ParseUnsigned("slots", sl, ulong.MaxValue, "a number") : 0;
+        ulong slots = kv.Get("slots") is string sl ? KeyValueOptions.ParseUnsigned("slots", sl, MaxSlots, "a number") : 0;
         if (maxmem is ulong max)
         {
             if (max < size)
@@ -240,6 +241,9 @@ internal static partial class CommandLine
     }
 
     private const ulong MaxRam = 64UL << 30;
+
+    /// <summary>QEMU's ACPI_MAX_RAM_SLOTS: more slots than any board QEMU has can describe.</summary>
+    private const ulong MaxSlots = 256;
 
     public const string DeviceHelp = """
         Rivet has no devices that -device can add. The 'virt' machine always has:

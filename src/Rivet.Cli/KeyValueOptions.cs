@@ -33,6 +33,7 @@ internal sealed class KeyValueOptions
         while (i < text.Length)
         {
             string element = ReadElement(text, ref i);
+            if (element.Length == 0) throw new KeyValueException("Invalid parameter ''"); // only a leading ',' makes one
             int eq = element.IndexOf('=');
             if (eq >= 0)
             {
@@ -42,10 +43,6 @@ internal sealed class KeyValueOptions
             {
                 if (element is "help" or "?") help = true;
                 else pairs.Add(new(impliedKey, element));
-            }
-            else if (element.Length == 0)
-            {
-                throw new KeyValueException("Invalid parameter ''");
             }
             else
             {
