@@ -18,13 +18,14 @@ internal static class Daemon
     private const string StartedMarker = "\u0001rivet-daemon-started";
     private const int O_RDWR = 2;
 
-    [DllImport("libc", EntryPoint = "setsid", SetLastError = true)]
+    // Blittable signatures only: rivet runs without runtime marshalling (AssemblyInfo.cs).
+    [DllImport("libc", EntryPoint = "setsid")]
     private static extern int SetSid();
 
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open(string path, int flags);
+    [DllImport("libc", EntryPoint = "open")]
+    private static extern unsafe int Open(byte* path, int flags);
 
-    [DllImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    [DllImport("libc", EntryPoint = "dup2")]
     private static extern int Dup2(int oldFd, int newFd);
 
     [DllImport("libc", EntryPoint = "close")]
@@ -44,7 +45,9 @@ internal static class Daemon
             Redirect(0, 1);
             return null;
         }
-        var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
+        // Through the launcher when there is one, so the daemon starts as rivet always does.
+        string launcher = Path.Combine(AppContext.BaseDirectory, "rivet");
+        var psi = new ProcessStartInfo(File.Exists(launcher) ? launcher : Environment.ProcessPath ?? "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -76,9 +79,10 @@ internal static class Daemon
         Redirect(2);
     }
 
-    private static void Redirect(params int[] fds)
+    private static unsafe void Redirect(params int[] fds)
     {
-        int devNull = Open("/dev/null", O_RDWR);
+        int devNull;
+        fixed (byte* path = "/dev/null\0"u8) devNull = Open(path, O_RDWR);
         if (devNull < 0) return; // no /dev/null: keep the descriptors rather than fail after start-up
         foreach (int fd in fds) Dup2(devNull, fd);
         if (devNull > 2) Close(devNull);

@@ -23,7 +23,7 @@ internal sealed class PidFile : IDisposable
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Dispose();
     }
 
-    [DllImport("libc", EntryPoint = "lockf", SetLastError = true)]
+    [DllImport("libc", EntryPoint = "lockf")] // no SetLastError: rivet runs without runtime marshalling
     private static extern int LockF(int fd, int cmd, long len);
 
     /// <summary>Creates and locks the file; throws <see cref="UsageException"/> with QEMU's message.</summary>
@@ -48,7 +48,7 @@ internal sealed class PidFile : IDisposable
         }
         if (LockF((int)file.SafeFileHandle.DangerousGetHandle(), F_TLOCK, 0) != 0)
         {
-            string reason = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+            string reason = Marshal.GetPInvokeErrorMessage(Marshal.GetLastSystemError());
             file.Dispose();
             throw new UsageException($"-pidfile {path}: cannot create PID file: Cannot lock pid file: {reason} (another instance is running)");
         }

@@ -35,7 +35,7 @@ internal sealed record SmpTopology(uint Cpus, uint Sockets, uint Cores, uint Thr
         if (dies > 1) throw new KeyValueException("dies not supported by this machine's CPU topology");
         if (clusters > 1) throw new KeyValueException("clusters not supported by this machine's CPU topology");
 
-        // 64-bit arithmetic: the products of 32-bit parameters cannot wrap as they would in C.
+        // 64-bit, saturating arithmetic: the products of 32-bit parameters cannot wrap as they would in C.
         ulong s = sockets, c = cores, t = threads, max = maxcpus, n = cpus;
         if (n == 0 && max == 0)
         {
@@ -59,8 +59,8 @@ internal sealed record SmpTopology(uint Cpus, uint Sockets, uint Cores, uint Thr
             }
             t = t > 0 ? t : (s * c == 0 ? 0 : max / (s * c));
         }
-        UInt128 product = (UInt128)s * c * t;
-        max = max > 0 ? max : (product > ulong.MaxValue ? ulong.MaxValue : (ulong)product);
+        ulong product = Multiply(Multiply(s, c), t);
+        max = max > 0 ? max : product;
         n = n > 0 ? n : max;
 
         string hierarchy = $"sockets ({s}) * cores ({c}) * threads ({t})";
@@ -72,4 +72,7 @@ internal sealed record SmpTopology(uint Cpus, uint Sockets, uint Cores, uint Thr
             throw new KeyValueException($"Invalid SMP CPUs {max}. The max CPUs supported by machine 'virt' is {machineMaxCpus}");
         return new SmpTopology((uint)n, (uint)s, (uint)c, (uint)t, (uint)max);
     }
+
+    /// <summary>Saturates instead of wrapping: a product too large for any machine stays too large.</summary>
+    private static ulong Multiply(ulong a, ulong b) => b != 0 && a > ulong.MaxValue / b ? ulong.MaxValue : a * b;
 }
