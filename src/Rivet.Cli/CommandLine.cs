@@ -249,7 +249,6 @@ internal static partial class CommandLine
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
         if (b.Daemonize && b.Serial == SerialBackend.Stdio) throw new UsageException("-serial stdio: cannot use stdio with -daemonize");
-        if (b.Daemonize && b.Qmp.Any(q => q.ToString() == "stdio")) throw new UsageException("-qmp stdio: cannot use stdio with -daemonize");
         var lifecycle = m.Lifecycle with { NoReboot = b.NoReboot, NoShutdown = b.NoShutdown };
         if (b.ShutdownTimeout is TimeSpan t) lifecycle = lifecycle with { ShutdownTimeout = t };
         return new CliOptions

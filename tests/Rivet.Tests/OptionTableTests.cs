@@ -313,7 +313,7 @@ public sealed class OptionTableTests
     }
 
     /// <summary>Values no numeric option takes: not numbers, not finite, signed, fractional where integers are due, overflowing.</summary>
-    private static readonly string[] NotNumbers =
+    internal static readonly string[] NotNumbers =
     [
         "NaN", "nan", "Infinity", "-Infinity", "inf", "∞", "-1", "-0", "-0.5", "--1", "+1", "1e3", "1e309", "1E-3", " 1", "1 ",
         "1.5.5", "0x", "0b101", "1_000", "½", "١", "four", "99999999999999999999999999", "18446744073709551616",
@@ -321,7 +321,7 @@ public sealed class OptionTableTests
     ];
 
     /// <summary>Every numeric option (and numeric key), with the absurd values it must also refuse.</summary>
-    private static readonly (string Option, string Template, string[] Absurd)[] NumericOptions =
+    internal static readonly (string Option, string Template, string[] Absurd)[] NumericOptions =
     [
         ("-smp", "{0}", ["0", "513", "2147483648", "4294967295", "4294967296"]),
         ("-smp", "cpus={0}", ["0", "513", "4294967296"]),

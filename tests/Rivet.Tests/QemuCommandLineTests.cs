@@ -81,6 +81,26 @@ public sealed class QemuCommandLineTests
         }
     }
 
+    /// <summary>Every numeric option through the real command: a sample of the generated bad values (all of them: OptionTableTests).</summary>
+    public static TheoryData<string, string> BadNumbersAsProcesses
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var (option, template, absurd) in OptionTableTests.NumericOptions)
+            {
+                foreach (string v in new[] { "NaN", "-1", "99999999999999999999999999", absurd[^1] })
+                    data.Add(option, string.Format(System.Globalization.CultureInfo.InvariantCulture, template, v));
+            }
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BadNumbersAsProcesses))]
+    public void BadNumbersEndTheCommandWithOneLine(string option, string value)
+        => RivetProcess.AssertStartupError(RivetProcess.Run(option, value, "-nographic", "-kernel", Pass), $"rivet: {option} {value}: ");
+
     private static string Demo => Repo.Guest("build/demo/demo.elf");
     private static string DemoOutput => File.ReadAllText(Path.Combine(Repo.Guests, "demo", "demo.expected"));
 
