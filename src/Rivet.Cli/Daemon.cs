@@ -9,13 +9,13 @@ namespace Rivet.Cli;
 /// with standard input, output and error on /dev/null. A running .NET runtime cannot fork(2), so
 /// rivet starts itself again with the same arguments (marked by an environment variable) and
 /// waits: the child calls setsid(2), reports start-up errors on the pipe that is its standard
-/// error, and when started sends <see cref="StartedMarker"/> and moves its standard error to
-/// /dev/null. Unlike QEMU the daemon keeps the working directory (relative paths stay valid).
+/// error, and when started moves its standard error to /dev/null and sends
+/// <see cref="StartedMarker"/> on the pipe. Unlike QEMU the daemon keeps the working directory (relative paths stay valid).
 /// </summary>
 internal static class Daemon
 {
     private const string ChildVariable = "RIVET_DAEMONIZE_CHILD";
-    private const string StartedMarker = "\u0001rivet-daemon-started";
+    private const string StartedMarker = "\u0001rivet-daemon-started"; // also written as bytes in NotifyStarted
     private const int O_RDWR = 2;
 
     // Blittable signatures only: rivet runs without runtime marshalling (AssemblyInfo.cs).
@@ -30,6 +30,12 @@ internal static class Daemon
 
     [DllImport("libc", EntryPoint = "close")]
     private static extern int Close(int fd);
+
+    [DllImport("libc", EntryPoint = "dup")]
+    private static extern int Dup(int fd);
+
+    [DllImport("libc", EntryPoint = "write")]
+    private static extern unsafe nint Write(int fd, byte* buffer, nuint count);
 
     private static bool IsChild => Environment.GetEnvironmentVariable(ChildVariable) == "1";
 
@@ -70,13 +76,19 @@ internal static class Daemon
         return child.ExitCode == 0 ? 1 : child.ExitCode; // ended before it had started: never a success
     }
 
-    /// <summary>In the daemon, once started: tells the first rivet, then drops standard error. Nothing otherwise.</summary>
-    public static void NotifyStarted()
+    /// <summary>In the daemon, once started: drops standard error, then tells the first rivet. Nothing otherwise.</summary>
+    public static unsafe void NotifyStarted()
     {
         if (!IsChild) return;
-        Console.Error.WriteLine(StartedMarker);
         Console.Error.Flush();
+        // Standard error is /dev/null before the first rivet hears "started" and exits, so
+        // nobody who sees it gone finds the daemon still writing to its pipe.
+        int pipe = Dup(2);
         Redirect(2);
+        if (pipe < 0) return;
+        ReadOnlySpan<byte> line = "\u0001rivet-daemon-started\n"u8;
+        fixed (byte* p = line) Write(pipe, p, (nuint)line.Length);
+        Close(pipe);
     }
 
     private static unsafe void Redirect(params int[] fds)
