@@ -1,18 +1,38 @@
 using System.Globalization;
+using System.Text;
 using Rivet.Board;
-using Rivet.Machine;
 
 namespace Rivet.Cli;
 
 /// <summary>A command-line mistake: the message is printed as one line, exit code 1.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
+/// <summary>Where the UART's output goes: QEMU's first -serial (or its default).</summary>
+internal enum SerialBackend
+{
+    /// <summary>Standard input/output (-serial stdio, mon:stdio; Rivet's default).</summary>
+    Stdio,
+    /// <summary>Nowhere: -serial none|null, or -nodefaults without -serial.</summary>
+    Null,
+}
+
+/// <summary>-rtc base=utc|localtime|DATE[,clock=host|rt|vm][,driftfix=none|slew], kept for an RTC device.</summary>
+internal sealed record RtcOptions
+{
+    /// <summary>"utc", "localtime", or null when <see cref="StartDate"/> is given.</summary>
+    public string? Base { get; init; } = "utc";
+    /// <summary>base=DATE: the guest's clock at start (UTC).</summary>
+    public DateTime? StartDate { get; init; }
+    public string Clock { get; init; } = "host";
+    public string DriftFix { get; init; } = "none";
+}
+
 /// <summary>What the user asked for.</summary>
 internal sealed record CliOptions
 {
     public MachineConfig Machine { get; init; } = new();
-    public bool ShowHelp { get; init; }
-    public bool ShowVersion { get; init; }
+    /// <summary>-help, -version, -cpu help, ...: print this on standard output and exit 0.</summary>
+    public string? Print { get; init; }
     public bool Demo { get; init; }
     /// <summary>-plugin, -d plugin, -D FILE.</summary>
     public PluginOptions Plugins { get; init; } = new();
@@ -20,216 +40,311 @@ internal sealed record CliOptions
     public IReadOnlyList<Rivet.Qmp.QmpEndpoint> Qmp { get; init; } = [];
     /// <summary>-name: the guest name query-name reports.</summary>
     public string? Name { get; init; }
+    /// <summary>-cpu: the CPU model (only rv64).</summary>
+    public string Cpu { get; init; } = "rv64";
+    /// <summary>-accel tcg,thread=: "multi" (what Rivet always does) or "single" (accepted, not honoured).</summary>
+    public string AccelThread { get; init; } = "multi";
+    /// <summary>-smp as resolved (null without -smp).</summary>
+    public SmpTopology? Smp { get; init; }
+    /// <summary>-m maxmem= and slots= (checked; Rivet has no memory hotplug).</summary>
+    public ulong? MaxMem { get; init; }
+    public ulong Slots { get; init; }
+    public RtcOptions Rtc { get; init; } = new();
+    public bool NoDefaults { get; init; }
+    public SerialBackend Serial { get; init; } = SerialBackend.Stdio;
+    /// <summary>-pidfile FILE.</summary>
+    public string? PidFile { get; init; }
+    /// <summary>-daemonize.</summary>
+    public bool Daemonize { get; init; }
 }
 
 /// <summary>
-/// The QEMU-compatible subset of qemu-system-riscv64's command line. Options take one dash or
-/// two, as QEMU's do; values follow as the next argument.
+/// One row of the option table, as a row of QEMU's qemu-options.hx: the option's name (and
+/// aliases), its argument (null: takes none), its help text (empty: hidden, as QEMU's aliases)
+/// and the handler that applies it.
 /// </summary>
-internal static class CommandLine
+internal sealed record OptionRow(string Name, string? Arg, string Help, Action<CliBuilder, string> Handle, params string[] Aliases);
+
+/// <summary>The options being gathered while the command line is read; <see cref="Build"/> makes them a <see cref="CliOptions"/>.</summary>
+internal sealed class CliBuilder
+{
+    public MachineConfig Machine = new();
+    public string? Print;
+    public bool Stop;
+    public bool NoShutdown, NoReboot, NoGraphic, NoDefaults, Daemonize;
+    public TimeSpan? ShutdownTimeout;
+    public PluginOptions Plugins = new();
+    public List<Rivet.Qmp.QmpEndpoint> Qmp = [];
+    public string? Name, PidFile;
+    public string AccelThread = "multi";
+    public SmpTopology? Smp;
+    public ulong? MaxMem;
+    public ulong Slots;
+    public RtcOptions Rtc = new();
+    public SerialBackend? Serial;
+
+    /// <summary>Stops reading the command line and prints <paramref name="text"/> (QEMU exits at -help and -version).</summary>
+    public void PrintAndExit(string text)
+    {
+        Print = text;
+        Stop = true;
+    }
+}
+
+/// <summary>
+/// The QEMU-compatible subset of qemu-system-riscv64's command line, as one table of options
+/// (<see cref="Table"/>). Options take one dash or two, as QEMU's do; values follow as the
+/// next argument and use QEMU's key=value grammar (<see cref="KeyValueOptions"/>).
+/// </summary>
+internal static partial class CommandLine
 {
     public const string Version = "0.1.0";
 
-    public static string HelpText => """
-        usage: rivet [options]
-        Rivet: a multi-core RISC-V (RV64) system emulator with a QEMU-compatible command line.
-        With no options it runs a built-in demo guest on 4 harts.
+    /// <summary>The QEMU release whose command line, monitor and messages Rivet follows.</summary>
+    public const string QemuVersion = "7.2.0";
 
-        -machine virt | -M virt    the QEMU 'virt' board (the only one)
-        -smp N                     number of harts (1..512; also cpus=N)
-        -m SIZE                    RAM size, e.g. 128M, 1G (default 128M; plain numbers are MiB)
-        -bios none|FILE            firmware: none (default) or an ELF/raw image loaded at 0x80000000
-        -kernel FILE               ELF executable loaded at its segment addresses
-        -nographic                 no display; serial port on standard input/output
-        -serial stdio              serial port on standard input/output (the default)
-        -display none              no display (the default)
-        -no-reboot                 exit instead of resetting when the guest resets
-        -no-shutdown               pause instead of exiting when the guest shuts down
-        -S                         start paused (prelaunch)
-        -qmp unix:PATH,server[,wait=off] | -qmp tcp:HOST:PORT,server[,wait=off]
-                                   QMP monitor (docs/QMP.md); wait=on (the default) waits for
-                                   the first client before the machine runs; repeatable
-        -name NAME                 the guest name (query-name)
-        -plugin NAME|PATH[,key=value...]
-                                   load a plugin: a built-in (hotblocks, hotpages, idle, insn,
-                                   stoptrigger, timeline) or a plugin assembly (.dll) by path;
-                                   repeatable (docs/PLUGINS.md)
-        -d plugin                  show plugin output on standard error
-        -D FILE                    with -d plugin: write plugin output to FILE instead
-        -shutdown-timeout SECONDS  bound on shutdown; stuck vCPU threads are abandoned
-                                   after it and rivet exits with code 125 (default 3)
-        -version                   print the version and exit
-        -help | -h                 print this help and exit
+    /// <summary>
+    /// QEMU's format: libvirt and other tools read the QEMU version from the first line, so it
+    /// names the QEMU interface level and Rivet goes where QEMU puts its package name.
+    /// </summary>
+    public static string VersionText => $"""
+        QEMU emulator version {QemuVersion} (Rivet {Version})
+        Copyright (c) 2026 the Rivet developers
 
-        Exit codes: 0 guest pass or host request (signal); the guest's code on failure;
-        1 start-up error; 125 shutdown abandoned a stuck vCPU thread; 130 second SIGINT.
         """;
+
+    public static readonly OptionRow[] Table =
+    [
+        new("machine", "[type=]virt[,prop=value...]", "the QEMU 'virt' board (the only one); -machine help lists machines,\n-machine virt,help its properties", (b, v) => Machine(b, v), "M"),
+        new("cpu", "rv64[,prop=on|off...]", "CPU model (rv64, RV64IMAC; -cpu help)", (b, v) => Cpu(b, v)),
+        new("accel", "tcg[,thread=multi|single]", "accelerator: tcg only; Rivet always runs one host thread per hart", (b, v) => Accel(b, v)),
+        new("smp", "[cpus=]n[,maxcpus=m][,sockets=s][,cores=c][,threads=t]", "harts (1..512) and their topology, checked as QEMU 7.2 does", (b, v) => b.Smp = SmpTopology.Parse(v, MachineConfig.MaxHarts)),
+        new("m", "[size=]SIZE[,slots=n,maxmem=SIZE]", "RAM size, e.g. 128M, 1G (default and -m 0: 128M; plain numbers are MiB)", (b, v) => Memory(b, v)),
+        new("bios", "none|FILE", "firmware: none (default) or an ELF/raw image loaded at 0x80000000", (b, v) => Bios(b, v)),
+        new("kernel", "FILE", "ELF executable loaded at its segment addresses", (b, v) => b.Machine = b.Machine with { Kernel = v }),
+        new("nographic", null, "no display; serial port on standard input/output", (b, _) => b.NoGraphic = true),
+        new("display", "none", "no display (the default)", (b, v) => Display(v)),
+        new("serial", "stdio|mon:stdio|null|none", "the serial port's character device (default stdio)", (b, v) => Serial(b, v)),
+        new("monitor", "none|null", "no human monitor (Rivet has none yet; use -qmp)", (b, v) => Monitor(v)),
+        new("nodefaults", null, "no default devices: without -serial the serial port is not connected", (b, _) => b.NoDefaults = true),
+        new("no-user-config", null, "accepted: Rivet reads no configuration files", (b, _) => { }),
+        new("net", "none", "accepted: Rivet has no network devices", (b, v) => None("-net", v, "network devices")),
+        new("nic", "none", "accepted: Rivet has no network devices", (b, v) => None("-nic", v, "network devices")),
+        new("vga", "none", "accepted: Rivet has no display devices", (b, v) => None("-vga", v, "display devices")),
+        new("parallel", "none", "accepted: Rivet has no parallel port", (b, v) => None("-parallel", v, "parallel ports")),
+        new("device", "help", "lists the devices; Rivet has none that -device can add", (b, v) => Device(b, v)),
+        new("rtc", "[base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]", "the real-time clock's start and source (kept for an RTC device; Rivet has none yet)", (b, v) => b.Rtc = Rtc(v)),
+        new("no-reboot", null, "exit instead of resetting when the guest resets", (b, _) => b.NoReboot = true),
+        new("no-shutdown", null, "stop instead of exiting when the guest shuts down", (b, _) => b.NoShutdown = true),
+        new("S", null, "start paused (prelaunch)", (b, _) => b.Machine = b.Machine with { StartPaused = true }),
+        new("qmp", "unix:PATH,server[,wait=off] | tcp:HOST:PORT,server[,wait=off]", "QMP monitor (docs/QMP.md); wait=on (the default) waits for the first\nclient before the machine runs; repeatable", (b, v) => b.Qmp.Add(Qmp(v))),
+        new("name", "[guest=]NAME[,process=P][,debug-threads=on|off]", "the guest name (query-name)", (b, v) => b.Name = Name(v)),
+        new("pidfile", "FILE", "write rivet's process id to FILE (locked, removed at exit)", (b, v) => b.PidFile = v.Length > 0 ? v : throw new KeyValueException("the file name is empty")),
+        new("daemonize", null, "detach once started: rivet runs again in a new session with standard\ninput/output on /dev/null; the first process exits 0 when it has started", (b, _) => b.Daemonize = true),
+        new("plugin", "NAME|PATH[,key=value...]", "load a plugin: a built-in (hotblocks, hotpages, idle, insn, stoptrigger,\ntimeline) or a plugin assembly (.dll) by path; repeatable (docs/PLUGINS.md)", (b, v) => b.Plugins.Specs.Add(v)),
+        new("d", "item[,...]", "log items: plugin (plugin output on standard error); -d help", (b, v) => Log(b, v)),
+        new("D", "FILE", "with -d plugin: write plugin output to FILE instead", (b, v) => b.Plugins.LogFile = v),
+        new("shutdown-timeout", "SECONDS", "Rivet's own: bound on shutdown; stuck vCPU threads are abandoned after\nit and rivet exits with code 125 (default 3, at most 3600)", (b, v) => b.ShutdownTimeout = ShutdownTimeout(v)),
+        new("enable-kvm", null, "", (b, _) => throw new KeyValueException("not supported: rivet has only the tcg accelerator")),
+        new("version", null, "print the version (QEMU's format) and exit", (b, _) => b.PrintAndExit(VersionText)),
+        new("help", null, "print this help and exit", (b, _) => b.PrintAndExit(HelpText), "h"),
+    ];
+
+    /// <summary>QEMU 7.2 options Rivet does not have (yet): named as such rather than "invalid option".</summary>
+    internal static readonly string[] NotSupported =
+    [
+        "L", "action", "add-fd", "append", "async-teardown", "audio", "audio-help", "audiodev", "blockdev", "boot", "cdrom",
+        "chardev", "chroot", "compat", "debugcon", "dfilter", "drive", "dtb", "dump-vmstate", "echr", "enable-sync-profile",
+        "fda", "fdb", "fsdev", "full-screen", "fw_cfg", "gdb", "global", "hda", "hdb", "hdc", "hdd", "icount", "incoming",
+        "initrd", "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "mon", "msg", "mtdblock", "netdev", "numa", "object",
+        "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "qmp-pretty", "readconfig", "rotate",
+        "runas", "s", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
+        "tpmdev", "trace", "usb", "usbdevice", "uuid", "virtfs", "vnc", "watchdog-action",
+    ];
+
+    private static readonly Dictionary<string, OptionRow> ByName = BuildIndex();
+
+    private static Dictionary<string, OptionRow> BuildIndex()
+    {
+        var index = new Dictionary<string, OptionRow>(StringComparer.Ordinal);
+        foreach (OptionRow row in Table)
+        {
+            index.Add(row.Name, row);
+            foreach (string alias in row.Aliases) index.Add(alias, row);
+        }
+        return index;
+    }
+
+    /// <summary>-help: generated from <see cref="Table"/>.</summary>
+    public static string HelpText => BuildHelp();
+
+    private static string BuildHelp()
+    {
+        var sb = new StringBuilder();
+        sb.Append("usage: rivet [options]\n");
+        sb.Append("Rivet: a multi-core RISC-V (RV64) system emulator with qemu-system-riscv64's command line.\n");
+        sb.Append("With no options it runs a built-in demo guest on 4 harts.\n\n");
+        foreach (OptionRow row in Table)
+        {
+            if (row.Help.Length == 0) continue;
+            string names = string.Concat(row.Aliases.Select(a => $"-{a} | ")) + "-" + row.Name;
+            string head = row.Arg == null ? names : $"{names} {row.Arg}";
+            string[] lines = row.Help.Split('\n');
+            const int column = 27;
+            if (head.Length < column - 1)
+            {
+                sb.Append(head.PadRight(column)).Append(lines[0]).Append('\n');
+            }
+            else
+            {
+                sb.Append(head).Append('\n').Append(' ', column).Append(lines[0]).Append('\n');
+            }
+            foreach (string line in lines.Skip(1)) sb.Append(' ', column).Append(line).Append('\n');
+        }
+        sb.Append("\nExit codes: 0 guest pass or host request (signal); the guest's code on failure;\n");
+        sb.Append("1 start-up error; 125 shutdown abandoned a stuck vCPU thread; 130 second SIGINT.\n");
+        return sb.ToString();
+    }
 
     public static CliOptions Parse(IReadOnlyList<string> args)
     {
         if (args.Count == 0) return new CliOptions { Demo = true, Machine = new MachineConfig { Harts = 4 } };
 
-        MachineConfig m = new();
-        bool help = false, version = false, noShutdown = false, noReboot = false;
-        TimeSpan? shutdownTimeout = null;
-        var plugins = new PluginOptions();
-        List<Rivet.Qmp.QmpEndpoint> qmp = [];
-        string? guestName = null;
-        for (int i = 0; i < args.Count; i++)
+        var b = new CliBuilder();
+        for (int i = 0; i < args.Count && !b.Stop; i++)
         {
             string raw = args[i];
             if (!raw.StartsWith('-') || raw == "-" || raw == "--")
                 throw new UsageException($"{raw}: invalid option (rivet takes no positional arguments; use -kernel FILE)");
-            string opt = raw.StartsWith("--") ? raw[1..] : raw;
-            string Value()
+            string name = raw.StartsWith("--", StringComparison.Ordinal) ? raw[2..] : raw[1..];
+            if (!ByName.TryGetValue(name, out OptionRow? row))
+            {
+                if (NotSupported.Contains(name)) throw new UsageException($"{raw}: not supported by rivet yet");
+                throw new UsageException($"{raw}: invalid option");
+            }
+            string value = "";
+            if (row.Arg != null)
             {
                 if (i + 1 >= args.Count) throw new UsageException($"{raw}: requires an argument");
-                return args[++i];
+                value = args[++i];
             }
-            switch (opt)
+            try
             {
-                case "-h" or "-help": help = true; break;
-                case "-version": version = true; break;
-                case "-machine" or "-M":
-                    {
-                        string v = Value();
-                        string name = v.Split(',')[0];
-                        if (name.StartsWith("type=")) name = name[5..];
-                        if (name != "virt")
-                            throw new UsageException($"-machine {v}: unsupported machine type '{name}' (only 'virt')");
-                        foreach (string prop in v.Split(',').Skip(1))
-                        {
-                            if (prop is not ("aclint=off" or "aia=none"))
-                                throw new UsageException($"-machine {v}: unsupported property '{prop}'");
-                        }
-                        break;
-                    }
-                case "-smp": m = m with { Harts = ParseSmp(Value()) }; break;
-                case "-m": m = m with { RamSize = ParseMemory(Value()) }; break;
-                case "-bios":
-                    {
-                        string v = Value();
-                        if (v == "default")
-                            throw new UsageException("-bios default: built-in firmware is not available yet; use -bios none or -bios FILE");
-                        m = m with { Bios = v };
-                        break;
-                    }
-                case "-kernel": m = m with { Kernel = Value() }; break;
-                case "-nographic": break;
-                case "-serial":
-                    {
-                        string v = Value();
-                        if (v is not ("stdio" or "mon:stdio"))
-                            throw new UsageException($"-serial {v}: unsupported character device (only stdio)");
-                        break;
-                    }
-                case "-display":
-                    {
-                        string v = Value();
-                        if (v != "none") throw new UsageException($"-display {v}: unsupported display (only none)");
-                        break;
-                    }
-                case "-no-reboot": noReboot = true; break;
-                case "-no-shutdown": noShutdown = true; break;
-                case "-S": m = m with { StartPaused = true }; break;
-                case "-plugin": plugins.Specs.Add(Value()); break;
-                case "-d": plugins.AddLogItems(Value()); break;
-                case "-D": plugins.LogFile = Value(); break;
-                case "-qmp": qmp.Add(ParseQmp(Value())); break;
-                case "-name": guestName = ParseName(Value()); break;
-                case "-shutdown-timeout":
-                    {
-                        string v = Value();
-                        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || s <= 0 || s > 3600)
-                            throw new UsageException($"-shutdown-timeout {v}: expected seconds between 0 and 3600");
-                        shutdownTimeout = TimeSpan.FromSeconds(s);
-                        break;
-                    }
-                default:
-                    throw new UsageException($"{raw}: invalid option");
+                row.Handle(b, value);
+            }
+            catch (KeyValueException ex)
+            {
+                throw new UsageException(row.Arg == null ? $"{raw}: {ex.Message}" : $"{raw} {value}: {ex.Message}");
             }
         }
-        if (help || version) return new CliOptions { ShowHelp = help, ShowVersion = version && !help };
-        if (m.Kernel == null && (m.Bios == null || m.Bios == "none"))
-            throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
-        var lifecycle = m.Lifecycle with { NoReboot = noReboot, NoShutdown = noShutdown };
-        if (shutdownTimeout is TimeSpan t) lifecycle = lifecycle with { ShutdownTimeout = t };
-        return new CliOptions { Machine = m with { Lifecycle = lifecycle }, Qmp = qmp, Name = guestName, Plugins = plugins };
+        if (b.Print != null) return new CliOptions { Print = b.Print };
+        return Finish(b);
     }
 
-    private static Rivet.Qmp.QmpEndpoint ParseQmp(string v)
+    private static CliOptions Finish(CliBuilder b)
+    {
+        MachineConfig m = b.Machine;
+        if (b.Smp is SmpTopology smp) m = m with { Harts = (int)smp.Cpus };
+        if (m.Kernel == null && (m.Bios == null || m.Bios == "none"))
+            throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
+        if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
+        if (b.Daemonize && b.Serial == SerialBackend.Stdio) throw new UsageException("-serial stdio: cannot use stdio with -daemonize");
+        var lifecycle = m.Lifecycle with { NoReboot = b.NoReboot, NoShutdown = b.NoShutdown };
+        if (b.ShutdownTimeout is TimeSpan t) lifecycle = lifecycle with { ShutdownTimeout = t };
+        return new CliOptions
+        {
+            Machine = m with { Lifecycle = lifecycle },
+            Qmp = b.Qmp,
+            Name = b.Name,
+            Plugins = b.Plugins,
+            AccelThread = b.AccelThread,
+            Smp = b.Smp,
+            MaxMem = b.MaxMem,
+            Slots = b.Slots,
+            Rtc = b.Rtc,
+            NoDefaults = b.NoDefaults,
+            // As QEMU: -nodefaults drops the default serial port; an explicit -serial still counts.
+            Serial = b.Serial ?? (b.NoDefaults ? SerialBackend.Null : SerialBackend.Stdio),
+            PidFile = b.PidFile,
+            Daemonize = b.Daemonize,
+        };
+    }
+
+    private static void Bios(CliBuilder b, string v)
+    {
+        if (v == "default")
+            throw new KeyValueException("built-in firmware is not available yet; use -bios none or -bios FILE");
+        b.Machine = b.Machine with { Bios = v };
+    }
+
+    private static void Display(string v)
+    {
+        if (v != "none") throw new KeyValueException($"display '{v.Split(',')[0]}' is not supported (only none: Rivet has no display)");
+    }
+
+    private static void Serial(CliBuilder b, string v)
+    {
+        SerialBackend backend = v switch
+        {
+            "stdio" or "mon:stdio" => SerialBackend.Stdio,
+            "null" or "none" => SerialBackend.Null,
+            _ => throw new KeyValueException("character device not supported yet (only stdio, mon:stdio, null, none)"),
+        };
+        b.Serial ??= backend; // the first -serial is the virt board's UART, as in QEMU
+    }
+
+    private static void Monitor(string v)
+    {
+        if (v is not ("none" or "null"))
+            throw new KeyValueException("the human monitor is not supported yet (only -monitor none; use -qmp for QMP)");
+    }
+
+    private static void None(string option, string v, string what)
+    {
+        if (v != "none") throw new KeyValueException($"not supported: rivet has no {what} (only {option} none)");
+    }
+
+    private static void Log(CliBuilder b, string v)
+    {
+        if (v is "help" or "?")
+        {
+            b.PrintAndExit(PluginOptions.LogHelp);
+            return;
+        }
+        b.Plugins.AddLogItems(v);
+    }
+
+    private static Rivet.Qmp.QmpEndpoint Qmp(string v)
     {
         try
         {
             return Rivet.Qmp.QmpEndpoint.Parse(v);
         }
-        catch (FormatException ex)
+        catch (FormatException ex) when (ex is not KeyValueException)
         {
-            throw new UsageException($"-qmp {v}: {ex.Message}");
+            throw new KeyValueException(ex.Message);
         }
     }
 
     /// <summary>QEMU's -name NAME[,process=P][,debug-threads=on|off] (also guest=NAME); ",," is a comma.</summary>
-    private static string ParseName(string v)
+    private static string Name(string v)
     {
-        string? name = null;
-        foreach (string part in v.Replace(",,", "\0", StringComparison.Ordinal).Split(',').Select(p => p.Replace("\0", ",", StringComparison.Ordinal)))
+        var kv = KeyValueOptions.Parse(v, "guest");
+        foreach (var (key, value) in kv.Pairs)
         {
-            if (part.StartsWith("guest=", StringComparison.Ordinal)) name = part[6..];
-            else if (part.StartsWith("process=", StringComparison.Ordinal) || part is "debug-threads=on" or "debug-threads=off") continue;
-            else if (name == null && !part.Contains('=')) name = part;
-            else throw new UsageException($"-name {v}: unsupported option '{part}'");
+            if (key == "debug-threads") KeyValueOptions.ParseBool(key, value);
+            else if (key is not ("guest" or "process")) throw new KeyValueException($"unsupported option '{key}={value}'");
         }
-        if (string.IsNullOrEmpty(name)) throw new UsageException($"-name {v}: the name is empty");
+        string? name = kv.Get("guest");
+        if (string.IsNullOrEmpty(name)) throw new KeyValueException("the name is empty");
         return name;
     }
 
-    private static int ParseSmp(string v)
+    private static TimeSpan ShutdownTimeout(string v)
     {
-        string count = v;
-        foreach (string part in v.Split(','))
-        {
-            if (part.StartsWith("cpus=")) count = part[5..];
-            else if (part.Contains('=')) continue; // sockets=, cores=, threads=, maxcpus= are topology hints
-            else count = part;
-        }
-        if (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-            throw new UsageException($"-smp {v}: invalid number of CPUs");
-        if (n < 1) throw new UsageException($"-smp {v}: the number of CPUs must be at least 1");
-        if (n > MachineConfig.MaxHarts)
-            throw new UsageException($"-smp {v}: Invalid SMP CPUs {n}. The max CPUs supported by machine 'virt' is {MachineConfig.MaxHarts}");
-        return n;
-    }
-
-    /// <summary>QEMU's size syntax: a number with an optional K/M/G/T suffix; no suffix means MiB.</summary>
-    internal static ulong ParseMemory(string v)
-    {
-        string s = v.StartsWith("size=") ? v[5..] : v;
-        if (s.Length == 0) throw new UsageException($"-m {v}: invalid RAM size");
-        ulong unit = 1UL << 20;
-        char last = char.ToUpperInvariant(s[^1]);
-        if (char.IsLetter(last))
-        {
-            unit = last switch
-            {
-                'B' => 1,
-                'K' => 1UL << 10,
-                'M' => 1UL << 20,
-                'G' => 1UL << 30,
-                'T' => 1UL << 40,
-                _ => 0,
-            };
-            if (unit == 0) throw new UsageException($"-m {v}: invalid RAM size suffix '{s[^1]}'");
-            s = s[..^1];
-        }
-        if (!double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double amount) || amount <= 0)
-            throw new UsageException($"-m {v}: invalid RAM size");
-        double bytes = amount * unit;
-        const double max = 64.0 * (1UL << 30);
-        if (bytes < 1 << 20) throw new UsageException($"-m {v}: RAM size must be at least 1 MiB");
-        if (bytes > max) throw new UsageException($"-m {v}: RAM size above the supported 64 GiB");
-        ulong result = (ulong)bytes;
-        if (result % 4096 != 0) throw new UsageException($"-m {v}: RAM size must be a multiple of 4 KiB");
-        return result;
+        // Finite and in range: NaN and Infinity parse as doubles but are no timeout.
+        if (!double.TryParse(v, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double s) || !double.IsFinite(s) || s <= 0 || s > 3600)
+            throw new KeyValueException("expected seconds between 0 and 3600");
+        return TimeSpan.FromSeconds(s);
     }
 }

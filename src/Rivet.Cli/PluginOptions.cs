@@ -18,6 +18,13 @@ internal sealed class PluginOptions
     /// <summary>-D FILE: the log file.</summary>
     public string? LogFile { get; set; }
 
+    /// <summary>-d help: the log items Rivet has, in QEMU's format.</summary>
+    public const string LogHelp = """
+        Log items (comma separated):
+        plugin          output from TCG plugins
+
+        """;
+
     /// <summary>-d ITEM[,ITEM...]: only 'plugin' is supported.</summary>
     public void AddLogItems(string v)
     {

@@ -29,16 +29,23 @@ namespace Rivet.Cli
                 Console.Error.WriteLine($"rivet: {ex.Message}");
                 return ExitCodes.StartupError;
             }
-            if (options.ShowHelp)
+            if (options.Print != null)
             {
-                Console.Out.WriteLine(CommandLine.HelpText);
+                Console.Out.Write(options.Print);
                 return 0;
             }
-            if (options.ShowVersion)
+            if (options.Daemonize && Daemon.Detach(args) is int parentCode) return parentCode;
+            PidFile? pidFile;
+            try
             {
-                Console.Out.WriteLine($"rivet version {CommandLine.Version} (RV64IMAC 'virt' machine; QEMU-compatible command line)");
-                return 0;
+                pidFile = options.PidFile is string path ? PidFile.Create(path) : null;
             }
+            catch (UsageException ex)
+            {
+                Console.Error.WriteLine($"rivet: {ex.Message}");
+                return ExitCodes.StartupError;
+            }
+            using PidFile? pid = pidFile;
 
             MachineConfig config = options.Machine;
             if (options.Demo)
@@ -51,7 +58,7 @@ namespace Rivet.Cli
             Machine.Machine machine;
             try
             {
-                machine = new Machine.Machine(config);
+                machine = new Machine.Machine(config, options.Serial == SerialBackend.Null ? Stream.Null : null);
             }
             catch (ImageException ex)
             {
@@ -101,9 +108,10 @@ namespace Rivet.Cli
                 Console.Error.WriteLine($"rivet: {ex.Message}");
                 return ExitCodes.StartupError;
             }
+            Daemon.NotifyStarted();
             using (qmp)
             {
-                StartInputReader(machine);
+                if (options.Serial == SerialBackend.Stdio) StartInputReader(machine);
                 if (qmp != null) qmp.Start(machine);
                 else machine.Start();
                 JitWarmup.PrepareShutdownPath();

@@ -38,7 +38,7 @@ public sealed class CommandLineTests
     {
         var v = RivetProcess.Run("-version");
         Assert.Equal(0, v.Code);
-        Assert.Contains("rivet version", v.Out);
+        Assert.StartsWith("QEMU emulator version 7.2.0 (Rivet ", v.Out);
         var h = RivetProcess.Run("-help");
         Assert.Equal(0, h.Code);
         Assert.Contains("-kernel FILE", h.Out);
@@ -73,12 +73,11 @@ public sealed class CommandLineTests
     [Theory]
     [InlineData("0", "at least 1")]
     [InlineData("513", "512")]
-    [InlineData("four", "invalid number")]
+    [InlineData("four", "Parameter 'smp.cpus' expects integer")]
     public void BadSmp(string smp, string fragment) => RivetProcess.AssertStartupError(RivetProcess.Run("-smp", smp, "-kernel", Pass), fragment);
 
     [Theory]
     [InlineData("lots")]
-    [InlineData("0")]
     [InlineData("12Q")]
     [InlineData("100T")]
     [InlineData("-5M")]

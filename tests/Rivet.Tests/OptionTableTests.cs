@@ -1,0 +1,364 @@
+using Rivet.Board;
+using Rivet.Cli;
+
+namespace Rivet.Tests;
+
+/// <summary>The option table in-process: each option's parse and its effect on the options, and the errors as QEMU words them.</summary>
+public sealed class OptionTableTests
+{
+    private const string Kernel = "/k.elf";
+
+    private static CliOptions Parse(params string[] args) => CommandLine.Parse([.. args, "-kernel", Kernel]);
+
+    private static string Error(params string[] args)
+    {
+        var ex = Assert.Throws<UsageException>(() => Parse(args));
+        Assert.DoesNotContain('\n', ex.Message);
+        return ex.Message;
+    }
+
+    [Fact]
+    public void HelpIsGeneratedFromTheTable()
+    {
+        string help = CommandLine.Parse(["-help"]).Print!;
+        foreach (OptionRow row in CommandLine.Table.Where(r => r.Help.Length > 0))
+        {
+            Assert.Contains($"-{row.Name}" + (row.Arg == null ? "" : $" {row.Arg}"), help);
+            Assert.Contains(row.Help.Split('\n')[0], help);
+        }
+        Assert.Equal(help, CommandLine.Parse(["-h"]).Print);
+        Assert.Equal(help, CommandLine.Parse(["--help"]).Print);
+    }
+
+    [Fact]
+    public void TableNamesAreUniqueAndDisjointFromTheNotSupportedList()
+    {
+        string[] names = [.. CommandLine.Table.SelectMany(r => r.Aliases.Append(r.Name))];
+        Assert.Equal(names.Length, names.Distinct().Count());
+        Assert.Empty(names.Intersect(CommandLine.NotSupported));
+    }
+
+    [Fact]
+    public void VersionIsQemusFormat()
+    {
+        string[] lines = CommandLine.Parse(["-version"]).Print!.Split('\n');
+        Assert.Matches(@"^QEMU emulator version 7\.2\.0 \(Rivet \d+\.\d+\.\d+\)$", lines[0]);
+        Assert.StartsWith("Copyright (c) ", lines[1]);
+    }
+
+    [Theory]
+    [InlineData("-cpu", "help", "rv64\n")]
+    [InlineData("-cpu", "?", "rv64\n")]
+    [InlineData("-machine", "help", "Supported machines are:\nvirt ")]
+    [InlineData("-M", "?", "Supported machines are:\n")]
+    [InlineData("-machine", "virt,help", "virt-machine options:\n")]
+    [InlineData("-device", "help", "Rivet has no devices that -device can add")]
+    [InlineData("-d", "help", "Log items (comma separated):\nplugin ")]
+    [InlineData("-accel", "help", "Accelerators supported in QEMU binary:\ntcg\n")]
+    public void HelpListings(string option, string value, string expectedStart)
+    {
+        // Printed and ended at once, before a guest is needed, as QEMU's listings are.
+        Assert.StartsWith(expectedStart, CommandLine.Parse([option, value]).Print);
+    }
+
+    [Fact]
+    public void ScriptBoilerplateIsAccepted()
+    {
+        CliOptions o = Parse("-machine", "virt,accel=tcg,aclint=off,aia=none,aia-guests=0,usb=off,graphics=off,dump-guest-core=off,mem-merge=on,suppress-vmdesc=on",
+            "-cpu", "rv64,i=on,m=on,a=on,c=on,u=on,Zicsr=on,Zifencei=on,f=off,d=off,s=off,h=off,v=off,mmu=off,pmp=on,debug=on,zmmul=true",
+            "-accel", "tcg,thread=multi,tb-size=64,split-wx=off", "-nodefaults", "-no-user-config", "-net", "none", "-nic", "none",
+            "-vga", "none", "-parallel", "none", "-monitor", "none", "-serial", "stdio", "-display", "none", "-nographic",
+            "-rtc", "base=utc,clock=host,driftfix=none", "-no-reboot", "-no-shutdown", "-name", "guest=box,debug-threads=on");
+        Assert.Equal(SerialBackend.Stdio, o.Serial);
+        Assert.True(o.NoDefaults);
+        Assert.True(o.Machine.Lifecycle.NoReboot);
+        Assert.True(o.Machine.Lifecycle.NoShutdown);
+        Assert.Equal("box", o.Name);
+        Assert.Equal("multi", o.AccelThread);
+        Assert.Equal(Kernel, o.Machine.Kernel);
+    }
+
+    /// <summary>Arguments, then the expected message fragment (QEMU 7.2's wording where QEMU has one).</summary>
+    public static TheoryData<string[], string> Refusals => new()
+    {
+        { ["-cpu", "foo"], "-cpu foo: unable to find CPU model 'foo'" },
+        { ["-cpu", "rv64,foo=on"], "-cpu rv64,foo=on: Property 'rv64-riscv-cpu.foo' not found" },
+        { ["-cpu", "rv64,sv39=on"], "Property 'rv64-riscv-cpu.sv39' not found" },
+        { ["-cpu", "rv64,f=on"], "-cpu rv64,f=on: f=on is not supported" },
+        { ["-cpu", "rv64,m=off"], "m=off is not supported" },
+        { ["-cpu", "rv64,c=maybe"], "Parameter 'c' expects 'on' or 'off'" },
+        { ["-cpu", "rv64,vlen=256"], "property 'vlen' is not supported" },
+        { ["-cpu", "sifive-u54"], "unable to find CPU model 'sifive-u54'" },
+        { ["-accel", "kvm"], "-accel kvm: invalid accelerator kvm" },
+        { ["-accel", "foo"], "invalid accelerator foo" },
+        { ["-accel", "tcg,thread=x"], "-accel tcg,thread=x: Invalid 'thread' setting x" },
+        { ["-accel", "tcg,foo=1"], "Property 'tcg-accel.foo' not found" },
+        { ["-accel", "tcg,split-wx=x"], "Parameter 'split-wx' expects 'on' or 'off'" },
+        { ["-enable-kvm"], "-enable-kvm: not supported: rivet has only the tcg accelerator" },
+        { ["-machine", "virt,accel=kvm"], "invalid accelerator kvm" },
+        { ["-machine", "virt,foo=1"], "-machine virt,foo=1: Property 'virt-machine.foo' not found" },
+        { ["-machine", "virt,acpi=off"], "Property 'virt-machine.acpi' not found" },
+        { ["-machine", "virt,aclint=maybe"], "Parameter 'aclint' expects 'on' or 'off'" },
+        { ["-machine", "virt,aia=x"], "Invalid AIA interrupt controller type" },
+        { ["-machine", "virt,aia=aplic"], "aia=aplic is not supported" },
+        { ["-machine", "virt,aia-guests=9"], "Invalid number of AIA IMSIC guests" },
+        { ["-machine", "virt,dumpdtb=/tmp/x.dtb"], "property 'dumpdtb' is not supported by rivet yet" },
+        { ["-machine", "virt,dtb=/tmp/x.dtb"], "property 'dtb' is not supported" },
+        { ["-machine", "virt,memory-backend=ram0"], "property 'memory-backend' is not supported" },
+        { ["-machine", "sifive_u"], "unsupported machine type 'sifive_u'" },
+        { ["-machine", "foo"], "-machine foo: unsupported machine type (use -machine help" },
+        { ["-m", "512M,slots=2"], "slots specified but no max-size" },
+        { ["-m", "size=512M,maxmem=256M"], "invalid value of maxmem: maximum memory size (0x10000000) must be at least the initial memory size (0x20000000)" },
+        { ["-m", "512M,slots=2,maxmem=512M"], "memory slots were specified but maximum memory size (0x20000000) is equal to the initial memory size (0x20000000)" },
+        { ["-m", "512M,slots=x,maxmem=1G"], "Parameter 'slots' expects a number" },
+        { ["-m", "512M,maxmem=x"], "Parameter 'maxmem' expects a non-negative number below 2^64" },
+        { ["-m", "foo=1"], "-m foo=1: Invalid parameter 'foo'" },
+        { ["-m", "16E"], "-m 16E: Value '16E' is out of range for parameter 'size'" },
+        { ["-m", "1.5"], "Parameter 'size' expects a non-negative number below 2^64" },
+        { ["-m", "1k"], "RAM size must be at least 1 MiB" },
+        { ["-m", "65G"], "RAM size above the supported 64 GiB" },
+        { ["-rtc", "base=foo"], "-rtc base=foo: invalid datetime format" },
+        { ["-rtc", "base=2020-13-01"], "invalid datetime format" },
+        { ["-rtc", "base=utc,clock=foo"], "invalid option value 'foo'" },
+        { ["-rtc", "base=utc,driftfix=x"], "invalid option value 'x'" },
+        { ["-rtc", "foo=1"], "-rtc foo=1: Invalid parameter 'foo'" },
+        { ["-rtc", "utc"], "Invalid parameter 'utc'" },
+        { ["-device", "virtio-net-device"], "-device virtio-net-device: device 'virtio-net-device' is not supported" },
+        { ["-device", "loader,file=x.bin,addr=0x80000000"], "device 'loader' is not supported" },
+        { ["-serial", "file:out.txt"], "-serial file:out.txt: character device not supported yet" },
+        { ["-serial", "foo"], "character device not supported yet" },
+        { ["-monitor", "stdio"], "-monitor stdio: the human monitor is not supported yet" },
+        { ["-net", "user"], "-net user: not supported: rivet has no network devices" },
+        { ["-vga", "std"], "not supported: rivet has no display devices" },
+        { ["-display", "gtk"], "display 'gtk' is not supported" },
+        { ["-bios", "default"], "built-in firmware is not available yet" },
+        { ["-name", "web,colour=blue"], "unsupported option 'colour=blue'" },
+        { ["-name", ""], "the name is empty" },
+        { ["-pidfile", ""], "-pidfile : the file name is empty" },
+        { ["-daemonize", "-nographic"], "-nographic cannot be used with -daemonize" },
+        { ["-daemonize", "-serial", "stdio"], "-serial stdio: cannot use stdio with -daemonize" },
+        { ["-d", "in_asm"], "-d in_asm: unsupported log item 'in_asm'" },
+        { ["-foo"], "-foo: invalid option" },
+        { ["--foo"], "--foo: invalid option" },
+        { ["stray"], "stray: invalid option" },
+        { ["-drive", "file=disk.img"], "-drive: not supported by rivet yet" },
+        { ["-append", "console=ttyS0"], "-append: not supported by rivet yet" },
+        { ["-gdb", "tcp::1234"], "-gdb: not supported by rivet yet" },
+        { ["-s"], "-s: not supported by rivet yet" },
+    };
+
+    [Fact]
+    public void MissingArgument()
+        => Assert.Equal("-kernel: requires an argument", Assert.Throws<UsageException>(() => CommandLine.Parse(["-nographic", "-kernel"])).Message);
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public void RefusedWithOneLine(string[] args, string fragment) => Assert.Contains(fragment, Error(args));
+
+    [Theory]
+    [InlineData("rv64")]
+    [InlineData("any")]
+    [InlineData("rv64,h=false,s=no,v=off,x-j=n")]
+    public void CpuModels(string v) => Assert.Equal("rv64", Parse("-cpu", v).Cpu);
+
+    [Theory]
+    [InlineData("tcg", "multi")]
+    [InlineData("tcg,thread=single", "single")]
+    [InlineData("accel=tcg,thread=multi", "multi")]
+    public void AccelThread(string v, string thread) => Assert.Equal(thread, Parse("-accel", v).AccelThread);
+
+    [Theory]
+    [InlineData("accel=tcg")]
+    [InlineData("accel=kvm:tcg")]
+    [InlineData("type=virt,aclint=on")]
+    [InlineData("virt,aia=none,aia-guests=7")]
+    public void MachineProperties(string v) => Assert.Equal(Kernel, Parse("-machine", v).Machine.Kernel);
+
+    [Fact]
+    public void MachineKernelAndFirmwareProperties()
+    {
+        CliOptions o = CommandLine.Parse(["-machine", "virt,kernel=/a.elf,firmware=/fw.bin"]);
+        Assert.Equal("/a.elf", o.Machine.Kernel);
+        Assert.Equal("/fw.bin", o.Machine.Bios);
+        // Several -machine options merge, as in QEMU.
+        Assert.Equal("/b.elf", CommandLine.Parse(["-M", "virt", "-M", "kernel=/b.elf"]).Machine.Kernel);
+    }
+
+    /// <summary>-m value, expected RAM bytes (QEMU: a plain number is MiB, 0 the default, rounded up to 8 KiB).</summary>
+    [Theory]
+    [InlineData("0", 128L << 20)]
+    [InlineData("size=0", 128L << 20)]
+    [InlineData("0M", 128L << 20)]
+    [InlineData("512", 512L << 20)]
+    [InlineData("512M", 512L << 20)]
+    [InlineData("512m", 512L << 20)]
+    [InlineData("1G", 1L << 30)]
+    [InlineData("0.5G", 512L << 20)]
+    [InlineData("1.5M", 3L << 19)]
+    [InlineData("2049k", 2056L << 10)]
+    [InlineData("1048577b", (1L << 20) + 8192)]
+    [InlineData("0x100", 256L << 20)]
+    [InlineData("size=1G,slots=2,maxmem=4G", 1L << 30)]
+    [InlineData("512M,size=256M", 256L << 20)]
+    [InlineData("64G", 64L << 30)]
+    public void MemorySizes(string v, long bytes) => Assert.Equal((ulong)bytes, Parse("-m", v).Machine.RamSize);
+
+    [Fact]
+    public void MemoryHotplugLimitsAreKept()
+    {
+        CliOptions o = Parse("-m", "size=1G,slots=2,maxmem=4G");
+        Assert.Equal(4UL << 30, o.MaxMem);
+        Assert.Equal(2UL, o.Slots);
+        Assert.Equal(MachineConfig.DefaultRamSize, Parse().Machine.RamSize);
+    }
+
+    [Fact]
+    public void RtcChoicesAreStored()
+    {
+        Assert.Equal("utc", Parse().Rtc.Base);
+        Assert.Equal("localtime", Parse("-rtc", "base=localtime").Rtc.Base);
+        RtcOptions dated = Parse("-rtc", "base=2006-06-17T16:01:21,clock=vm,driftfix=slew").Rtc;
+        Assert.Null(dated.Base);
+        Assert.Equal(new DateTime(2006, 6, 17, 16, 1, 21, DateTimeKind.Utc), dated.StartDate);
+        Assert.Equal(DateTimeKind.Utc, dated.StartDate!.Value.Kind);
+        Assert.Equal("vm", dated.Clock);
+        Assert.Equal("slew", dated.DriftFix);
+        Assert.Equal(new DateTime(2020, 1, 1), Parse("-rtc", "base=2020-01-01").Rtc.StartDate);
+        Assert.Equal("rt", Parse("-rtc", "clock=rt").Rtc.Clock);
+    }
+
+    [Theory]
+    [InlineData("Stdio")]
+    [InlineData("Stdio", "-nographic")]
+    [InlineData("Null", "-nodefaults")]
+    [InlineData("Null", "-nodefaults", "-nographic")]
+    [InlineData("Stdio", "-nodefaults", "-serial", "stdio")]
+    [InlineData("Stdio", "-nodefaults", "-serial", "mon:stdio")]
+    [InlineData("Null", "-serial", "null")]
+    [InlineData("Null", "-serial", "none")]
+    [InlineData("Null", "-serial", "none", "-serial", "stdio")]
+    [InlineData("Stdio", "-serial", "stdio", "-serial", "null")]
+    [InlineData("Stdio", "-daemonize")]
+    public void SerialBackends(string expected, params string[] args) => Assert.Equal(expected, Parse(args).Serial.ToString());
+
+    [Fact]
+    public void PidfileAndDaemonize()
+    {
+        CliOptions o = Parse("-pidfile", "/run/r.pid", "-daemonize");
+        Assert.Equal("/run/r.pid", o.PidFile);
+        Assert.True(o.Daemonize);
+        Assert.False(Parse().Daemonize);
+    }
+
+    [Fact]
+    public void PrintOptionsStopReadingAsQemuDoes()
+    {
+        // QEMU exits at -version before looking at what follows.
+        Assert.StartsWith("QEMU emulator version", CommandLine.Parse(["-version", "-frobnicate"]).Print);
+        Assert.Contains("invalid option", Assert.Throws<UsageException>(() => CommandLine.Parse(["-frobnicate", "-version"])).Message);
+    }
+
+    /// <summary>-smp value, then QEMU 7.2's message for the 'virt' machine (recorded from qemu-system-riscv64 -M virt).</summary>
+    public static TheoryData<string, string> BadTopologies => new()
+    {
+        { "4,sockets=3", "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (3) * cores (1) * threads (1) != maxcpus (4)" },
+        { "cpus=4,maxcpus=2", "Invalid CPU topology: maxcpus must be equal to or greater than smp: sockets (1) * cores (2) * threads (1) == maxcpus (2) < smp_cpus (4)" },
+        { "4,cores=3", "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (1) * cores (3) * threads (1) != maxcpus (4)" },
+        { "sockets=2,cores=2,threads=2,cpus=4", "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * cores (2) * threads (2) != maxcpus (4)" },
+        { "4,sockets=2,cores=2,threads=2", "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * cores (2) * threads (2) != maxcpus (4)" },
+        { "cpus=4,sockets=2,cores=4", "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (2) * cores (4) * threads (0) != maxcpus (4)" },
+        { "4,sockets=8", "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (8) * cores (0) * threads (1) != maxcpus (4)" },
+        { "010,sockets=3", "Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (3) * cores (2) * threads (1) != maxcpus (8)" },
+        { "4,dies=2", "dies not supported by this machine's CPU topology" },
+        { "4,clusters=2", "clusters not supported by this machine's CPU topology" },
+        { "600", "Invalid SMP CPUs 600. The max CPUs supported by machine 'virt' is 512" },
+        { "maxcpus=600", "Invalid SMP CPUs 600. The max CPUs supported by machine 'virt' is 512" },
+        { "0x10,maxcpus=1024,sockets=4", "Invalid SMP CPUs 1024. The max CPUs supported by machine 'virt' is 512" },
+        { "4,foo=1", "Parameter 'smp.foo' is unexpected" },
+        { "four", "Parameter 'smp.cpus' expects integer" },
+        { "0x10,sockets=x", "Parameter 'smp.sockets' expects integer" },
+        { "4,cpus=x", "Parameter 'smp.cpus' expects integer" },
+        { "1e3", "Parameter 'smp.cpus' expects integer" },
+        { "18446744073709551615", "Parameter 'smp.cpus' expects integer below 2^32" },
+        { ",", "Invalid parameter ''" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadTopologies))]
+    public void SmpTopologyErrorsAreQemus(string smp, string message) => Assert.Equal($"-smp {smp}: {message}", Error("-smp", smp));
+
+    /// <summary>-smp value → cpus, sockets, cores, threads, maxcpus as QEMU 7.2 resolves them (prefer cores).</summary>
+    [Theory]
+    [InlineData("4", 4, 1, 4, 1, 4)]
+    [InlineData("cpus=4", 4, 1, 4, 1, 4)]
+    [InlineData("8,sockets=2,maxcpus=16", 8, 2, 8, 1, 16)]
+    [InlineData("4,maxcpus=8", 4, 1, 8, 1, 8)]
+    [InlineData("sockets=2", 2, 2, 1, 1, 2)]
+    [InlineData("cores=4", 4, 1, 4, 1, 4)]
+    [InlineData("threads=2", 2, 1, 1, 2, 2)]
+    [InlineData("sockets=2,cores=3", 6, 2, 3, 1, 6)]
+    [InlineData("4,cpus=5", 5, 1, 5, 1, 5)]
+    [InlineData("0x10", 16, 1, 16, 1, 16)]
+    [InlineData("maxcpus=4", 4, 1, 4, 1, 4)]
+    [InlineData("4,threads=2,maxcpus=16", 4, 1, 8, 2, 16)]
+    [InlineData("4,sockets=2,sockets=4", 4, 4, 1, 1, 4)]
+    [InlineData("cpus=8,sockets=2,cores=2,threads=2,dies=1,clusters=1", 8, 2, 2, 2, 8)]
+    [InlineData("512", 512, 1, 512, 1, 512)]
+    [InlineData("", 1, 1, 1, 1, 1)]
+    public void SmpTopologies(string smp, int cpus, int sockets, int cores, int threads, int maxcpus)
+    {
+        CliOptions o = Parse("-smp", smp);
+        Assert.Equal(new SmpTopology((uint)cpus, (uint)sockets, (uint)cores, (uint)threads, (uint)maxcpus), o.Smp);
+        Assert.Equal(cpus, o.Machine.Harts);
+    }
+
+    /// <summary>Values no numeric option takes: not numbers, not finite, signed, fractional where integers are due, overflowing.</summary>
+    internal static readonly string[] NotNumbers =
+    [
+        "NaN", "nan", "Infinity", "-Infinity", "inf", "∞", "-1", "-0", "-0.5", "--1", "+1", "1e3", "1e309", "1E-3", " 1", "1 ",
+        "1.5.5", "0x", "0b101", "1_000", "½", "١", "four", "99999999999999999999999999", "18446744073709551616",
+        "340282366920938463463374607431768211456",
+    ];
+
+    /// <summary>Every numeric option (and numeric key), with the absurd values it must also refuse.</summary>
+    internal static readonly (string Option, string Template, string[] Absurd)[] NumericOptions =
+    [
+        ("-smp", "{0}", ["0", "513", "2147483648", "4294967295", "4294967296"]),
+        ("-smp", "cpus={0}", ["0", "513", "4294967296"]),
+        ("-smp", "4,maxcpus={0}", ["0", "513", "4294967296"]),
+        ("-smp", "4,sockets={0}", ["0", "3", "4294967296"]),
+        ("-smp", "4,cores={0}", ["0", "5", "4294967296"]),
+        ("-smp", "4,threads={0}", ["0", "3", "4294967296"]),
+        ("-smp", "4,dies={0}", ["0", "2", "4294967296"]),
+        ("-smp", "4,clusters={0}", ["0", "2", "4294967296"]),
+        ("-m", "{0}", ["1k", "65G", "1P", "16E", "4294967296", "18446744073709551615"]),
+        ("-m", "size={0}", ["65G", "16E"]),
+        ("-m", "512M,maxmem={0}", ["1M", "16E"]),
+        ("-m", "512M,maxmem=1G,slots={0}", ["257", "4294967296"]),
+        ("-shutdown-timeout", "{0}", ["0", "0.0", "3600.5", "4294967296", "1e9"]),
+        ("-accel", "tcg,tb-size={0}", ["2049", "4294967296"]),
+        ("-machine", "virt,aia-guests={0}", ["8", "4294967296"]),
+    ];
+
+    public static TheoryData<string, string> BadNumbers
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var (option, template, absurd) in NumericOptions)
+            {
+                foreach (string v in NotNumbers.Concat(absurd))
+                {
+                    // A comma would start another key=value element, not a bad number.
+                    data.Add(option, string.Format(System.Globalization.CultureInfo.InvariantCulture, template, v));
+                }
+            }
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BadNumbers))]
+    public void BadNumbersAreRefusedWithOneLine(string option, string value)
+        => Assert.StartsWith($"{option} {value}: ", Error(option, value));
+}
