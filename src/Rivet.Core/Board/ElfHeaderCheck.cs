@@ -71,31 +71,42 @@ internal static class ElfHeaderCheck
         if (phentsize != PhEntSize) throw new ImageException($"{n} has program header entries of {phentsize} bytes; ELF64 has {PhEntSize}");
         CheckRange(b, n, phoff, (ulong)phnum * PhEntSize, $"its program header table ({phnum} entries at offset 0x{phoff:x})");
 
-        var loads = new List<(ulong Start, ulong End)>();
+        // Plain arrays and an insertion sort (a file has a few loadable segments): generic
+        // collections of value types are not precompiled and would be JIT-compiled at every start.
+        ulong[] starts = new ulong[phnum], ends = new ulong[phnum];
+        int count = 0;
         for (int i = 0; i < phnum; i++)
         {
             int at = (int)phoff + i * PhEntSize;
             if (U32(b, at) != PtLoad) continue;
             ulong offset = U64(b, at + 8), paddr = U64(b, at + 24), filesz = U64(b, at + 32), memsz = U64(b, at + 40);
-            string seg = $"program header {i} (a loadable segment)";
-            if (filesz > memsz) throw new ImageException($"{n}: {seg} has a file size (0x{filesz:x}) larger than its memory size (0x{memsz:x})");
-            CheckRange(b, n, offset, filesz, $"{seg}'s contents (0x{filesz:x} bytes at offset 0x{offset:x})");
+            if (filesz > memsz) throw new ImageException($"{n}: {Segment(i)} has a file size (0x{filesz:x}) larger than its memory size (0x{memsz:x})");
+            if (offset > (ulong)b.Length || filesz > (ulong)b.Length - offset)
+                CheckRange(b, n, offset, filesz, $"{Segment(i)}'s contents (0x{filesz:x} bytes at offset 0x{offset:x})");
             if (memsz == 0) continue;
             if (paddr > ulong.MaxValue - memsz + 1)
-                throw new ImageException($"{n}: {seg} at address 0x{paddr:x} with size 0x{memsz:x} wraps past the end of the address space");
-            loads.Add((paddr, paddr + memsz - 1));
+                throw new ImageException($"{n}: {Segment(i)} at address 0x{paddr:x} with size 0x{memsz:x} wraps past the end of the address space");
+            int j = count++;
+            for (; j > 0 && starts[j - 1] > paddr; j--)
+            {
+                starts[j] = starts[j - 1];
+                ends[j] = ends[j - 1];
+            }
+            starts[j] = paddr;
+            ends[j] = paddr + memsz - 1;
         }
-        if (loads.Count == 0) throw new ImageException($"{n} has no loadable segments");
-        loads.Sort((x, y) => x.Start.CompareTo(y.Start));
-        for (int i = 1; i < loads.Count; i++)
+        if (count == 0) throw new ImageException($"{n} has no loadable segments");
+        for (int i = 1; i < count; i++)
         {
-            if (loads[i].Start <= loads[i - 1].End)
+            if (starts[i] <= ends[i - 1])
             {
                 throw new ImageException(
-                    $"{n} has overlapping loadable segments (0x{loads[i - 1].Start:x}-0x{loads[i - 1].End:x} and 0x{loads[i].Start:x}-0x{loads[i].End:x})");
+                    $"{n} has overlapping loadable segments (0x{starts[i - 1]:x}-0x{ends[i - 1]:x} and 0x{starts[i]:x}-0x{ends[i]:x})");
             }
         }
     }
+
+    private static string Segment(int index) => $"program header {index} (a loadable segment)";
 
     private static void CheckSectionHeaders(byte[] b, string n)
     {
