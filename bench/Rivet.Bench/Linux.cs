@@ -43,14 +43,19 @@ internal static partial class Linux
     }
 
     /// <summary>True if the process has a handler installed for the signal (SigCgt in /proc/PID/status).</summary>
-    public static bool? Catches(int pid, int signal)
+    public static bool? Catches(int pid, int signal) => SignalBit(pid, "SigCgt:", signal);
+
+    /// <summary>True if process <paramref name="pid"/> blocks <paramref name="signal"/> (SigBlk: the rivet launcher's first act).</summary>
+    public static bool? Blocks(int pid, int signal) => SignalBit(pid, "SigBlk:", signal);
+
+    private static bool? SignalBit(int pid, string field, int signal)
     {
         string? status = ReadProc(pid, "status");
         if (status == null) return null;
         foreach (string line in status.Split('\n'))
         {
-            if (!line.StartsWith("SigCgt:", StringComparison.Ordinal)) continue;
-            if (!ulong.TryParse(line.AsSpan("SigCgt:".Length).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong mask))
+            if (!line.StartsWith(field, StringComparison.Ordinal)) continue;
+            if (!ulong.TryParse(line.AsSpan(field.Length).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong mask))
                 return null;
             return (mask & (1UL << (signal - 1))) != 0;
         }
