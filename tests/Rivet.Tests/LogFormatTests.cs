@@ -157,6 +157,28 @@ public sealed class LogFormatTests
     }
 
     [Fact]
+    public void PluginsAndLogItemsShareTheDashDFile()
+    {
+        string log = Path.Combine(Path.GetTempPath(), $"rivet-log-{Guid.NewGuid():N}.log");
+        try
+        {
+            var r = RivetProcess.Run("-nographic", "-kernel", Repo.Guest("build/isa/trap_ecall.elf"), "-plugin", "insn", "-d", "plugin,int,in_asm", "-D", log);
+            Assert.Equal(0, r.Code);
+            Assert.Equal("", r.Err);
+            string[] lines = File.ReadAllLines(log);
+            // The plugin still sees every instruction with in_asm wrapping its instrumentation.
+            long insns = lines.Where(l => l.StartsWith("0x", StringComparison.Ordinal)).Count();
+            Assert.Contains("total insns: 474", lines);
+            Assert.True(insns > 50, $"{insns} instruction lines");
+            Assert.Equal(File.ReadAllLines(Recorded("trap_ecall.log")), lines.Where(l => l.StartsWith("riscv_cpu_do_interrupt", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
     public void DashDFileThatCannotBeOpenedIsOneLine()
         => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Repo.Guest("build/isa/trap_ecall.elf"), "-d", "int", "-D", "/nonexistent/log.txt"), "-D /nonexistent/log.txt: cannot open the log file");
 
