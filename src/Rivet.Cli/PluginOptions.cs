@@ -71,8 +71,8 @@ internal sealed class PluginOptions
                 case "in_asm": Items |= LogItems.InAsm; break;
                 case "exec": Items |= LogItems.Exec; break;
                 case "cpu": Items |= LogItems.Cpu; break;
+                case "all": Items |= LogItems.Int | LogItems.GuestErrors | LogItems.Unimp | LogItems.PerBlock; LogPlugin = true; break; // QEMU's unlisted 'all': every item Rivet has
                 case "nochain": break; // rivet never chains blocks: exec and cpu always see every block
-                case "": break; // QEMU skips empty items
                 default:
                     if (Unsupported.TryGetValue(item, out string? why))
                         throw new UsageException($"-d {item}: not supported: {why}");
