@@ -258,6 +258,28 @@ public sealed class LogFormatTests
     }
 
     [Fact]
+    public void TestFinisherValueThatIsNoCommandIsAGuestError()
+    {
+        var requests = new NoRequests();
+        var finisher = new Devices.SifiveTest(Devices.SifiveTest.DefaultBase, requests);
+        var text = new StringWriter();
+        finisher.Log = new GuestLog(text, LogItems.GuestErrors);
+        Assert.True(finisher.Write(0, 4, 0x1234));
+        Assert.Equal(File.ReadAllText(Recorded("sifive_test_write.log")), text.ToString());
+        Assert.False(requests.Called); // ignored, as QEMU
+        finisher.Log = new GuestLog(text = new StringWriter(), LogItems.Int);
+        Assert.True(finisher.Write(0, 4, 0x1234));
+        Assert.Equal("", text.ToString()); // only with guest_errors
+    }
+
+    private sealed class NoRequests : Devices.IMachineRequests
+    {
+        public bool Called;
+        public void RequestShutdown(ShutdownCause cause, int exitCode) => Called = true;
+        public void RequestReset(ShutdownCause cause) => Called = true;
+    }
+
+    [Fact]
     public void TrapLineFormatsAsynchronousCausesWithoutTheInterruptBit()
     {
         Assert.Equal("riscv_cpu_do_interrupt: hart:3, async:1, cause:000000000000000b, epc:0x0000000080000010, tval:0x0000000000000000, desc=m_external\n",

@@ -89,6 +89,7 @@ public sealed class Machine : IDisposable
     /// </summary>
     internal void AttachLog(GuestLog log)
     {
+        _board.Finisher.Log = log;
         foreach (Hart h in _board.Harts)
         {
             h.Log = log;
