@@ -33,6 +33,8 @@ internal sealed record CliOptions
     public MachineConfig Machine { get; init; } = new();
     /// <summary>-help, -version, -cpu help, ...: print this on standard output and exit 0.</summary>
     public string? Print { get; init; }
+    /// <summary>The exit code after <see cref="Print"/>: 0, or 1 for QEMU's -d listing after an unknown item.</summary>
+    public int PrintExitCode { get; init; }
     public bool Demo { get; init; }
     /// <summary>-plugin, -d plugin, -D FILE.</summary>
     public PluginOptions Plugins { get; init; } = new();
@@ -70,6 +72,7 @@ internal sealed class CliBuilder
 {
     public MachineConfig Machine = new();
     public string? Print;
+    public int PrintExitCode;
     public bool Stop;
     public bool NoShutdown, NoReboot, NoGraphic, NoDefaults, Daemonize;
     public TimeSpan? ShutdownTimeout;
@@ -142,8 +145,8 @@ internal static partial class CommandLine
         new("pidfile", "FILE", "write rivet's process id to FILE (locked, removed at exit)", (b, v) => b.PidFile = v.Length > 0 ? v : throw new KeyValueException("the file name is empty")),
         new("daemonize", null, "detach once started: rivet runs again in a new session with standard\ninput/output on /dev/null; the first process exits 0 when it has started", (b, _) => b.Daemonize = true),
         new("plugin", "NAME|PATH[,key=value...]", "load a plugin: a built-in (hotblocks, hotpages, idle, insn, stoptrigger,\ntimeline) or a plugin assembly (.dll) by path; repeatable (docs/PLUGINS.md)", (b, v) => b.Plugins.Specs.Add(v)),
-        new("d", "item[,...]", "log items: plugin (plugin output on standard error); -d help", (b, v) => Log(b, v)),
-        new("D", "FILE", "with -d plugin: write plugin output to FILE instead", (b, v) => b.Plugins.LogFile = v),
+        new("d", "item[,...]", "log items (docs/LOGS.md): int, guest_errors, unimp, in_asm, exec, cpu,\nnochain, plugin; to standard error, or the -D file; -d help", (b, v) => Log(b, v)),
+        new("D", "FILE", "write the -d output to FILE instead of standard error (with -d plugin,\nplugin output too)", (b, v) => b.Plugins.LogFile = v),
         new("shutdown-timeout", "SECONDS", "Rivet's own: bound on shutdown; stuck vCPU threads are abandoned after\nit and rivet exits with code 125 (default 3, at most 3600)", (b, v) => b.ShutdownTimeout = ShutdownTimeout(v)),
         new("enable-kvm", null, "", (b, _) => throw new KeyValueException("not supported: rivet has only the tcg accelerator")),
         new("version", null, "print the version (QEMU's format) and exit", (b, _) => b.PrintAndExit(VersionText)),
@@ -237,7 +240,7 @@ internal static partial class CommandLine
                 throw new UsageException(row.Arg == null ? $"{raw}: {ex.Message}" : $"{raw} {value}: {ex.Message}");
             }
         }
-        if (b.Print != null) return new CliOptions { Print = b.Print };
+        if (b.Print != null) return new CliOptions { Print = b.Print, PrintExitCode = b.PrintExitCode };
         return Finish(b);
     }
 
@@ -311,7 +314,12 @@ internal static partial class CommandLine
             b.PrintAndExit(PluginOptions.LogHelp);
             return;
         }
-        b.Plugins.AddLogItems(v);
+        if (!b.Plugins.AddLogItems(v))
+        {
+            // As QEMU: an item it does not know prints the list of items, and the exit code is 1.
+            b.PrintAndExit(PluginOptions.LogHelp);
+            b.PrintExitCode = 1;
+        }
     }
 
     private static Rivet.Qmp.QmpEndpoint Qmp(string v)

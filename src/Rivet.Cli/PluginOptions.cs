@@ -1,11 +1,12 @@
+using Rivet.Cpu;
 using Rivet.Plugins.Hosting;
 
 namespace Rivet.Cli;
 
 /// <summary>
-/// <c>-plugin</c>, <c>-d</c> and <c>-D</c> as QEMU has them: plugins to load (repeatable), and
-/// where their output goes (<c>-d plugin</c> to standard error, with <c>-D FILE</c> to that file;
-/// without <c>-d plugin</c> it is dropped).
+/// <c>-plugin</c>, <c>-d</c> and <c>-D</c> as QEMU has them: plugins to load (repeatable), the
+/// log items, and where the log goes (standard error, or the <c>-D FILE</c>; plugin output only
+/// with <c>-d plugin</c>, as QEMU).
 /// </summary>
 internal sealed class PluginOptions
 {
@@ -15,28 +16,76 @@ internal sealed class PluginOptions
     /// <summary>-d plugin: show plugin output.</summary>
     public bool LogPlugin { get; set; }
 
+    /// <summary>The other -d items.</summary>
+    public LogItems Items { get; set; }
+
     /// <summary>-D FILE: the log file.</summary>
     public string? LogFile { get; set; }
 
-    /// <summary>-d help: the log items Rivet has, in QEMU's format.</summary>
+    /// <summary>-d help: the log items Rivet has, in QEMU's format and QEMU's words.</summary>
     public const string LogHelp = """
         Log items (comma separated):
+        in_asm          show target assembly code for each compiled TB
+        int             show interrupts/exceptions in short format
+        exec            show trace before each executed TB (lots of logs)
+        cpu             show CPU registers before entering a TB (lots of logs)
+        unimp           log unimplemented functionality
+        guest_errors    log when the guest OS does something invalid (eg accessing a
+        non-existent register)
+        nochain         do not chain compiled TBs so that "exec" and "cpu" show
+        complete traces
         plugin          output from TCG plugins
 
         """;
 
-    /// <summary>-d ITEM[,ITEM...]: only 'plugin' is supported.</summary>
-    public void AddLogItems(string v)
+    /// <summary>QEMU's items that Rivet has no way to produce, and why (one line each).</summary>
+    private static readonly Dictionary<string, string> Unsupported = new()
+    {
+        ["out_asm"] = "rivet generates no host code (it interprets)",
+        ["op"] = "rivet has no TCG micro ops",
+        ["op_opt"] = "rivet has no TCG micro ops",
+        ["op_ind"] = "rivet has no TCG micro ops",
+        ["fpu"] = "rivet has no FPU (RV64IMAC)",
+        ["mmu"] = "rivet has no MMU yet (M and U modes only)",
+        ["pcall"] = "it is x86 only",
+        ["cpu_reset"] = "rivet does not log resets yet",
+        ["page"] = "it is for user-mode emulation",
+        ["strace"] = "it is for user-mode emulation",
+        ["tid"] = "rivet writes one log",
+    };
+
+    /// <summary>
+    /// -d ITEM[,ITEM...]. False for a name QEMU does not know either (the caller prints the list,
+    /// as QEMU); throws <see cref="UsageException"/> for QEMU's items that Rivet cannot provide.
+    /// </summary>
+    public bool AddLogItems(string v)
     {
         foreach (string item in v.Split(','))
         {
-            if (item == "plugin") LogPlugin = true;
-            else throw new UsageException($"-d {v}: unsupported log item '{item}' (rivet supports only 'plugin')");
+            switch (item)
+            {
+                case "plugin": LogPlugin = true; break;
+                case "int": Items |= LogItems.Int; break;
+                case "guest_errors": Items |= LogItems.GuestErrors; break;
+                case "unimp": Items |= LogItems.Unimp; break;
+                case "in_asm": Items |= LogItems.InAsm; break;
+                case "exec": Items |= LogItems.Exec; break;
+                case "cpu": Items |= LogItems.Cpu; break;
+                case "all": Items |= LogItems.Int | LogItems.GuestErrors | LogItems.Unimp | LogItems.PerBlock; LogPlugin = true; break; // QEMU's unlisted 'all': every item Rivet has
+                case "nochain": break; // rivet never chains blocks: exec and cpu always see every block
+                default:
+                    if (Unsupported.TryGetValue(item, out string? why))
+                        throw new UsageException($"-d {item}: not supported: {why}");
+                    if (item.StartsWith("trace:", StringComparison.Ordinal))
+                        throw new UsageException($"-d {item}: not supported: rivet has no trace events");
+                    return false;
+            }
         }
+        return true;
     }
 }
 
-/// <summary>Loads the -plugin options into a machine before it starts.</summary>
+/// <summary>Loads the -plugin options and the -d items into a machine before it starts.</summary>
 internal sealed class CliPlugins : IDisposable
 {
     private readonly TextWriter? _log;
@@ -50,18 +99,21 @@ internal sealed class CliPlugins : IDisposable
 
     /// <summary>
     /// Installs every -plugin (nothing at all when there are none, so the machine runs exactly
-    /// as without plugins); throws <see cref="UsageException"/> with the one line to print.
+    /// as without plugins), then the -d items; throws <see cref="UsageException"/> with the one
+    /// line to print.
     /// </summary>
     public static CliPlugins Load(PluginOptions options, Machine.Machine machine)
     {
-        if (options.Specs.Count == 0) return new CliPlugins(null, false);
+        bool wantsLog = options.Items != LogItems.None || (options.LogPlugin && options.Specs.Count > 0);
+        if (!wantsLog && options.Specs.Count == 0) return new CliPlugins(null, false);
         TextWriter? log = null;
         bool owns = false;
-        if (options.LogPlugin && options.LogFile != null)
+        if (wantsLog && options.LogFile != null)
         {
             try
             {
-                log = new StreamWriter(new FileStream(options.LogFile, FileMode.Create, FileAccess.Write, FileShare.Read));
+                // Plugins and harts write from their own threads: each Write is one whole message.
+                log = TextWriter.Synchronized(new StreamWriter(new FileStream(options.LogFile, FileMode.Create, FileAccess.Write, FileShare.Read)));
                 owns = true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
@@ -69,16 +121,21 @@ internal sealed class CliPlugins : IDisposable
                 throw new UsageException($"-D {options.LogFile}: cannot open the log file: {ex.Message}");
             }
         }
-        else if (options.LogPlugin)
+        else if (wantsLog)
         {
             log = Console.Error;
         }
         var plugins = new CliPlugins(log, owns);
+        if (options.Specs.Count == 0)
+        {
+            machine.AttachLog(new GuestLog(log!, options.Items));
+            return plugins;
+        }
         EndWithExit = true;
         AppDomain.CurrentDomain.UnhandledException += plugins.OnUnhandledException;
         try
         {
-            var host = new PluginHost(machine, log);
+            var host = new PluginHost(machine, options.LogPlugin ? log : null);
             foreach (string spec in options.Specs) host.Load(spec);
         }
         catch (PluginLoadException ex)
@@ -86,6 +143,8 @@ internal sealed class CliPlugins : IDisposable
             plugins.Dispose();
             throw new UsageException(ex.Message.ReplaceLineEndings(" "));
         }
+        // After the plugins, so per-block items wrap their instrumentation.
+        if (options.Items != LogItems.None) machine.AttachLog(new GuestLog(log!, options.Items));
         return plugins;
     }
 

@@ -36,7 +36,7 @@ namespace Rivet.Cli
             if (options.Print != null)
             {
                 Console.Out.Write(options.Print);
-                return 0;
+                return options.PrintExitCode;
             }
             if (options.Daemonize && Daemon.Detach(args) is int parentCode) return parentCode;
             PidFile? pidFile;

@@ -57,7 +57,7 @@ public sealed class CliTests
 
     [Fact]
     public void UnsupportedLogItem()
-        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-d", "in_asm"), "-d in_asm: unsupported log item 'in_asm'");
+        => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-d", "out_asm"), "-d out_asm: not supported: rivet generates no host code");
 
     [Fact]
     public void UnwritableLogFile()

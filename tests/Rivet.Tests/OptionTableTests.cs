@@ -53,7 +53,7 @@ public sealed class OptionTableTests
     [InlineData("-M", "?", "Supported machines are:\n")]
     [InlineData("-machine", "virt,help", "virt-machine options:\n")]
     [InlineData("-device", "help", "Rivet has no devices that -device can add")]
-    [InlineData("-d", "help", "Log items (comma separated):\nplugin ")]
+    [InlineData("-d", "help", "Log items (comma separated):\nin_asm ")]
     [InlineData("-accel", "help", "Accelerators supported in QEMU binary:\ntcg\n")]
     public void HelpListings(string option, string value, string expectedStart)
     {
@@ -137,7 +137,7 @@ public sealed class OptionTableTests
         { ["-pidfile", ""], "-pidfile : the file name is empty" },
         { ["-daemonize", "-nographic"], "-nographic cannot be used with -daemonize" },
         { ["-daemonize", "-serial", "stdio"], "-serial stdio: cannot use stdio with -daemonize" },
-        { ["-d", "in_asm"], "-d in_asm: unsupported log item 'in_asm'" },
+        { ["-d", "mmu"], "-d mmu: not supported: rivet has no MMU yet" },
         { ["-foo"], "-foo: invalid option" },
         { ["--foo"], "--foo: invalid option" },
         { ["stray"], "stray: invalid option" },

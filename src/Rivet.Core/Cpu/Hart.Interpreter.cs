@@ -162,6 +162,7 @@ internal sealed unsafe partial class Hart
             if (off >= ramSize)
             {
                 Pc = pc;
+                LogUnmapped(pc, 2, false);
                 RaiseException(Cause.InstructionAccessFault, pc);
                 pc = Pc;
                 goto Boundary;
@@ -187,6 +188,7 @@ internal sealed unsafe partial class Hart
                     pc = pageBase + ((ulong)(d - page) << 1);
                     Pc = pc;
                     // The only unfetchable slot is a 32-bit instruction running off the end of RAM.
+                    LogUnmapped(pc + 2, 2, false);
                     RaiseException(Cause.InstructionAccessFault, pc + 2);
                     pc = Pc;
                     goto Boundary;
@@ -506,7 +508,11 @@ internal sealed unsafe partial class Hart
                     int size = d->Op == Op.LrW ? 4 : 8;
                     ulong a = x[d->Rs1], off = a - ramBase;
                     if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
-                    if (off > ramSize - (ulong)size) goto LoadFault;
+                    if (off > ramSize - (ulong)size)
+                    {
+                        if (_memory.FindDevice(a, size) == null) LogUnmapped(a, size, false);
+                        goto LoadFault;
+                    }
                     ulong v = size == 4 ? (ulong)(long)Volatile.Read(ref *(int*)(ram + off)) : Volatile.Read(ref *(ulong*)(ram + off));
                     _reservationAddress = a;
                     _reservationValue = v;
@@ -616,13 +622,21 @@ internal sealed unsafe partial class Hart
         IMmioDevice? dev = _memory.FindDevice(address, size);
         if (dev != null && dev.Read(address - dev.Base, size, out value)) return true;
         value = 0;
+        if (dev == null) LogUnmapped(address, size, false);
         return false;
     }
 
     private bool StoreSlow(ulong address, int size, ulong value)
     {
         IMmioDevice? dev = _memory.FindDevice(address, size);
-        return dev != null && dev.Write(address - dev.Base, size, value);
+        if (dev != null) return dev.Write(address - dev.Base, size, value);
+        LogUnmapped(address, size, true);
+        return false;
+    }
+
+    private void LogUnmapped(ulong address, int size, bool write)
+    {
+        if (Log is { } log && log.Has(LogItems.GuestErrors)) log.Write(GuestLog.InvalidAccessLine(address, size, write));
     }
 
     private bool ExecuteCsr(DecodedInsn* d)

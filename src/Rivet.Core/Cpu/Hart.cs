@@ -76,6 +76,9 @@ internal sealed unsafe partial class Hart
 
     private volatile int _signal;
 
+    /// <summary>The -d log, or null (set before the hart runs; read only off the fast path).</summary>
+    public GuestLog? Log { get; set; }
+
     public Hart(int hartId, PhysicalMemory memory, ITimeSource time)
     {
         HartId = hartId;
@@ -232,6 +235,7 @@ internal sealed unsafe partial class Hart
     /// <summary>Trap entry into M-mode: Pc must hold the address of the trapping instruction.</summary>
     private void EnterTrap(ulong cause, ulong tval)
     {
+        if (Log is { } log && log.Has(LogItems.Int)) log.Write(GuestLog.TrapLine(HartId, cause, Pc & ~1UL, tval));
         _mepc = Pc & ~1UL;
         _mcause = cause;
         _mtval = tval;
@@ -335,6 +339,7 @@ internal sealed unsafe partial class Hart
                 return true;
             case Csr.Mtvec:
                 if ((value & 3) < 2) _mtvec = value; // reserved modes: write ignored, as QEMU
+                else if (Log is { } log && log.Has(LogItems.Unimp)) log.Write("CSR_MTVEC: reserved mode not supported\n");
                 return true;
             case Csr.Mcounteren: _mcounteren = value & 0xFFFF_FFFF; return true;
             case Csr.Mcountinhibit: return true;

@@ -11,6 +11,9 @@ internal sealed class SifiveTest(ulong baseAddress, IMachineRequests machine) : 
     public const ulong DefaultBase = 0x100000;
     public const uint Fail = 0x3333, Pass = 0x5555, ResetCode = 0x7777;
 
+    /// <summary>The -d log (guest_errors), or null; set before the machine runs.</summary>
+    public Cpu.GuestLog? Log { get; set; }
+
     public string Name => "sifive_test";
     public ulong Base => baseAddress;
     public ulong Size => 0x1000;
@@ -31,7 +34,10 @@ internal sealed class SifiveTest(ulong baseAddress, IMachineRequests machine) : 
             case Pass: machine.RequestShutdown(ShutdownCause.GuestShutdown, code); break;
             case Fail: machine.RequestShutdown(ShutdownCause.GuestPanic, code); break;
             case ResetCode: machine.RequestReset(ShutdownCause.GuestReset); break;
-            default: break; // QEMU logs a guest error and ignores it
+            default: // ignored, as QEMU, which logs it
+                if (Log is { } log && log.Has(Cpu.LogItems.GuestErrors))
+                    log.Write(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"sifive_test_write: write: addr=0x{offset:x} val=0x{value:x16}\n"));
+                break;
         }
         return true;
     }

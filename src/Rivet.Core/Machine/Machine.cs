@@ -82,6 +82,24 @@ public sealed class Machine : IDisposable
         return _board.Harts[index].CaptureState();
     }
 
+    /// <summary>
+    /// Turns on the -d items in <paramref name="log"/> (before <see cref="Start"/>, after any
+    /// plugins are installed, so per-block items wrap the plugins' instrumentation). Without a
+    /// per-block item the harts keep the interpreter they had (the plain one without plugins).
+    /// </summary>
+    internal void AttachLog(GuestLog log)
+    {
+        _board.Finisher.Log = log;
+        foreach (Hart h in _board.Harts)
+        {
+            h.Log = log;
+            if ((log.Items & LogItems.PerBlock) != 0) h.Instrumentation = new LogInstrumentation(log, h, h.Instrumentation);
+        }
+    }
+
+    /// <summary>True if some hart runs the instrumented interpreter (plugins or per-block -d items).</summary>
+    internal bool Instrumented => _board.Harts.Any(h => h.Instrumentation != null);
+
     /// <summary>The physical memory map, by address (the monitor's "info mtree" and "info qtree").</summary>
     public IReadOnlyList<MemoryRegionInfo> MemoryRegions => _memoryRegions ??= _board.MemoryRegions();
 
