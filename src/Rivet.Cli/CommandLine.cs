@@ -81,6 +81,8 @@ internal sealed class CliBuilder
     /// <summary>The first -serial's value (the virt board has one UART).</summary>
     public string? Serial;
     public List<ChardevSpec> Chardevs = [];
+    /// <summary>-mon: (option as given, chardev id, mode).</summary>
+    public List<(string Origin, string Id, string Mode)> Mons = [];
 
     /// <summary>Stops reading the command line and prints <paramref name="text"/> (QEMU exits at -help and -version).</summary>
     public void PrintAndExit(string text)
@@ -124,6 +126,7 @@ internal static partial class CommandLine
         new("nographic", null, "no display; serial port on standard input/output", (b, _) => b.NoGraphic = true),
         new("display", "none", "no display (the default)", (b, v) => Display(v)),
         new("chardev", "BACKEND,id=ID[,mux=on][,...]", "character device: null, stdio, file,path=F[,append=on], pipe,path=P,\nsocket,path=PATH|host=H,port=N[,server=on][,wait=off]", (b, v) => Chardev(b, v)),
+        new("mon", "[chardev=]ID[,mode=readline|control][,pretty=on|off]", "a monitor on a character device: mode=control is QMP (on a socket server);\nthe human monitor (readline, the default) is not there yet", (b, v) => Mon(b, v)),
         new("serial", "DEV", "the serial port's character device: stdio (default), mon:stdio, null, none,\nfile:F, pipe:P, chardev:ID, unix:PATH[,server,wait=off],\ntcp:HOST:PORT[,server,wait=off]", (b, v) => b.Serial ??= v),
         new("monitor", "none|null", "no human monitor (Rivet has none yet; use -qmp)", (b, v) => Monitor(v)),
         new("nodefaults", null, "no default devices: without -serial the serial port is not connected", (b, _) => b.NoDefaults = true),
@@ -156,7 +159,7 @@ internal static partial class CommandLine
         "L", "action", "add-fd", "append", "async-teardown", "audio", "audio-help", "audiodev", "blockdev", "boot", "cdrom",
         "chroot", "compat", "debugcon", "dfilter", "drive", "dtb", "dump-vmstate", "echr", "enable-sync-profile",
         "fda", "fdb", "fsdev", "full-screen", "fw_cfg", "gdb", "global", "hda", "hdb", "hdc", "hdd", "icount", "incoming",
-        "initrd", "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "mon", "msg", "mtdblock", "netdev", "numa", "object",
+        "initrd", "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa", "object",
         "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "qmp-pretty", "readconfig", "rotate",
         "runas", "s", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
         "tpmdev", "trace", "usb", "usbdevice", "uuid", "virtfs", "vnc", "watchdog-action",
@@ -249,6 +252,7 @@ internal static partial class CommandLine
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
         ChardevSpec? serial = SerialDevice(b);
+        foreach (var (origin, id, mode) in b.Mons) Monitor(b, origin, id, mode, serial);
         if (b.Daemonize && b.Serial is "stdio" or "mon:stdio") throw new UsageException("-serial stdio: cannot use stdio with -daemonize");
         if (b.Chardevs.Where(c => c.Backend == "stdio").Skip(1).FirstOrDefault() is ChardevSpec second)
             throw new UsageException($"{second.Origin}: cannot use stdio by multiple character devices");
@@ -290,6 +294,31 @@ internal static partial class CommandLine
         ChardevSpec spec = ChardevSpec.Parse(v);
         if (b.Chardevs.Any(c => c.Id == spec.Id)) throw new KeyValueException($"Duplicate ID '{spec.Id}' for chardev");
         b.Chardevs.Add(spec);
+    }
+
+    private static void Mon(CliBuilder b, string v)
+    {
+        var kv = KeyValueOptions.Parse(v, "chardev");
+        kv.CheckKeys(["chardev", "mode", "pretty"]);
+        kv.GetBool("pretty", false);
+        string mode = kv.Get("mode") ?? "readline";
+        if (mode is not ("readline" or "control")) throw new KeyValueException($"Parameter 'mode' does not accept value '{mode}'");
+        string id = kv.Get("chardev") ?? throw new KeyValueException("Parameter 'chardev' is missing");
+        b.Mons.Add(($"-mon {v}", id, mode));
+    }
+
+    /// <summary>
+    /// -mon chardev=ID,mode=control on a socket server: the QMP server listens there itself
+    /// (the device is not opened as a plain character device).
+    /// </summary>
+    private static void Monitor(CliBuilder b, string origin, string id, string mode, ChardevSpec? serial)
+    {
+        ChardevSpec spec = b.Chardevs.FirstOrDefault(c => c.Id == id) ?? throw new UsageException($"{origin}: chardev \"{id}\" not found");
+        if (mode == "readline") throw new UsageException($"{origin}: the human monitor on a character device is not supported by rivet yet (use mode=control for QMP)");
+        if (spec.Backend != "socket" || !spec.Server || spec == serial)
+            throw new UsageException($"{origin}: mode=control is supported by rivet on a socket server of its own only (socket,...,server=on)");
+        b.Chardevs.Remove(spec);
+        b.Qmp.Add(spec.Endpoint);
     }
 
     /// <summary>The UART's device: the first -serial, or the default (stdio; nothing with -nodefaults, as QEMU).</summary>

@@ -192,6 +192,21 @@ public sealed class ChardevTests : IDisposable
         Assert.False(File.Exists(s));
     }
 
+    [Fact]
+    public void MonControlServesQmpOnTheChardevSocket()
+    {
+        string s = Path.Combine(_dir, "qmp.sock");
+        using Process rivet = Start("-kernel", Echo, "-serial", "null", "-chardev", $"socket,id=q,path={s},server=on,wait=on", "-mon", "chardev=q,mode=control");
+        Assert.Contains($"waiting for a QMP connection on unix:{s}", rivet.StandardError.ReadLine());
+        using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        client.Connect(new UnixDomainSocketEndPoint(s));
+        using var stream = new NetworkStream(client);
+        Assert.Contains("\"QMP\"", ReadUntil(stream, "\n"));
+        stream.Write("{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"quit\"}\n"u8);
+        Assert.True(rivet.WaitForExit(60_000));
+        Assert.Equal(0, rivet.ExitCode);
+    }
+
     [Theory]
     [InlineData("-serial", "file:{D}/no/such/dir/out", "-serial file:{D}/no/such/dir/out: Could not open '{D}/no/such/dir/out': No such file or directory")]
     [InlineData("-serial", "file:{D}", "Could not open '{D}': Is a directory")]

@@ -140,6 +140,10 @@ public sealed class OptionTableTests
         { ["-chardev", "socket,id=s,path=/s,wait=off"], "'wait' option is incompatible with socket in client connect mode" },
         { ["-chardev", "socket,id=s,path=/" + new string('p', 120)], "is too long" },
         { ["-chardev", "stdio,id=a", "-serial", "stdio"], "-chardev stdio,id=a: cannot use stdio by multiple character devices" },
+        { ["-mon", "chardev=nope"], "-mon chardev=nope: chardev \"nope\" not found" },
+        { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=bogus"], "-mon chardev=a,mode=bogus: Parameter 'mode' does not accept value 'bogus'" },
+        { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=control"], "mode=control is supported by rivet on a socket server of its own only" },
+        { ["-chardev", "socket,id=a,path=/s,server=on,wait=off", "-mon", "chardev=a"], "the human monitor on a character device is not supported by rivet yet" },
         { ["-serial", "tcp:nohostport"], "'tcp:nohostport' is not a valid char driver" },
         { ["-monitor", "stdio"], "-monitor stdio: the human monitor is not supported yet" },
         { ["-net", "user"], "-net user: not supported: rivet has no network devices" },
@@ -260,6 +264,14 @@ public sealed class OptionTableTests
     [InlineData("null", "-chardev", "null,id=c0", "-serial", "chardev:c0")]
     [InlineData("file", "-serial", "chardev:c0", "-chardev", "file,id=c0,path=x")]
     public void SerialBackends(string expected, params string[] args) => Assert.Equal(expected, Parse(args).Serial?.Backend ?? "none");
+
+    [Fact]
+    public void MonControlOnASocketServerIsQmpThere()
+    {
+        CliOptions o = Parse("-chardev", "socket,id=q,path=/tmp/q.sock,server=on,wait=off", "-mon", "chardev=q,mode=control,pretty=off");
+        Assert.Equal([new Rivet.Qmp.QmpEndpoint { Transport = Rivet.Qmp.QmpTransport.Unix, Path = "/tmp/q.sock", Wait = false }], o.Qmp);
+        Assert.DoesNotContain(o.Chardevs, c => c.Id == "q"); // the QMP server binds it, not the character-device layer
+    }
 
     [Fact]
     public void ChardevOptionsAsQemuSpellsThem()

@@ -50,7 +50,7 @@ public sealed class QemuCommandLineTests
         { "-M virt -accel kvm -kernel {K}", "invalid accelerator kvm" },
         { "-M virt -nographic -bios default -kernel {K}", "built-in firmware is not available yet" },
         { "-M virt -nographic -kernel {K} -initrd initrd.img", "-initrd: not supported" },
-        { "-M virt -nographic -chardev stdio,id=char0,mux=on -serial chardev:char0 -mon chardev=char0 -kernel {K}", "-mon: not supported" },
+        { "-M virt -nographic -chardev stdio,id=char0,mux=on -serial chardev:char0 -mon chardev=char0 -kernel {K}", "-mon chardev=char0: the human monitor on a character device is not supported by rivet yet" },
         { "-M virt -nographic -kernel {K} -netdev user,id=net0,hostfwd=tcp::2222-:22", "-netdev: not supported" },
         { "-M virt -nographic -object rng-random,filename=/dev/urandom,id=rng0 -device virtio-rng-device,rng=rng0 -kernel {K}", "-object: not supported" },
         { "-M virt -nographic -kernel {K} -icount shift=0", "-icount: not supported" },
