@@ -1,20 +1,12 @@
 using System.Globalization;
 using System.Text;
 using Rivet.Board;
+using Rivet.Cli.Chardev;
 
 namespace Rivet.Cli;
 
 /// <summary>A command-line mistake: the message is printed as one line, exit code 1.</summary>
 internal sealed class UsageException(string message) : Exception(message);
-
-/// <summary>Where the UART's output goes: QEMU's first -serial (or its default).</summary>
-internal enum SerialBackend
-{
-    /// <summary>Standard input/output (-serial stdio, mon:stdio; Rivet's default).</summary>
-    Stdio,
-    /// <summary>Nowhere: -serial none|null, or -nodefaults without -serial.</summary>
-    Null,
-}
 
 /// <summary>-rtc base=utc|localtime|DATE[,clock=host|rt|vm][,driftfix=none|slew], kept for an RTC device.</summary>
 internal sealed record RtcOptions
@@ -53,7 +45,12 @@ internal sealed record CliOptions
     public ulong Slots { get; init; }
     public RtcOptions Rtc { get; init; } = new();
     public bool NoDefaults { get; init; }
-    public SerialBackend Serial { get; init; } = SerialBackend.Stdio;
+    /// <summary>The UART's character device (null: not connected, as -serial none); it is also in <see cref="Chardevs"/>.</summary>
+    public ChardevSpec? Serial { get; init; } = StdioSerial;
+    /// <summary>Every character device to open, in command-line order (-chardev and the short forms).</summary>
+    public IReadOnlyList<ChardevSpec> Chardevs { get; init; } = [StdioSerial];
+
+    internal static readonly ChardevSpec StdioSerial = new() { Id = "serial0", Backend = "stdio", Origin = "-serial stdio" };
     /// <summary>-pidfile FILE.</summary>
     public string? PidFile { get; init; }
     /// <summary>-daemonize.</summary>
@@ -84,7 +81,11 @@ internal sealed class CliBuilder
     public ulong? MaxMem;
     public ulong Slots;
     public RtcOptions Rtc = new();
-    public SerialBackend? Serial;
+    /// <summary>The first -serial's value (the virt board has one UART).</summary>
+    public string? Serial;
+    public List<ChardevSpec> Chardevs = [];
+    /// <summary>-mon: (option as given, chardev id, mode).</summary>
+    public List<(string Origin, string Id, string Mode)> Mons = [];
 
     /// <summary>Stops reading the command line and prints <paramref name="text"/> (QEMU exits at -help and -version).</summary>
     public void PrintAndExit(string text)
@@ -127,7 +128,9 @@ internal static partial class CommandLine
         new("kernel", "FILE", "ELF executable loaded at its segment addresses", (b, v) => b.Machine = b.Machine with { Kernel = v }),
         new("nographic", null, "no display; serial port on standard input/output", (b, _) => b.NoGraphic = true),
         new("display", "none", "no display (the default)", (b, v) => Display(v)),
-        new("serial", "stdio|mon:stdio|null|none", "the serial port's character device (default stdio)", (b, v) => Serial(b, v)),
+        new("chardev", "BACKEND,id=ID[,mux=on][,...]", "character device: null, stdio, file,path=F[,append=on], pipe,path=P,\nsocket,path=PATH|host=H,port=N[,server=on][,wait=off]", (b, v) => Chardev(b, v)),
+        new("mon", "[chardev=]ID[,mode=readline|control][,pretty=on|off]", "a monitor on a character device: mode=control is QMP (on a socket server);\nthe human monitor (readline, the default) is not there yet", (b, v) => Mon(b, v)),
+        new("serial", "DEV", "the serial port's character device: stdio (default), mon:stdio, null, none,\nfile:F, pipe:P, chardev:ID, unix:PATH[,server,wait=off],\ntcp:HOST:PORT[,server,wait=off]", (b, v) => b.Serial ??= v),
         new("monitor", "none|null", "no human monitor (Rivet has none yet; use -qmp)", (b, v) => Monitor(v)),
         new("nodefaults", null, "no default devices: without -serial the serial port is not connected", (b, _) => b.NoDefaults = true),
         new("no-user-config", null, "accepted: Rivet reads no configuration files", (b, _) => { }),
@@ -157,9 +160,9 @@ internal static partial class CommandLine
     internal static readonly string[] NotSupported =
     [
         "L", "action", "add-fd", "append", "async-teardown", "audio", "audio-help", "audiodev", "blockdev", "boot", "cdrom",
-        "chardev", "chroot", "compat", "debugcon", "dfilter", "drive", "dtb", "dump-vmstate", "echr", "enable-sync-profile",
+        "chroot", "compat", "debugcon", "dfilter", "drive", "dtb", "dump-vmstate", "echr", "enable-sync-profile",
         "fda", "fdb", "fsdev", "full-screen", "fw_cfg", "gdb", "global", "hda", "hdb", "hdc", "hdd", "icount", "incoming",
-        "initrd", "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "mon", "msg", "mtdblock", "netdev", "numa", "object",
+        "initrd", "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa", "object",
         "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "qmp-pretty", "readconfig", "rotate",
         "runas", "s", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
         "tpmdev", "trace", "usb", "usbdevice", "uuid", "virtfs", "vnc", "watchdog-action",
@@ -251,7 +254,11 @@ internal static partial class CommandLine
         if (m.Kernel == null && (m.Bios == null || m.Bios == "none"))
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
-        if (b.Daemonize && b.Serial == SerialBackend.Stdio) throw new UsageException("-serial stdio: cannot use stdio with -daemonize");
+        ChardevSpec? serial = SerialDevice(b);
+        foreach (var (origin, id, mode) in b.Mons) Monitor(b, origin, id, mode, serial);
+        if (b.Daemonize && b.Serial is "stdio" or "mon:stdio") throw new UsageException("-serial stdio: cannot use stdio with -daemonize");
+        if (b.Chardevs.Where(c => c.Backend == "stdio").Skip(1).FirstOrDefault() is ChardevSpec second)
+            throw new UsageException($"{second.Origin}: cannot use stdio by multiple character devices");
         var lifecycle = m.Lifecycle with { NoReboot = b.NoReboot, NoShutdown = b.NoShutdown };
         if (b.ShutdownTimeout is TimeSpan t) lifecycle = lifecycle with { ShutdownTimeout = t };
         return new CliOptions
@@ -266,8 +273,8 @@ internal static partial class CommandLine
             Slots = b.Slots,
             Rtc = b.Rtc,
             NoDefaults = b.NoDefaults,
-            // As QEMU: -nodefaults drops the default serial port; an explicit -serial still counts.
-            Serial = b.Serial ?? (b.NoDefaults ? SerialBackend.Null : SerialBackend.Stdio),
+            Serial = serial,
+            Chardevs = b.Chardevs,
             PidFile = b.PidFile,
             Daemonize = b.Daemonize,
         };
@@ -285,15 +292,60 @@ internal static partial class CommandLine
         if (v != "none") throw new KeyValueException($"display '{v.Split(',')[0]}' is not supported (only none: Rivet has no display)");
     }
 
-    private static void Serial(CliBuilder b, string v)
+    private static void Chardev(CliBuilder b, string v)
     {
-        SerialBackend backend = v switch
+        ChardevSpec spec = ChardevSpec.Parse(v);
+        if (b.Chardevs.Any(c => c.Id == spec.Id)) throw new KeyValueException($"Duplicate ID '{spec.Id}' for chardev");
+        b.Chardevs.Add(spec);
+    }
+
+    private static void Mon(CliBuilder b, string v)
+    {
+        var kv = KeyValueOptions.Parse(v, "chardev");
+        kv.CheckKeys(["chardev", "mode", "pretty"]);
+        kv.GetBool("pretty", false);
+        string mode = kv.Get("mode") ?? "readline";
+        if (mode is not ("readline" or "control")) throw new KeyValueException($"Parameter 'mode' does not accept value '{mode}'");
+        string id = kv.Get("chardev") ?? throw new KeyValueException("Parameter 'chardev' is missing");
+        b.Mons.Add(($"-mon {v}", id, mode));
+    }
+
+    /// <summary>
+    /// -mon chardev=ID,mode=control on a socket server: the QMP server listens there itself
+    /// (the device is not opened as a plain character device).
+    /// </summary>
+    private static void Monitor(CliBuilder b, string origin, string id, string mode, ChardevSpec? serial)
+    {
+        ChardevSpec spec = b.Chardevs.FirstOrDefault(c => c.Id == id) ?? throw new UsageException($"{origin}: chardev \"{id}\" not found");
+        if (mode == "readline") throw new UsageException($"{origin}: the human monitor on a character device is not supported by rivet yet (use mode=control for QMP)");
+        if (spec.Backend != "socket" || !spec.Server || spec == serial)
+            throw new UsageException($"{origin}: mode=control is supported by rivet on a socket server of its own only (socket,...,server=on)");
+        b.Chardevs.Remove(spec);
+        b.Qmp.Add(spec.Endpoint);
+    }
+
+    /// <summary>The UART's device: the first -serial, or the default (stdio; nothing with -nodefaults, as QEMU).</summary>
+    private static ChardevSpec? SerialDevice(CliBuilder b)
+    {
+        string v = b.Serial ?? (b.NoDefaults ? "none" : "stdio");
+        string origin = $"-serial {v}";
+        if (v == "none") return null;
+        if (v.StartsWith("chardev:", StringComparison.Ordinal))
         {
-            "stdio" or "mon:stdio" => SerialBackend.Stdio,
-            "null" or "none" => SerialBackend.Null,
-            _ => throw new KeyValueException("character device not supported yet (only stdio, mon:stdio, null, none)"),
-        };
-        b.Serial ??= backend; // the first -serial is the virt board's UART, as in QEMU
+            return b.Chardevs.FirstOrDefault(c => c.Id == v[8..])
+                ?? throw new UsageException($"{origin}: could not connect serial device to character backend '{v}'");
+        }
+        ChardevSpec spec;
+        try
+        {
+            spec = ChardevSpec.ParseShort(v, "serial0", origin);
+        }
+        catch (KeyValueException ex)
+        {
+            throw new UsageException($"{origin}: {ex.Message}");
+        }
+        b.Chardevs.Insert(0, spec); // QEMU opens -serial's device as it reads the option
+        return spec;
     }
 
     private static void Monitor(string v)

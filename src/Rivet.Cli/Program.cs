@@ -1,6 +1,7 @@
 using Rivet;
 using Rivet.Board;
 using Rivet.Cli;
+using Rivet.Cli.Chardev;
 using Rivet.Machine;
 
 int exitCode = RivetProgram.Run(args);
@@ -59,10 +60,25 @@ namespace Rivet.Cli
             }
             config = QmpHost.Configure(options, config);
 
+            ChardevHost chardevs;
+            try
+            {
+                chardevs = ChardevHost.Open(options.Chardevs);
+            }
+            catch (UsageException ex)
+            {
+                Console.Error.WriteLine($"rivet: {ex.Message}");
+                return ExitCodes.StartupError;
+            }
+            using ChardevHost chardevsInUse = chardevs;
+            // A wait=on server holds the machine in prelaunch until its client comes, as -qmp's does.
+            if (chardevs.AnyWaits) config = config with { StartPaused = true };
+            Chardev.Chardev? serial = chardevs.Find(options.Serial?.Id);
+
             Machine.Machine machine;
             try
             {
-                machine = new Machine.Machine(config, options.Serial == SerialBackend.Null ? Stream.Null : null);
+                machine = new Machine.Machine(config, serial?.AsOutputStream() ?? Stream.Null);
             }
             catch (ImageException ex)
             {
@@ -74,6 +90,11 @@ namespace Rivet.Cli
                 Console.Error.WriteLine($"rivet: cannot allocate {config.RamSize >> 20} MiB of guest RAM");
                 return ExitCodes.StartupError;
             }
+            var machineDown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            machine.Event += e =>
+            {
+                if (e.Name == "SHUTDOWN" && !(config.Lifecycle.NoShutdown && e.Reason is ShutdownCause c && c.IsGuest())) machineDown.TrySetResult();
+            };
 
             // -plugin: installed before anything runs; the plugin log is flushed when Run returns.
             CliPlugins plugins;
@@ -115,9 +136,14 @@ namespace Rivet.Cli
             Daemon.NotifyStarted();
             using (qmp)
             {
-                if (options.Serial == SerialBackend.Stdio) StartInputReader(machine);
-                if (qmp != null) qmp.Start(machine);
-                else machine.Start();
+                var receivers = new Dictionary<string, Action<ReadOnlySpan<byte>>>();
+                if (options.Serial != null) receivers[options.Serial.Id] = machine.SendInput;
+                chardevs.StartInput(receivers);
+                machine.Start();
+                bool clientsCame = chardevs.WaitForClients(machineDown.Task);
+                if (clientsCame && qmp != null) clientsCame = qmp.WaitForClients();
+                if (clientsCame && config.StartPaused && !options.Machine.StartPaused) machine.Resume();
+                qmp?.Open();
                 // A run that ends at once does not wait for the warm-up (6 ms of a 90 ms run);
                 // one that lives on gets its shutdown path prepared (1 ms of a SIGTERM).
                 int code = machine.WaitForExit(JitWarmup.After) ?? JitWarmup.ThenWaitForExit(machine);
@@ -149,27 +175,6 @@ namespace Rivet.Cli
             using var ms = new MemoryStream();
             s.CopyTo(ms);
             return ms.ToArray();
-        }
-
-        /// <summary>The console's input reader: only queues bytes for the UART.</summary>
-        private static void StartInputReader(Machine.Machine machine)
-        {
-            var t = new Thread(() =>
-            {
-                try
-                {
-                    using Stream stdin = Console.OpenStandardInput();
-                    byte[] buffer = new byte[256];
-                    int n;
-                    while ((n = stdin.Read(buffer, 0, buffer.Length)) > 0) machine.SendInput(buffer.AsSpan(0, n));
-                }
-                catch (IOException)
-                {
-                    // stdin closed: no more input
-                }
-            })
-            { IsBackground = true, Name = "console-input" };
-            t.Start();
         }
     }
 }

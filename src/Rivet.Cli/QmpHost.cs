@@ -14,13 +14,7 @@ internal sealed class QmpHost : IDisposable
 {
     private readonly QmpServer _server;
     private readonly List<QmpEndpoint> _waitFor = [];
-    private readonly bool _userStartPaused;
-
-    private QmpHost(QmpServer server, bool userStartPaused)
-    {
-        _server = server;
-        _userStartPaused = userStartPaused;
-    }
+    private QmpHost(QmpServer server) => _server = server;
 
     /// <summary>The machine configuration to build: paused at first if a client must connect before it runs.</summary>
     public static MachineConfig Configure(CliOptions options, MachineConfig config)
@@ -37,7 +31,7 @@ internal sealed class QmpHost : IDisposable
             HoldCommandsUntilOpen = true,
             CloseAtShutdown = true,
         });
-        var host = new QmpHost(server, options.Machine.StartPaused);
+        var host = new QmpHost(server);
         try
         {
             foreach (QmpEndpoint ep in options.Qmp)
@@ -54,25 +48,19 @@ internal sealed class QmpHost : IDisposable
         return host;
     }
 
-    /// <summary>Starts the machine and, after any wait=on clients have connected, lets commands run.</summary>
-    public void Start(Machine.Machine machine)
+    /// <summary>Waits for the first client of each wait=on endpoint; false if the machine went away first.</summary>
+    public bool WaitForClients()
     {
-        machine.Start();
-        if (_waitFor.Count > 0)
+        foreach (QmpEndpoint ep in _waitFor)
         {
-            foreach (QmpEndpoint ep in _waitFor)
-            {
-                Console.Error.WriteLine($"rivet: waiting for a QMP connection on {ep}");
-                if (!_server.WaitForClient(ep))
-                {
-                    _server.Open();
-                    return; // shut down (a signal) while waiting
-                }
-            }
-            if (!_userStartPaused) machine.Resume();
+            Console.Error.WriteLine($"rivet: waiting for a QMP connection on {ep}");
+            if (!_server.WaitForClient(ep)) return false; // shut down (a signal) while waiting
         }
-        _server.Open();
+        return true;
     }
+
+    /// <summary>Lets the clients' commands run.</summary>
+    public void Open() => _server.Open();
 
     public void Dispose() => _server.Dispose();
 }

@@ -1,5 +1,6 @@
 using Rivet.Board;
 using Rivet.Cli;
+using Rivet.Cli.Chardev;
 
 namespace Rivet.Tests;
 
@@ -69,7 +70,7 @@ public sealed class OptionTableTests
             "-accel", "tcg,thread=multi,tb-size=64,split-wx=off", "-nodefaults", "-no-user-config", "-net", "none", "-nic", "none",
             "-vga", "none", "-parallel", "none", "-monitor", "none", "-serial", "stdio", "-display", "none", "-nographic",
             "-rtc", "base=utc,clock=host,driftfix=none", "-no-reboot", "-no-shutdown", "-name", "guest=box,debug-threads=on");
-        Assert.Equal(SerialBackend.Stdio, o.Serial);
+        Assert.Equal("stdio", o.Serial?.Backend);
         Assert.True(o.NoDefaults);
         Assert.True(o.Machine.Lifecycle.NoReboot);
         Assert.True(o.Machine.Lifecycle.NoShutdown);
@@ -125,8 +126,25 @@ public sealed class OptionTableTests
         { ["-rtc", "utc"], "Invalid parameter 'utc'" },
         { ["-device", "virtio-net-device"], "-device virtio-net-device: device 'virtio-net-device' is not supported" },
         { ["-device", "loader,file=x.bin,addr=0x80000000"], "device 'loader' is not supported" },
-        { ["-serial", "file:out.txt"], "-serial file:out.txt: character device not supported yet" },
-        { ["-serial", "foo"], "character device not supported yet" },
+        { ["-serial", "foo"], "-serial foo: 'foo' is not a valid char driver" },
+        { ["-serial", "pty"], "-serial pty: 'pty' character devices are not supported by rivet yet" },
+        { ["-serial", "chardev:c0"], "-serial chardev:c0: could not connect serial device to character backend 'chardev:c0'" },
+        { ["-chardev", "null"], "-chardev null: chardev: no id specified" },
+        { ["-chardev", "foo,id=a"], "-chardev foo,id=a: 'foo' is not a valid char driver name" },
+        { ["-chardev", "null,id=a", "-chardev", "null,id=a"], "-chardev null,id=a: Duplicate ID 'a' for chardev" },
+        { ["-chardev", "file,id=f"], "-chardev file,id=f: chardev: file: no filename given" },
+        { ["-chardev", "pipe,id=p"], "chardev: pipe: no filename given" },
+        { ["-chardev", "stdio,id=a,bogus=1"], "-chardev stdio,id=a,bogus=1: Invalid parameter 'bogus'" },
+        { ["-chardev", "socket,id=s"], "give path=PATH, or host=HOST,port=PORT" },
+        { ["-chardev", "socket,id=s,host=h,port=99999"], "'99999' is not a port number" },
+        { ["-chardev", "socket,id=s,path=/s,wait=off"], "'wait' option is incompatible with socket in client connect mode" },
+        { ["-chardev", "socket,id=s,path=/" + new string('p', 120)], "is too long" },
+        { ["-chardev", "stdio,id=a", "-serial", "stdio"], "-chardev stdio,id=a: cannot use stdio by multiple character devices" },
+        { ["-mon", "chardev=nope"], "-mon chardev=nope: chardev \"nope\" not found" },
+        { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=bogus"], "-mon chardev=a,mode=bogus: Parameter 'mode' does not accept value 'bogus'" },
+        { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=control"], "mode=control is supported by rivet on a socket server of its own only" },
+        { ["-chardev", "socket,id=a,path=/s,server=on,wait=off", "-mon", "chardev=a"], "the human monitor on a character device is not supported by rivet yet" },
+        { ["-serial", "tcp:nohostport"], "'tcp:nohostport' is not a valid char driver" },
         { ["-monitor", "stdio"], "-monitor stdio: the human monitor is not supported yet" },
         { ["-net", "user"], "-net user: not supported: rivet has no network devices" },
         { ["-vga", "std"], "not supported: rivet has no display devices" },
@@ -228,18 +246,55 @@ public sealed class OptionTableTests
     }
 
     [Theory]
-    [InlineData("Stdio")]
-    [InlineData("Stdio", "-nographic")]
-    [InlineData("Null", "-nodefaults")]
-    [InlineData("Null", "-nodefaults", "-nographic")]
-    [InlineData("Stdio", "-nodefaults", "-serial", "stdio")]
-    [InlineData("Stdio", "-nodefaults", "-serial", "mon:stdio")]
-    [InlineData("Null", "-serial", "null")]
-    [InlineData("Null", "-serial", "none")]
-    [InlineData("Null", "-serial", "none", "-serial", "stdio")]
-    [InlineData("Stdio", "-serial", "stdio", "-serial", "null")]
-    [InlineData("Stdio", "-daemonize")]
-    public void SerialBackends(string expected, params string[] args) => Assert.Equal(expected, Parse(args).Serial.ToString());
+    [InlineData("stdio")]
+    [InlineData("stdio", "-nographic")]
+    [InlineData("none", "-nodefaults")]
+    [InlineData("none", "-nodefaults", "-nographic")]
+    [InlineData("stdio", "-nodefaults", "-serial", "stdio")]
+    [InlineData("stdio", "-nodefaults", "-serial", "mon:stdio")]
+    [InlineData("null", "-serial", "null")]
+    [InlineData("none", "-serial", "none")]
+    [InlineData("none", "-serial", "none", "-serial", "stdio")]
+    [InlineData("stdio", "-serial", "stdio", "-serial", "null")]
+    [InlineData("stdio", "-daemonize")]
+    [InlineData("file", "-serial", "file:out.txt")]
+    [InlineData("pipe", "-serial", "pipe:/tmp/p")]
+    [InlineData("socket", "-serial", "unix:/tmp/s,server,wait=off")]
+    [InlineData("socket", "-serial", "tcp::4444,server=on,wait=off")]
+    [InlineData("null", "-chardev", "null,id=c0", "-serial", "chardev:c0")]
+    [InlineData("file", "-serial", "chardev:c0", "-chardev", "file,id=c0,path=x")]
+    public void SerialBackends(string expected, params string[] args) => Assert.Equal(expected, Parse(args).Serial?.Backend ?? "none");
+
+    [Fact]
+    public void MonControlOnASocketServerIsQmpThere()
+    {
+        CliOptions o = Parse("-chardev", "socket,id=q,path=/tmp/q.sock,server=on,wait=off", "-mon", "chardev=q,mode=control,pretty=off");
+        Assert.Equal([new Rivet.Qmp.QmpEndpoint { Transport = Rivet.Qmp.QmpTransport.Unix, Path = "/tmp/q.sock", Wait = false }], o.Qmp);
+        Assert.DoesNotContain(o.Chardevs, c => c.Id == "q"); // the QMP server binds it, not the character-device layer
+    }
+
+    [Fact]
+    public void ChardevOptionsAsQemuSpellsThem()
+    {
+        ChardevSpec unix = Parse("-serial", "unix:/tmp/a,,b.sock,server,wait=off").Serial!;
+        Assert.Equal(("/tmp/a,b.sock", true, false, "serial0"), (unix.Path, unix.Server, unix.Wait, unix.Id));
+        ChardevSpec tcp = Parse("-serial", "tcp:127.0.0.1:4444,server").Serial!;
+        Assert.Equal(("127.0.0.1", 4444, true, true), (tcp.Host, tcp.Port, tcp.Server, tcp.Wait)); // wait=on is QEMU's default
+        ChardevSpec all = Parse("-serial", "tcp::5555,server,nowait").Serial!;
+        Assert.Equal(("", 5555, false), (all.Host, all.Port, all.Wait));
+        ChardevSpec v6 = Parse("-serial", "tcp:[::1]:7,server=on,wait=off").Serial!;
+        Assert.Equal(("::1", 7), (v6.Host, v6.Port));
+        ChardevSpec client = Parse("-chardev", "socket,id=s,host=localhost,port=9", "-serial", "chardev:s").Serial!;
+        Assert.Equal(("localhost", 9, false, false), (client.Host, client.Port, client.Server, client.Wait));
+        ChardevSpec file = Parse("-chardev", "file,id=f,path=out,,log.txt,append=on", "-serial", "chardev:f").Serial!;
+        Assert.Equal(("out,log.txt", true), (file.Path, file.Append));
+        Assert.Equal("a,b", Parse("-serial", "file:a,b").Serial!.Path); // the short form takes the rest as the path
+        Assert.True(Parse("-chardev", "stdio,id=c,mux=on,signal=off", "-serial", "chardev:c").Serial!.Mux);
+        Assert.True(Parse("-serial", "mon:stdio").Serial!.Mux);
+        // Every -chardev is opened, used or not; the -serial short form is one more.
+        Assert.Equal(["serial0", "x"], Parse("-chardev", "null,id=x", "-serial", "null").Chardevs.Select(c => c.Id));
+        Assert.Equal(["x"], Parse("-chardev", "null,id=x", "-serial", "none").Chardevs.Select(c => c.Id));
+    }
 
     [Fact]
     public void PidfileAndDaemonize()

@@ -1,0 +1,79 @@
+namespace Rivet.Cli.Chardev;
+
+/// <summary>A character device that could not be opened; the message is QEMU's reason.</summary>
+internal sealed class ChardevException(string message) : Exception(message);
+
+/// <summary>
+/// The host end of a character device: bytes the guest (or a monitor) writes go out through
+/// <see cref="Write"/>; bytes from the host go to the one receiver given to
+/// <see cref="StartInput"/>, from a reader thread the backend owns (the console's input reader).
+/// </summary>
+internal abstract class Chardev(string id) : IDisposable
+{
+    public string Id { get; } = id;
+
+    /// <summary>QEMU's "filename" of the device (query-chardev, the wait message).</summary>
+    public abstract string Filename { get; }
+
+    /// <summary>Called on the writer's thread (a vCPU's, for the UART); must not block for long.</summary>
+    public abstract void Write(ReadOnlySpan<byte> data);
+
+    /// <summary>Starts delivering host input to <paramref name="receive"/>; a backend without input ignores it.</summary>
+    public virtual void StartInput(Action<ReadOnlySpan<byte>> receive)
+    {
+    }
+
+    /// <summary>A listening socket with wait=on: completes when the first client has connected.</summary>
+    public virtual Task? FirstClient => null;
+
+    public virtual void Dispose()
+    {
+    }
+
+    /// <summary>A stream over <see cref="Write"/>, for the UART's console.</summary>
+    public Stream AsOutputStream() => new OutputStream(this);
+
+    /// <summary>The reader thread every input-capable backend uses: copies until end of input.</summary>
+    protected static void StartReader(string name, Stream input, Action<ReadOnlySpan<byte>> receive)
+    {
+        var t = new Thread(() =>
+        {
+            try
+            {
+                byte[] buffer = new byte[256];
+                int n;
+                while ((n = input.Read(buffer, 0, buffer.Length)) > 0) receive(buffer.AsSpan(0, n));
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                // closed: no more input
+            }
+        })
+        { IsBackground = true, Name = name };
+        t.Start();
+    }
+
+    /// <summary>QEMU's wording for the usual reasons a path cannot be opened.</summary>
+    protected static string Reason(Exception ex) => ex switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
+        UnauthorizedAccessException when ex.Message.Contains("directory", StringComparison.OrdinalIgnoreCase) => "Is a directory",
+        UnauthorizedAccessException => "Permission denied",
+        _ => ex.Message,
+    };
+
+    private sealed class OutputStream(Chardev device) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => device.Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer) => device.Write(buffer);
+    }
+}

@@ -1,0 +1,73 @@
+namespace Rivet.Cli.Chardev;
+
+/// <summary>
+/// -chardev pipe,path=P: the FIFOs P.in (input) and P.out (output) if both exist, else P for
+/// both ways. Opened read-write, as QEMU does, so opening never blocks waiting for the other end.
+/// </summary>
+internal sealed class PipeChardev : Chardev
+{
+    private readonly FileStream _in;
+    private readonly FileStream _out;
+
+    private PipeChardev(string id, string path, FileStream input, FileStream output) : base(id)
+    {
+        _in = input;
+        _out = output;
+        Filename = $"pipe:{path}";
+    }
+
+    public override string Filename { get; }
+
+    public static PipeChardev Open(ChardevSpec spec)
+    {
+        string p = spec.Path;
+        if (File.Exists(p + ".in") && File.Exists(p + ".out"))
+        {
+            FileStream input = OpenOne(p + ".in");
+            try
+            {
+                return new PipeChardev(spec.Id, p, input, OpenOne(p + ".out"));
+            }
+            catch
+            {
+                input.Dispose();
+                throw;
+            }
+        }
+        FileStream both = OpenOne(p);
+        return new PipeChardev(spec.Id, p, both, both);
+    }
+
+    private static FileStream OpenOne(string path)
+    {
+        if (Directory.Exists(path)) throw new ChardevException($"Could not open '{path}': Is a directory");
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ChardevException($"Could not open '{path}': {Reason(ex)}");
+        }
+    }
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            _out.Write(data);
+        }
+        catch (IOException)
+        {
+            // the reader went away: the output is lost
+        }
+    }
+
+    public override void StartInput(Action<ReadOnlySpan<byte>> receive) => StartReader($"pipe-input {Id}", _in, receive);
+
+    public override void Dispose()
+    {
+        _in.Dispose();
+        if (_out != _in) _out.Dispose();
+    }
+}
