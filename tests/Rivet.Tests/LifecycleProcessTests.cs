@@ -164,8 +164,10 @@ public sealed class LifecycleProcessTests
     {
         var rng = new Random(seed);
         using Process p = RivetProcess.Start("-smp", "2", "-nographic", "-kernel", Repo.Guest("build/lifecycle/spin_then_pass.elf"));
-        WaitForHandlers(p);
-        Thread.Sleep(rng.Next(0, 60)); // the moment of the signal is the input: around the guest's own exit
+        // The launcher holds the signal from its first instruction on, so the handlers need not
+        // exist yet; the moment of the signal is the input: from start-up to around the guest's exit.
+        WaitForLauncher(p);
+        Thread.Sleep(rng.Next(0, 160));
         RivetProcess.Kill(p.Id, SIGTERM); // may find the process already gone: that is the race
         Assert.Equal(0, Finish(p).Code);
     }
