@@ -93,7 +93,7 @@ namespace Rivet.Cli
             var machineDown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             machine.Event += e =>
             {
-                if (e.Name == "SHUTDOWN" && !(config.Lifecycle.NoShutdown && e.Reason is ShutdownCause c && c.IsGuest())) machineDown.TrySetResult();
+                if (machine.IsFinalShutdown(e)) machineDown.TrySetResult();
             };
 
             // -plugin: installed before anything runs; the plugin log is flushed when Run returns.

@@ -53,6 +53,13 @@ public sealed class Machine : IDisposable
         remove => _controller.Event -= value;
     }
 
+    /// <summary>
+    /// True for the SHUTDOWN after which the machine exits: every one but a guest shutdown under
+    /// -no-shutdown, which pauses instead (the controller's own rule, as QEMU's shutdown action).
+    /// </summary>
+    public bool IsFinalShutdown(MachineEvent e)
+        => e.Name == "SHUTDOWN" && !(Config.Lifecycle.NoShutdown && e.Reason is ShutdownCause c && c.IsGuest());
+
     public void Start() => _controller.Start(Config.StartPaused);
     public bool Pause() => _controller.Pause();
     public bool Resume() => _controller.Resume();

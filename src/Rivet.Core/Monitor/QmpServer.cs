@@ -271,7 +271,7 @@ public sealed class QmpServer : IDisposable
     {
         // Read here, on the main loop, the run state is exactly the one this event leads to.
         RunState live = _machine.RunState;
-        bool final = e.Name == "SHUTDOWN" && !(_machine.Config.Lifecycle.NoShutdown && e.Reason is ShutdownCause c && c.IsGuest());
+        bool final = _machine.IsFinalShutdown(e);
         byte[] message = QmpMessages.Event(e, DateTimeOffset.UtcNow);
         List<QmpSession>? slow = null;
         lock (EventGate)
