@@ -61,6 +61,29 @@ internal static class ElfHeaderCheck
         CheckSectionHeaders(b, n);
     }
 
+    /// <summary>False for an executable stripped of its section headers (e_shnum 0), which ELFSharp cannot open.</summary>
+    public static bool HasSectionHeaders(byte[] b) => U16(b, 60) != 0;
+
+    /// <summary>e_entry of a validated image.</summary>
+    public static ulong Entry(byte[] b) => U64(b, 24);
+
+    /// <summary>The loadable segments of a validated image, read straight from its program headers.</summary>
+    public static List<LoadSegment> LoadSegments(byte[] b)
+    {
+        ulong phoff = U64(b, 32);
+        int phnum = U16(b, 56);
+        var segments = new List<LoadSegment>();
+        for (int i = 0; i < phnum; i++)
+        {
+            int at = (int)phoff + i * PhEntSize;
+            ulong memsz = U64(b, at + 40);
+            if (U32(b, at) != PtLoad || memsz == 0) continue;
+            byte[] data = b.AsSpan((int)U64(b, at + 8), (int)U64(b, at + 32)).ToArray();
+            segments.Add(new LoadSegment(U64(b, at + 24), data, memsz));
+        }
+        return segments;
+    }
+
     private static void CheckProgramHeaders(byte[] b, string n)
     {
         ulong phoff = U64(b, 32);

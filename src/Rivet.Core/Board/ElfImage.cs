@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using ELFSharp.ELF;
 using ELFSharp.ELF.Sections;
 using ELFSharp.ELF.Segments;
@@ -57,7 +56,7 @@ internal sealed class ElfImage
         ElfHeaderCheck.Validate(bytes, name);
         // No section headers (e_shnum = 0, as `strip --strip-section-headers` leaves an
         // executable): still runnable, as on QEMU, but ELFSharp cannot open it.
-        if (BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(60)) == 0) return FromProgramHeaders(bytes, name);
+        if (!ElfHeaderCheck.HasSectionHeaders(bytes)) return FromProgramHeaders(bytes, name);
         IELF elf;
         try
         {
@@ -92,22 +91,9 @@ internal sealed class ElfImage
     /// <summary>The loadable segments straight from the program headers, which ElfHeaderCheck has validated.</summary>
     private static ElfImage FromProgramHeaders(byte[] b, string name)
     {
-        ulong phoff = BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(32));
-        int phentsize = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(54));
-        int phnum = BinaryPrimitives.ReadUInt16LittleEndian(b.AsSpan(56));
-        var segments = new List<LoadSegment>();
-        for (int i = 0; i < phnum; i++)
-        {
-            ReadOnlySpan<byte> ph = b.AsSpan(checked((int)(phoff + (ulong)(i * phentsize))), 56);
-            ulong memSize = BinaryPrimitives.ReadUInt64LittleEndian(ph[40..]);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(ph) != 1 /* PT_LOAD */ || memSize == 0) continue;
-            ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(ph[8..]);
-            ulong fileSize = BinaryPrimitives.ReadUInt64LittleEndian(ph[32..]);
-            byte[] data = b.AsSpan(checked((int)offset), checked((int)fileSize)).ToArray();
-            segments.Add(new LoadSegment(BinaryPrimitives.ReadUInt64LittleEndian(ph[24..]), data, memSize));
-        }
+        List<LoadSegment> segments = ElfHeaderCheck.LoadSegments(b);
         if (segments.Count == 0) throw new ImageException($"'{name}' has no loadable segments");
-        return new ElfImage(segments, BinaryPrimitives.ReadUInt64LittleEndian(b.AsSpan(24)), null, null);
+        return new ElfImage(segments, ElfHeaderCheck.Entry(b), null, null);
     }
 
     private static ElfImage Read(IELF elf, string name)
