@@ -32,6 +32,21 @@ internal sealed class ChildProcess : IDisposable
         return null;
     }
 
+    /// <summary>Starts the program; null, with <c>cannot start PROGRAM: why</c> in <paramref name="error"/>, if it cannot.</summary>
+    public static ChildProcess? TryStart(string program, IEnumerable<string> args, out string error)
+    {
+        error = "";
+        try
+        {
+            return Start(program, args);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            error = $"cannot start {program}: {ex.Message}";
+            return null;
+        }
+    }
+
     /// <summary>Starts the program; throws <see cref="System.ComponentModel.Win32Exception"/> if it cannot.</summary>
     public static ChildProcess Start(string program, IEnumerable<string> args)
     {

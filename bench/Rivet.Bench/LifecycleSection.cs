@@ -371,15 +371,7 @@ internal sealed class LifecycleSection : IBenchSection
     private static (SignalRun? Run, string? Error) SignalOnce(Emulator emulator, Workload wl)
     {
         long start = Stopwatch.GetTimestamp();
-        ChildProcess child;
-        try
-        {
-            child = ChildProcess.Start(emulator.Program, emulator.Args(wl.Path));
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (null, $"cannot start {emulator.Program}: {ex.Message}");
-        }
+        if (ChildProcess.TryStart(emulator.Program, emulator.Args(wl.Path), out string cannotStart) is not { } child) return (null, cannotStart);
         using (child)
         {
             if (!WaitReady(child, emulator, out string? notReady)) return (null, notReady);
@@ -469,15 +461,7 @@ internal sealed class LifecycleSection : IBenchSection
 
     private static IdleResult IdleOnce(Emulator emulator, Workload idle, TimeSpan window, long tick)
     {
-        ChildProcess child;
-        try
-        {
-            child = ChildProcess.Start(emulator.Program, emulator.Args(idle.Path));
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return new IdleResult(emulator, 0, 0, null, $"cannot start {emulator.Program}: {ex.Message}");
-        }
+        if (ChildProcess.TryStart(emulator.Program, emulator.Args(idle.Path), out string cannotStart) is not { } child) return new IdleResult(emulator, 0, 0, null, cannotStart);
         using (child)
         {
             if (!WaitReady(child, emulator, out string? notReady)) return new IdleResult(emulator, 0, 0, null, notReady);

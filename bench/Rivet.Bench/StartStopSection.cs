@@ -311,15 +311,7 @@ internal sealed class StartStopSection : IBenchSection
     private static (Sample?, string?) StartToExit(Emulator e, int harts, string elf)
     {
         long t0 = Stopwatch.GetTimestamp();
-        ChildProcess child;
-        try
-        {
-            child = ChildProcess.Start(e.Program, e.ArgsFor(harts, elf, null));
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (null, $"cannot start {e.Program}: {ex.Message}");
-        }
+        if (ChildProcess.TryStart(e.Program, e.ArgsFor(harts, elf, null), out string cannotStart) is not { } child) return (null, cannotStart);
         using (child)
         {
             bool exited = child.WaitForExit(ExitTimeout);
@@ -338,15 +330,7 @@ internal sealed class StartStopSection : IBenchSection
     private static (Sample?, string?) SigtermWhenReady(Emulator e, int harts, string elf, string? socket)
     {
         long start = Stopwatch.GetTimestamp();
-        ChildProcess child;
-        try
-        {
-            child = ChildProcess.Start(e.Program, e.ArgsFor(harts, elf, socket));
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (null, $"cannot start {e.Program}: {ex.Message}");
-        }
+        if (ChildProcess.TryStart(e.Program, e.ArgsFor(harts, elf, socket), out string cannotStart) is not { } child) return (null, cannotStart);
         using (child)
         {
             if (!WaitReady(child, e, out string? notReady)) return (null, notReady);
@@ -377,15 +361,7 @@ internal sealed class StartStopSection : IBenchSection
     /// <summary>Start, SIGTERM after <paramref name="delayMs"/> (from Process.Start returning), time until reaped.</summary>
     private static (Sample?, string?) SigtermDuringStartUp(Emulator e, int harts, string elf, double delayMs)
     {
-        ChildProcess child;
-        try
-        {
-            child = ChildProcess.Start(e.Program, e.ArgsFor(harts, elf, null));
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (null, $"cannot start {e.Program}: {ex.Message}");
-        }
+        if (ChildProcess.TryStart(e.Program, e.ArgsFor(harts, elf, null), out string cannotStart) is not { } child) return (null, cannotStart);
         long spawned = Stopwatch.GetTimestamp();
         using (child)
         {
@@ -425,15 +401,7 @@ internal sealed class StartStopSection : IBenchSection
     /// <summary>Start with a QMP socket, ready, connect, settle, send quit, time until reaped.</summary>
     private static (Sample?, string?) QuitToExit(Emulator e, int harts, string elf, string socket)
     {
-        ChildProcess child;
-        try
-        {
-            child = ChildProcess.Start(e.Program, e.ArgsFor(harts, elf, socket));
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (null, $"cannot start {e.Program}: {ex.Message}");
-        }
+        if (ChildProcess.TryStart(e.Program, e.ArgsFor(harts, elf, socket), out string cannotStart) is not { } child) return (null, cannotStart);
         using (child)
         {
             if (!WaitReady(child, e, out string? notReady)) return (null, notReady);
