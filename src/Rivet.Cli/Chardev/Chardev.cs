@@ -53,6 +53,20 @@ internal abstract class Chardev(string id) : IDisposable
         t.Start();
     }
 
+    /// <summary>Opens a file backend's path unbuffered; a failure is QEMU's "Could not open 'PATH': why".</summary>
+    protected static FileStream OpenFile(string path, FileMode mode, FileAccess access)
+    {
+        if (Directory.Exists(path)) throw new ChardevException($"Could not open '{path}': Is a directory");
+        try
+        {
+            return new FileStream(path, mode, access, FileShare.ReadWrite, 1);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ChardevException($"Could not open '{path}': {Reason(ex)}");
+        }
+    }
+
     /// <summary>QEMU's wording for the usual reasons a path cannot be opened.</summary>
     protected static string Reason(Exception ex) => ex switch
     {

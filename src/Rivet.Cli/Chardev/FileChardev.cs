@@ -15,16 +15,8 @@ internal sealed class FileChardev : Chardev
 
     public static FileChardev Open(ChardevSpec spec)
     {
-        if (Directory.Exists(spec.Path)) throw new ChardevException($"Could not open '{spec.Path}': Is a directory");
-        try
-        {
-            var file = new FileStream(spec.Path, spec.Append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 1);
-            return new FileChardev(spec.Id, spec.Path, file);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ChardevException($"Could not open '{spec.Path}': {Reason(ex)}");
-        }
+        FileStream file = OpenFile(spec.Path, spec.Append ? FileMode.Append : FileMode.Create, FileAccess.Write);
+        return new FileChardev(spec.Id, spec.Path, file);
     }
 
     public override void Write(ReadOnlySpan<byte> data)

@@ -38,18 +38,7 @@ internal sealed class PipeChardev : Chardev
         return new PipeChardev(spec.Id, p, both, both);
     }
 
-    private static FileStream OpenOne(string path)
-    {
-        if (Directory.Exists(path)) throw new ChardevException($"Could not open '{path}': Is a directory");
-        try
-        {
-            return new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ChardevException($"Could not open '{path}': {Reason(ex)}");
-        }
-    }
+    private static FileStream OpenOne(string path) => OpenFile(path, FileMode.Open, FileAccess.ReadWrite);
 
     public override void Write(ReadOnlySpan<byte> data)
     {
