@@ -154,7 +154,6 @@ internal sealed class SignalHandlers : IDisposable
         {
             // Not glibc: nothing was blocked by the launcher either.
         }
-        Environment.SetEnvironmentVariable("RIVET_SIGNALS_BLOCKED", null);
     }
 
     private const int SIG_UNBLOCK = 1;

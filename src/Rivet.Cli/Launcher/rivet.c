@@ -67,9 +67,6 @@ int main(int argc, char **argv)
     char *slash = strrchr(dll, '/');
     strcpy(slash + 1, "rivet.dll");
 
-    /* Tells Main that the three signals arrive blocked (an unblock is harmless either way). */
-    setenv("RIVET_SIGNALS_BLOCKED", "1", 1);
-
     char **args = calloc((size_t)argc + 2, sizeof *args);
     if (args == NULL) return 1;
     args[1] = dll;
