@@ -288,11 +288,16 @@ public sealed class HmpTests
         await using QmpClient c = await rig.ConnectAsync();
         const string All = """
             cont|c  -- resume emulation
+            cpu index -- set the default CPU
             help|? [cmd] -- show the help
             info [subcommand] -- show various information about the system state
+            memsave addr size file -- save to disk virtual memory dump starting at 'addr' of size 'size'
+            nmi  -- inject an NMI
+            pmemsave addr size file -- save to disk physical memory dump starting at 'addr' of size 'size'
             print|p /fmt expr -- print expression value (use $reg for CPU register access)
             quit|q  -- quit the emulator
             stop|s  -- stop emulation
+            sum addr size -- compute the checksum of a memory region
             system_powerdown  -- send system power down event
             system_reset  -- reset the system
             x /fmt addr -- virtual memory dump starting at 'addr'
@@ -300,12 +305,21 @@ public sealed class HmpTests
 
             """;
         const string Info = """
+            info balloon  -- show balloon information
             info cpus  -- show infos for each CPU
+            info hotpluggable-cpus  -- Show information about hotpluggable CPUs
+            info iothreads  -- show iothreads
+            info irq  -- show the interrupts statistics (if available)
+            info kvm  -- show KVM information
+            info memory_size_summary  -- show the amount of initially allocated and present hotpluggable (if enabled) memory in bytes.
             info mtree [-f] -- show memory tree (-f: dump flat view for address spaces)
             info name  -- show the current VM name
+            info numa  -- show NUMA information
+            info pic  -- show PIC state
             info qtree  -- show device tree
             info registers [-a|vcpu] -- show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to query; show the current CPU's registers if no argument is specified)
             info status  -- show the current VM status (running|paused)
+            info uuid  -- show the current VM UUID
             info version  -- show the version of QEMU
 
             """;
@@ -394,5 +408,88 @@ public sealed class HmpTests
         Assert.Contains(" x8/s0    0000000000000000 x9/s1    0000000000000000 x10/a0   0000000000000000 x11/a1   0000000000000000\r\n", registers);
         // The image is in RAM before the first instruction runs: li t0, 0x80000200 starts with addiw t0,zero,1.
         Assert.Equal("0x0000000080000000:  0010029b          addiw                   t0,zero,1\r\n", await Hmp(c, "xp /i 0x80000000"));
+    }
+
+    [Fact]
+    public async Task SumMemsaveAndPmemsaveReadMemoryAsQemu()
+    {
+        (QmpRig rig, QmpClient c) = await StartRegistersGuestAsync();
+        using (rig)
+        await using (c)
+        {
+            string dir = Directory.CreateTempSubdirectory("rivet-hmp-").FullName;
+            try
+            {
+                // Checksums as qemu-system-riscv64 7.2 printed them for the same guest.
+                Assert.Equal("19310\r\n", await Hmp(c, "sum 0x80000200 256"));
+                Assert.Equal("65025\r\n", await Hmp(c, "sum 0x80000200 16"));
+                Assert.Equal("00000\r\n", await Hmp(c, "sum 0x87fffff0 0x20")); // past the end of RAM reads as zeros
+                Assert.Equal("'sum' has failed: integer is for 32-bit values\r\nTry \"help sum\" for more information\r\n",
+                    await Hmp(c, "sum 0x80000200 0x100000000"));
+
+                string ms = Path.Combine(dir, "ms.bin");
+                Assert.Equal("", await Hmp(c, $"memsave 0x80000200 32 \"{ms}\""));
+                byte[] expected = [.. Enumerable.Range(0, 32).Select(i => (byte)(i / 8))];
+                Assert.Equal(expected, File.ReadAllBytes(ms));
+                string pms = Path.Combine(dir, "p m\"s.bin");
+                Assert.Equal("", await Hmp(c, $"pmemsave 0x87fffff0 32 \"{pms.Replace("\"", "\\\"", StringComparison.Ordinal)}\""));
+                Assert.Equal(new byte[32], File.ReadAllBytes(pms));
+                Assert.Equal("Error: Invalid addr 0x0000000000000000/size 16 specified\r\n", await Hmp(c, $"memsave 0 16 \"{Path.Combine(dir, "zero.bin")}\""));
+                Assert.Equal($"Error: Could not open '{dir}': Is a directory\r\n", await Hmp(c, $"pmemsave 0x80000000 16 \"{dir}\""));
+                // Unquoted, a path's '/' is division in the size's expression, as in QEMU.
+                Assert.Equal("invalid char 't' in expression\r\nTry \"help memsave\" for more information\r\n", await Hmp(c, "memsave 0x80000000 16 /tmp/x"));
+                Assert.Equal("Error: Could not open '/nonexistent/x': No such file or directory\r\n", await Hmp(c, "memsave 0x80000000 16 \"/nonexistent/x\""));
+                Assert.Equal("unsupported escape code: '\\q'\r\nmemsave: string expected\r\nTry \"help memsave\" for more information\r\n",
+                    await Hmp(c, "memsave 0x80000000 16 \"a\\qb\""));
+                Assert.Equal("unterminated string\r\nmemsave: string expected\r\nTry \"help memsave\" for more information\r\n",
+                    await Hmp(c, "memsave 0x80000000 16 \"open"));
+                Assert.Equal("memsave: string expected\r\nTry \"help memsave\" for more information\r\n", await Hmp(c, "memsave 0x80000000 16"));
+                Assert.Equal("memsave: extraneous characters at the end of line\r\nTry \"help memsave\" for more information\r\n",
+                    await Hmp(c, "memsave 0x80000000 16 x y"));
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task CpuChecksItsIndex()
+    {
+        (QmpRig rig, QmpClient c) = await StartRegistersGuestAsync();
+        using (rig)
+        await using (c)
+        {
+            IReadOnlyList<VCpuInfo> v = rig.Machine.VCpus;
+            // As QEMU's, human-monitor-command gives every line a fresh current CPU (its cpu-index or the first):
+            // cpu checks its argument and holds only for a monitor that reads many lines.
+            Assert.Equal("", await Hmp(c, "cpu 1"));
+            Assert.Equal($"* CPU #0: thread_id={v[0].HostThreadId}\r\n  CPU #1: thread_id={v[1].HostThreadId}\r\n", await Hmp(c, "info cpus"));
+            Assert.Equal("invalid CPU index\r\n", await Hmp(c, "cpu 9"));
+            Assert.Equal("unexpected end of expression\r\nTry \"help cpu\" for more information\r\n", await Hmp(c, "cpu"));
+            Assert.Equal("'cpu' has failed: integer is for 32-bit values\r\nTry \"help cpu\" for more information\r\n", await Hmp(c, "cpu -1"));
+        }
+    }
+
+    [Theory]
+    [InlineData("info kvm", "kvm support: not compiled\r\n")]
+    [InlineData("info uuid", "00000000-0000-0000-0000-000000000000\r\n")]
+    [InlineData("info numa", "0 nodes\r\n")]
+    [InlineData("info memory_size_summary", "base memory: 16777216\r\n")] // the rig's 16 MiB
+    [InlineData("info balloon", "Error: No balloon device has been activated\r\n")]
+    [InlineData("info hotpluggable-cpus", "Error: The feature 'query-hotpluggable-cpus' is not enabled\r\n")]
+    [InlineData("info irq", "")]
+    [InlineData("info pic", "")]
+    [InlineData("info iothreads", "")]
+    [InlineData("nmi", "Error: this feature or command is not currently supported\r\n")]
+    public async Task InfoItemsWithoutRivetSpecificStateAnswerAsQemu(string line, string output)
+    {
+        (QmpRig rig, QmpClient c) = await StartRegistersGuestAsync();
+        using (rig)
+        await using (c)
+        {
+            Assert.Equal(output, await Hmp(c, line));
+        }
     }
 }

@@ -227,6 +227,19 @@ internal sealed class Hmp(IHmpHost host)
                         }
                         break;
                     }
+                case 's' or 'F':
+                    {
+                        p = SkipSpaces(line, p);
+                        if (optional && p >= line.Length) break;
+                        string? value = ReadString(line, ref p, out string? problem);
+                        if (value == null)
+                        {
+                            string expected = kind == 'F' ? "filename" : "string";
+                            throw new ParseError($"{(problem == null ? "" : problem + "\n")}{command.Name}: {expected} expected");
+                        }
+                        args.Set(key, value);
+                        break;
+                    }
                 case 'S':
                     {
                         p = SkipSpaces(line, p);
@@ -242,6 +255,48 @@ internal sealed class Hmp(IHmpHost host)
         }
         p = SkipSpaces(line, p);
         if (p < line.Length) throw new ParseError($"{command.Name}: extraneous characters at the end of line");
+    }
+
+    /// <summary>
+    /// QEMU's get_str: a "quoted string" with \n \r \\ \' \" escapes, or a word up to the next
+    /// space; null (with QEMU's message for a bad quoted one) when there is none.
+    /// </summary>
+    private static string? ReadString(string line, ref int p, out string? problem)
+    {
+        problem = null;
+        if (p >= line.Length) return null;
+        var sb = new StringBuilder();
+        if (line[p] != '"')
+        {
+            while (p < line.Length && !IsSpace(line[p])) sb.Append(line[p++]);
+            return sb.ToString();
+        }
+        p++;
+        while (p < line.Length && line[p] != '"')
+        {
+            if (line[p] != '\\')
+            {
+                sb.Append(line[p++]);
+                continue;
+            }
+            char c = ++p < line.Length ? line[p++] : '\0';
+            switch (c)
+            {
+                case 'n': sb.Append('\n'); break;
+                case 'r': sb.Append('\r'); break;
+                case '\\' or '\'' or '"': sb.Append(c); break;
+                default:
+                    problem = $"unsupported escape code: '\\{c}'";
+                    return null;
+            }
+        }
+        if (p >= line.Length)
+        {
+            problem = "unterminated string";
+            return null;
+        }
+        p++;
+        return sb.ToString();
     }
 
     /// <summary>"/[count][format][size]": QEMU's '/' argument; remembers the format and size as QEMU does.</summary>

@@ -11,29 +11,47 @@ namespace Rivet.Qmp;
 /// args_type, params and help text), sorted by name as QEMU sorts its tables. Output formats are
 /// QEMU 7.2's for the same commands (docs/QMP.md, "The human monitor").
 /// </summary>
-internal static class HmpCommands
+internal static partial class HmpCommands
 {
     public static readonly IReadOnlyList<HmpCommand> Info = Sorted(
     [
+        new("balloon", "", "", "show balloon information", (_, _, o) => o.Append("Error: No balloon device has been activated\n")),
         new("cpus", "", "", "show infos for each CPU", InfoCpus),
+        new("hotpluggable-cpus", "", "", "Show information about hotpluggable CPUs",
+            (_, _, o) => o.Append("Error: The feature 'query-hotpluggable-cpus' is not enabled\n")),
+        new("iothreads", "", "", "show iothreads", (_, _, _) => { }),
+        new("irq", "", "", "show the interrupts statistics (if available)", (_, _, _) => { }), // no riscv device keeps statistics
+        new("kvm", "", "", "show KVM information", (_, _, o) => o.Append("kvm support: not compiled\n")),
+        new("memory_size_summary", "", "", "show the amount of initially allocated and present hotpluggable (if enabled) memory in bytes.",
+            (m, _, o) => o.Append(CultureInfo.InvariantCulture, $"base memory: {m.Machine.Config.RamSize}\n")),
         new("mtree", "flatview:-f", "[-f]", "show memory tree (-f: dump flat view for address spaces)", InfoMtree),
+        new("numa", "", "", "show NUMA information", (_, _, o) => o.Append("0 nodes\n")),
         new("name", "", "", "show the current VM name", (m, _, o) => { if (m.Host.Name is string n) o.Append(n).Append('\n'); }),
+        new("pic", "", "", "show PIC state", (_, _, _) => { }), // the PLIC has no state printer in QEMU 7.2
         new("qtree", "", "", "show device tree", InfoQtree),
         new("registers", "cpustate_all:-a,vcpu:i?", "[-a|vcpu]",
             "show the cpu registers (-a: show register info for all cpus; vcpu: specific vCPU to query; show the current CPU's registers if no argument is specified)",
             InfoRegisters),
         new("status", "", "", "show the current VM status (running|paused)", InfoStatus, ReportsRunState: true),
+        new("uuid", "", "", "show the current VM UUID", (_, _, o) => o.Append("00000000-0000-0000-0000-000000000000\n")),
         new("version", "", "", "show the version of QEMU", InfoVersion),
     ]);
 
     public static readonly IReadOnlyList<HmpCommand> All = Sorted(
     [
         new("cont|c", "", "", "resume emulation", (m, _, o) => RunControl(m, o, "cont")),
+        new("cpu", "index:i", "index", "set the default CPU", SelectCpu),
         new("help|?", "name:S?", "[cmd]", "show the help", (_, a, o) => Hmp.Help(o, a.Str("name"))),
         new("info", "item:S?", "[subcommand]", "show various information about the system state", (_, _, o) => Hmp.Help(o, "info"), Info),
+        new("memsave", "val:l,size:i,filename:s", "addr size file", "save to disk virtual memory dump starting at 'addr' of size 'size'",
+            (m, a, o) => MemorySave(m, a, o, physical: false)),
+        new("nmi", "", "", "inject an NMI", (_, _, o) => o.Append("Error: this feature or command is not currently supported\n")),
+        new("pmemsave", "val:l,size:i,filename:s", "addr size file", "save to disk physical memory dump starting at 'addr' of size 'size'",
+            (m, a, o) => MemorySave(m, a, o, physical: true)),
         new("print|p", "fmt:/,val:l", "/fmt expr", "print expression value (use $reg for CPU register access)", Print),
         new("quit|q", "", "", "quit the emulator", (m, _, _) => m.Host.RequestQuit()),
         new("stop|s", "", "", "stop emulation", (m, _, o) => RunControl(m, o, "stop")),
+        new("sum", "start:i,size:i", "addr size", "compute the checksum of a memory region", Sum),
         new("system_powerdown", "", "", "send system power down event", (m, _, o) => RunControl(m, o, "system_powerdown")),
         new("system_reset", "", "", "reset the system", (m, _, o) => RunControl(m, o, "system_reset")),
         new("x", "fmt:/,addr:l", "/fmt addr", "virtual memory dump starting at 'addr'", (m, a, o) => MemoryDump(m, a, o, physical: false)),
