@@ -139,7 +139,7 @@ public sealed class OptionTableTests
         { ["-chardev", "socket,id=s,host=h,port=99999"], "'99999' is not a port number" },
         { ["-chardev", "socket,id=s,path=/s,wait=off"], "'wait' option is incompatible with socket in client connect mode" },
         { ["-chardev", "socket,id=s,path=/" + new string('p', 120)], "is too long" },
-        { ["-chardev", "stdio,id=a", "-serial", "stdio"], "-chardev stdio,id=a: cannot use stdio by multiple character devices" },
+        { ["-chardev", "stdio,id=a", "-serial", "stdio"], "-serial stdio: cannot use stdio by multiple character devices" },
         { ["-mon", "chardev=nope"], "-mon chardev=nope: chardev \"nope\" not found" },
         { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=bogus"], "-mon chardev=a,mode=bogus: Parameter 'mode' does not accept value 'bogus'" },
         { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=control"], "mode=control is supported by rivet on a socket server of its own only" },
