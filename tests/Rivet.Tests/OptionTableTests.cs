@@ -142,7 +142,7 @@ public sealed class OptionTableTests
         { ["-chardev", "stdio,id=a", "-serial", "stdio"], "-serial stdio: cannot use stdio by multiple character devices" },
         { ["-mon", "chardev=nope"], "-mon chardev=nope: chardev \"nope\" not found" },
         { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=bogus"], "-mon chardev=a,mode=bogus: Parameter 'mode' does not accept value 'bogus'" },
-        { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=control"], "mode=control is supported by rivet on a socket server of its own only" },
+        { ["-chardev", "null,id=a,mux=on", "-mon", "chardev=a,mode=control"], "QMP on a multiplexed character device (mux=on) is not supported by rivet yet" },
         { ["-chardev", "socket,id=a,path=/s,server=on,wait=off", "-mon", "chardev=a"], "the human monitor on a character device is not supported by rivet yet" },
         { ["-serial", "tcp:nohostport"], "'tcp:nohostport' is not a valid char driver" },
         { ["-monitor", "stdio"], "-monitor stdio: the human monitor is not supported yet" },
