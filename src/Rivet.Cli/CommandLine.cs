@@ -151,7 +151,8 @@ internal static partial class CommandLine
         new("no-reboot", null, "exit instead of resetting when the guest resets", (b, _) => b.NoReboot = true),
         new("no-shutdown", null, "stop instead of exiting when the guest shuts down", (b, _) => b.NoShutdown = true),
         new("S", null, "start paused (prelaunch)", (b, _) => b.Machine = b.Machine with { StartPaused = true }),
-        new("qmp", "DEV", "QMP monitor (docs/QMP.md) on unix:PATH,server[,wait=off] or\ntcp:HOST:PORT,server[,wait=off] (listening; wait=on, the default, waits\nfor the first client before the machine runs), unix:PATH or\ntcp:HOST:PORT (connects), stdio, pipe:P, file:F; repeatable", (b, v) => Qmp(b, v)),
+        new("qmp", "DEV", "QMP monitor (docs/QMP.md) on unix:PATH,server[,wait=off] or\ntcp:HOST:PORT,server[,wait=off] (listening; wait=on, the default, waits\nfor the first client before the machine runs), unix:PATH or\ntcp:HOST:PORT (connects), stdio, pipe:P, file:F; repeatable", (b, v) => Qmp(b, v, pretty: false)),
+        new("qmp-pretty", "DEV", "as -qmp, with indented JSON (QEMU's pretty=on)", (b, v) => Qmp(b, v, pretty: true)),
         new("name", "[guest=]NAME[,process=P][,debug-threads=on|off]", "the guest name (query-name)", (b, v) => b.Name = Name(v)),
         new("pidfile", "FILE", "write rivet's process id to FILE (locked, removed at exit)", (b, v) => b.PidFile = v.Length > 0 ? v : throw new KeyValueException("the file name is empty")),
         new("daemonize", null, "detach once started: rivet runs again in a new session with standard\ninput/output on /dev/null; the first process exits 0 when it has started", (b, _) => b.Daemonize = true),
@@ -171,7 +172,7 @@ internal static partial class CommandLine
         "chroot", "compat", "debugcon", "dfilter", "drive", "dtb", "dump-vmstate", "echr", "enable-sync-profile",
         "fda", "fdb", "fsdev", "full-screen", "fw_cfg", "gdb", "global", "hda", "hdb", "hdc", "hdd", "icount", "incoming",
         "initrd", "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa", "object",
-        "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "qmp-pretty", "readconfig", "rotate",
+        "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "readconfig", "rotate",
         "runas", "s", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
         "tpmdev", "trace", "usb", "usbdevice", "uuid", "virtfs", "vnc", "watchdog-action",
     ];
@@ -407,9 +408,9 @@ internal static partial class CommandLine
     /// (stdio, pipe:P, file:F, null, unix:PATH or tcp:HOST:PORT connecting) carrying one session,
     /// named compat_monitorN as QEMU names it.
     /// </summary>
-    private static void Qmp(CliBuilder b, string v)
+    private static void Qmp(CliBuilder b, string v, bool pretty)
     {
-        string origin = $"-qmp {v}";
+        string origin = $"-qmp{(pretty ? "-pretty" : "")} {v}";
         string id = $"compat_monitor{b.CompatMonitors}";
         bool socket = v.StartsWith("unix:", StringComparison.Ordinal) || v.StartsWith("tcp:", StringComparison.Ordinal);
         ChardevSpec? spec = null;
@@ -425,7 +426,7 @@ internal static partial class CommandLine
         {
             try
             {
-                b.Qmp.Add(Rivet.Qmp.QmpEndpoint.Parse(v));
+                b.Qmp.Add(Rivet.Qmp.QmpEndpoint.Parse(v) with { Pretty = pretty });
             }
             catch (FormatException ex) when (ex is not KeyValueException)
             {
@@ -437,7 +438,7 @@ internal static partial class CommandLine
         if (spec.Mux) throw new KeyValueException("QMP on a multiplexed character device (mon:) is not supported by rivet yet");
         b.CompatMonitors++;
         b.Chardevs.Add(spec);
-        b.QmpChardevs.Add(new QmpChardev(id, origin, Pretty: false));
+        b.QmpChardevs.Add(new QmpChardev(id, origin, pretty));
     }
 
     /// <summary>QEMU's -name NAME[,process=P][,debug-threads=on|off] (also guest=NAME); ",," is a comma.</summary>

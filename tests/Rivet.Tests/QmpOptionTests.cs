@@ -42,4 +42,12 @@ public sealed class QmpOptionTests
         Assert.True(listener.Pretty);
         Assert.DoesNotContain(o.Chardevs, c => c.Id == "s"); // the QMP server binds it itself
     }
+
+    [Fact]
+    public void MinusQmpPrettyIsMinusQmpIndented()
+    {
+        CliOptions o = Parse("-qmp-pretty", "stdio", "-qmp-pretty", "unix:/tmp/a.sock,server,wait=off");
+        Assert.True(Assert.Single(o.QmpChardevs).Pretty);
+        Assert.True(Assert.Single(o.Qmp).Pretty);
+    }
 }
