@@ -135,15 +135,7 @@ internal sealed class ChardevQmpConnection : QmpConnection
 
     public override void Send(ReadOnlySpan<byte> data)
     {
-        CancellationToken cancel;
-        try
-        {
-            cancel = _disposing.Token;
-        }
-        catch (ObjectDisposedException)
-        {
-            throw new ObjectDisposedException(nameof(ChardevQmpConnection));
-        }
+        CancellationToken cancel = _disposing.Token;
         if (!_device.Write(data, TimeSpan.FromTicks(Volatile.Read(ref _sendTimeoutTicks)), cancel))
             throw cancel.IsCancellationRequested ? new ObjectDisposedException(nameof(ChardevQmpConnection)) : new IOException("the character device's output did not drain in time");
     }

@@ -15,7 +15,8 @@ internal enum FrameStatus
 }
 
 /// <summary>
-/// One QMP client, served by its own thread ("qmp-client-N"). The thread blocks in recv, cuts the
+/// One QMP client, served by its own thread ("qmp-client-N") over a <see cref="QmpConnection"/>
+/// (a socket the server accepted, or a character device). The thread blocks in recv, cuts the
 /// byte stream into top-level JSON values with <see cref="Utf8JsonReader"/> (messages may span
 /// lines, several may share one), runs them one at a time (as QEMU does without out-of-band
 /// execution; stop, cont and system_reset block this thread only), and writes each reply itself.
