@@ -19,6 +19,9 @@ internal sealed record RtcOptions
     public string DriftFix { get; init; } = "none";
 }
 
+/// <summary>A QMP monitor on the character device <paramref name="Id"/>; <paramref name="Pretty"/> is -mon's pretty=on.</summary>
+internal sealed record QmpChardev(string Id, string Origin, bool Pretty);
+
 /// <summary>What the user asked for.</summary>
 internal sealed record CliOptions
 {
@@ -32,6 +35,8 @@ internal sealed record CliOptions
     public PluginOptions Plugins { get; init; } = new();
     /// <summary>-qmp: the QMP monitor's listening sockets.</summary>
     public IReadOnlyList<Rivet.Qmp.QmpEndpoint> Qmp { get; init; } = [];
+    /// <summary>QMP on character devices (-qmp stdio, -qmp pipe:P, a socket client, -mon chardev=ID,mode=control), in <see cref="Chardevs"/>.</summary>
+    public IReadOnlyList<QmpChardev> QmpChardevs { get; init; } = [];
     /// <summary>-name: the guest name query-name reports.</summary>
     public string? Name { get; init; }
     /// <summary>-cpu: the CPU model (only rv64).</summary>
@@ -75,6 +80,9 @@ internal sealed class CliBuilder
     public TimeSpan? ShutdownTimeout;
     public PluginOptions Plugins = new();
     public List<Rivet.Qmp.QmpEndpoint> Qmp = [];
+    public List<QmpChardev> QmpChardevs = [];
+    /// <summary>-qmp values that became character devices (QEMU's compat_monitorN).</summary>
+    public int CompatMonitors;
     public string? Name, PidFile;
     public string AccelThread = "multi";
     public SmpTopology? Smp;
@@ -84,8 +92,8 @@ internal sealed class CliBuilder
     /// <summary>The first -serial's value (the virt board has one UART).</summary>
     public string? Serial;
     public List<ChardevSpec> Chardevs = [];
-    /// <summary>-mon: (option as given, chardev id, mode).</summary>
-    public List<(string Origin, string Id, string Mode)> Mons = [];
+    /// <summary>-mon: (option as given, chardev id, mode, pretty).</summary>
+    public List<(string Origin, string Id, string Mode, bool Pretty)> Mons = [];
 
     /// <summary>Stops reading the command line and prints <paramref name="text"/> (QEMU exits at -help and -version).</summary>
     public void PrintAndExit(string text)
@@ -129,7 +137,7 @@ internal static partial class CommandLine
         new("nographic", null, "no display; serial port on standard input/output", (b, _) => b.NoGraphic = true),
         new("display", "none", "no display (the default)", (b, v) => Display(v)),
         new("chardev", "BACKEND,id=ID[,mux=on][,...]", "character device: null, stdio, file,path=F[,append=on], pipe,path=P,\nsocket,path=PATH|host=H,port=N[,server=on][,wait=off]", (b, v) => Chardev(b, v)),
-        new("mon", "[chardev=]ID[,mode=readline|control][,pretty=on|off]", "a monitor on a character device: mode=control is QMP (on a socket server);\nthe human monitor (readline, the default) is not there yet", (b, v) => Mon(b, v)),
+        new("mon", "[chardev=]ID[,mode=readline|control][,pretty=on|off]", "a monitor on a character device: mode=control is QMP, on any -chardev\nwithout mux=on (pretty=on: indented replies); the human monitor\n(readline, the default) is not there yet", (b, v) => Mon(b, v)),
         new("serial", "DEV", "the serial port's character device: stdio (default), mon:stdio, null, none,\nfile:F, pipe:P, chardev:ID, unix:PATH[,server,wait=off],\ntcp:HOST:PORT[,server,wait=off]", (b, v) => b.Serial ??= v),
         new("monitor", "none|null", "no human monitor (Rivet has none yet; use -qmp)", (b, v) => Monitor(v)),
         new("nodefaults", null, "no default devices: without -serial the serial port is not connected", (b, _) => b.NoDefaults = true),
@@ -143,7 +151,8 @@ internal static partial class CommandLine
         new("no-reboot", null, "exit instead of resetting when the guest resets", (b, _) => b.NoReboot = true),
         new("no-shutdown", null, "stop instead of exiting when the guest shuts down", (b, _) => b.NoShutdown = true),
         new("S", null, "start paused (prelaunch)", (b, _) => b.Machine = b.Machine with { StartPaused = true }),
-        new("qmp", "unix:PATH,server[,wait=off] | tcp:HOST:PORT,server[,wait=off]", "QMP monitor (docs/QMP.md); wait=on (the default) waits for the first\nclient before the machine runs; repeatable", (b, v) => b.Qmp.Add(Qmp(v))),
+        new("qmp", "DEV", "QMP monitor (docs/QMP.md) on unix:PATH,server[,wait=off] or\ntcp:HOST:PORT,server[,wait=off] (listening; wait=on, the default, waits\nfor the first client before the machine runs), unix:PATH or\ntcp:HOST:PORT (connects), stdio, pipe:P, file:F; repeatable", (b, v) => Qmp(b, v, pretty: false)),
+        new("qmp-pretty", "DEV", "as -qmp, with indented JSON (QEMU's pretty=on)", (b, v) => Qmp(b, v, pretty: true)),
         new("name", "[guest=]NAME[,process=P][,debug-threads=on|off]", "the guest name (query-name)", (b, v) => b.Name = Name(v)),
         new("pidfile", "FILE", "write rivet's process id to FILE (locked, removed at exit)", (b, v) => b.PidFile = v.Length > 0 ? v : throw new KeyValueException("the file name is empty")),
         new("daemonize", null, "detach once started: rivet runs again in a new session with standard\ninput/output on /dev/null; the first process exits 0 when it has started", (b, _) => b.Daemonize = true),
@@ -163,7 +172,7 @@ internal static partial class CommandLine
         "chroot", "compat", "debugcon", "dfilter", "drive", "dtb", "dump-vmstate", "echr", "enable-sync-profile",
         "fda", "fdb", "fsdev", "full-screen", "fw_cfg", "gdb", "global", "hda", "hdb", "hdc", "hdd", "icount", "incoming",
         "initrd", "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa", "object",
-        "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "qmp-pretty", "readconfig", "rotate",
+        "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "readconfig", "rotate",
         "runas", "s", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
         "tpmdev", "trace", "usb", "usbdevice", "uuid", "virtfs", "vnc", "watchdog-action",
     ];
@@ -255,16 +264,26 @@ internal static partial class CommandLine
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
         ChardevSpec? serial = SerialDevice(b);
-        foreach (var (origin, id, mode) in b.Mons) Monitor(b, origin, id, mode, serial);
+        foreach (var (origin, id, mode, pretty) in b.Mons) Monitor(b, origin, id, mode, pretty, serial);
         if (b.Daemonize && b.Serial is "stdio" or "mon:stdio") throw new UsageException("-serial stdio: cannot use stdio with -daemonize");
-        if (b.Chardevs.Where(c => c.Backend == "stdio").Skip(1).FirstOrDefault() is ChardevSpec second)
-            throw new UsageException($"{second.Origin}: cannot use stdio by multiple character devices");
+        if (b.Daemonize && b.Chardevs.FirstOrDefault(c => c.Backend == "stdio" && c != serial) is ChardevSpec daemonStdio)
+            throw new UsageException($"{daemonStdio.Origin}: cannot use stdio with -daemonize");
+        // As QEMU, the serial port's device is opened after the others: it is the one named.
+        var stdioUsers = b.Chardevs.Where(c => c.Backend == "stdio").OrderBy(c => c == serial ? 1 : 0).ToList();
+        if (stdioUsers.Count > 1)
+        {
+            ChardevSpec second = stdioUsers[1];
+            throw new UsageException(second == serial && b.Serial == null
+                ? "cannot use stdio by multiple character devices" // -nographic's implied serial (QEMU names no option either)
+                : $"{second.Origin}: cannot use stdio by multiple character devices");
+        }
         var lifecycle = m.Lifecycle with { NoReboot = b.NoReboot, NoShutdown = b.NoShutdown };
         if (b.ShutdownTimeout is TimeSpan t) lifecycle = lifecycle with { ShutdownTimeout = t };
         return new CliOptions
         {
             Machine = m with { Lifecycle = lifecycle },
             Qmp = b.Qmp,
+            QmpChardevs = b.QmpChardevs,
             Name = b.Name,
             Plugins = b.Plugins,
             AccelThread = b.AccelThread,
@@ -303,31 +322,40 @@ internal static partial class CommandLine
     {
         var kv = KeyValueOptions.Parse(v, "chardev");
         kv.CheckKeys(["chardev", "mode", "pretty"]);
-        kv.GetBool("pretty", false);
+        bool pretty = kv.GetBool("pretty", false);
         string mode = kv.Get("mode") ?? "readline";
         if (mode is not ("readline" or "control")) throw new KeyValueException($"Parameter 'mode' does not accept value '{mode}'");
         string id = kv.Get("chardev") ?? throw new KeyValueException("Parameter 'chardev' is missing");
-        b.Mons.Add(($"-mon {v}", id, mode));
+        b.Mons.Add(($"-mon {v}", id, mode, pretty));
     }
 
     /// <summary>
-    /// -mon chardev=ID,mode=control on a socket server: the QMP server listens there itself
-    /// (the device is not opened as a plain character device).
+    /// -mon chardev=ID,mode=control: QMP on that device. A socket server becomes one of the QMP
+    /// server's own listeners (a client at a time no more: any number, each with its greeting);
+    /// any other device (stdio, pipe, file, null, a socket client) carries one session.
     /// </summary>
-    private static void Monitor(CliBuilder b, string origin, string id, string mode, ChardevSpec? serial)
+    private static void Monitor(CliBuilder b, string origin, string id, string mode, bool pretty, ChardevSpec? serial)
     {
         ChardevSpec spec = b.Chardevs.FirstOrDefault(c => c.Id == id) ?? throw new UsageException($"{origin}: chardev \"{id}\" not found");
         if (mode == "readline") throw new UsageException($"{origin}: the human monitor on a character device is not supported by rivet yet (use mode=control for QMP)");
-        if (spec.Backend != "socket" || !spec.Server || spec == serial)
-            throw new UsageException($"{origin}: mode=control is supported by rivet on a socket server of its own only (socket,...,server=on)");
-        b.Chardevs.Remove(spec);
-        b.Qmp.Add(spec.Endpoint);
+        if (spec.Mux) throw new UsageException($"{origin}: QMP on a multiplexed character device (mux=on) is not supported by rivet yet");
+        if (spec == serial || b.QmpChardevs.Any(q => q.Id == id)) throw new UsageException($"{origin}: Device '{id}' is in use");
+        if (spec.Backend == "socket" && spec.Server)
+        {
+            b.Chardevs.Remove(spec);
+            b.Qmp.Add(spec.Endpoint with { Pretty = pretty });
+            return;
+        }
+        b.QmpChardevs.Add(new QmpChardev(id, origin, pretty));
     }
 
     /// <summary>The UART's device: the first -serial, or the default (stdio; nothing with -nodefaults, as QEMU).</summary>
     private static ChardevSpec? SerialDevice(CliBuilder b)
     {
-        string v = b.Serial ?? (b.NoDefaults ? "none" : "stdio");
+        // Without -nographic QEMU's default serial port goes to its display, not stdio: so where
+        // Rivet's default (stdio) would clash with another user of stdio (-qmp stdio), it yields.
+        bool stdioTaken = b.Chardevs.Any(c => c.Backend == "stdio");
+        string v = b.Serial ?? (b.NoDefaults || (!b.NoGraphic && stdioTaken) ? "none" : "stdio");
         string origin = $"-serial {v}";
         if (v == "none") return null;
         if (v.StartsWith("chardev:", StringComparison.Ordinal))
@@ -374,16 +402,43 @@ internal static partial class CommandLine
         }
     }
 
-    private static Rivet.Qmp.QmpEndpoint Qmp(string v)
+    /// <summary>
+    /// -qmp DEV: a listening socket (unix:PATH,server / tcp:HOST:PORT,server) is the QMP server's
+    /// own listener, with its messages; anything else is a character device in QEMU's short form
+    /// (stdio, pipe:P, file:F, null, unix:PATH or tcp:HOST:PORT connecting) carrying one session,
+    /// named compat_monitorN as QEMU names it.
+    /// </summary>
+    private static void Qmp(CliBuilder b, string v, bool pretty)
     {
+        string origin = $"-qmp{(pretty ? "-pretty" : "")} {v}";
+        string id = $"compat_monitor{b.CompatMonitors}";
+        bool socket = v.StartsWith("unix:", StringComparison.Ordinal) || v.StartsWith("tcp:", StringComparison.Ordinal);
+        ChardevSpec? spec = null;
         try
         {
-            return Rivet.Qmp.QmpEndpoint.Parse(v);
+            spec = ChardevSpec.ParseShort(v, id, origin);
         }
-        catch (FormatException ex) when (ex is not KeyValueException)
+        catch (KeyValueException) when (socket)
         {
-            throw new KeyValueException(ex.Message);
+            // QmpEndpoint's message below says what is wrong with the address
         }
+        if (socket && (spec == null || spec.Server))
+        {
+            try
+            {
+                b.Qmp.Add(Rivet.Qmp.QmpEndpoint.Parse(v) with { Pretty = pretty });
+            }
+            catch (FormatException ex) when (ex is not KeyValueException)
+            {
+                throw new KeyValueException(ex.Message);
+            }
+            return;
+        }
+        spec ??= ChardevSpec.ParseShort(v, id, origin);
+        if (spec.Mux) throw new KeyValueException("QMP on a multiplexed character device (mon:) is not supported by rivet yet");
+        b.CompatMonitors++;
+        b.Chardevs.Add(spec);
+        b.QmpChardevs.Add(new QmpChardev(id, origin, pretty));
     }
 
     /// <summary>QEMU's -name NAME[,process=P][,debug-threads=on|off] (also guest=NAME); ",," is a comma.</summary>

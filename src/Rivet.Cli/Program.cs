@@ -138,6 +138,7 @@ namespace Rivet.Cli
             {
                 var receivers = new Dictionary<string, Action<ReadOnlySpan<byte>>>();
                 if (options.Serial != null) receivers[options.Serial.Id] = machine.SendInput;
+                qmp?.Serve(options, chardevs, receivers);
                 chardevs.StartInput(receivers);
                 machine.Start();
                 bool clientsCame = chardevs.WaitForClients(machineDown.Task);

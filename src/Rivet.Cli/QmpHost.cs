@@ -1,4 +1,5 @@
 using Rivet.Board;
+using Rivet.Cli.Chardev;
 using Rivet.Qmp;
 
 namespace Rivet.Cli;
@@ -23,7 +24,7 @@ internal sealed class QmpHost : IDisposable
     /// <summary>Binds the endpoints (null without -qmp); throws <see cref="UsageException"/> if one cannot be bound.</summary>
     public static QmpHost? Listen(CliOptions options, Machine.Machine machine)
     {
-        if (options.Qmp.Count == 0) return null;
+        if (options.Qmp.Count == 0 && options.QmpChardevs.Count == 0) return null;
         var server = new QmpServer(machine, new QmpServerOptions
         {
             Version = CommandLine.Version,
@@ -48,6 +49,19 @@ internal sealed class QmpHost : IDisposable
         return host;
     }
 
+    /// <summary>
+    /// Starts a session on each QMP character device (-qmp stdio, -mon chardev=ID,mode=control):
+    /// its input is routed through <paramref name="receivers"/>, which the devices' input starts with.
+    /// </summary>
+    public void Serve(CliOptions options, ChardevHost chardevs, Dictionary<string, Action<ReadOnlySpan<byte>>> receivers)
+    {
+        foreach (QmpChardev q in options.QmpChardevs)
+        {
+            Chardev.Chardev device = chardevs.Find(q.Id) ?? throw new InvalidOperationException($"chardev {q.Id} was not opened");
+            _server.Serve(new QmpOnChardev(device, receivers), device.Filename, q.Pretty);
+        }
+    }
+
     /// <summary>Waits for the first client of each wait=on endpoint; false if the machine went away first.</summary>
     public bool WaitForClients()
     {
@@ -63,4 +77,20 @@ internal sealed class QmpHost : IDisposable
     public void Open() => _server.Open();
 
     public void Dispose() => _server.Dispose();
+}
+
+/// <summary>
+/// A character device as the QMP server sees it: input through the device's receiver (started
+/// with the others), output with back-pressure through its queue. Only a socket's end of input
+/// ends the session; stdio and pipes stay, as QEMU's monitor does (it keeps sending events).
+/// </summary>
+internal sealed class QmpOnChardev(Chardev.Chardev device, Dictionary<string, Action<ReadOnlySpan<byte>>> receivers) : IQmpChardev
+{
+    public void StartInput(Action<ReadOnlySpan<byte>> receive, Action ended)
+    {
+        if (device is SocketChardev socket) socket.PeerLeft += ended;
+        receivers[device.Id] = receive;
+    }
+
+    public bool Write(ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancel) => device.WriteWaiting(data, timeout, cancel);
 }

@@ -24,7 +24,8 @@ internal sealed class QmpClient : IAsyncDisposable
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
+    private readonly Stream? _fromServer, _toServer; // a client over a byte stream (stdio, a pipe)
     private readonly Channel<Received> _responses = Channel.CreateUnbounded<Received>();
     private readonly Channel<Received> _events = Channel.CreateUnbounded<Received>();
     private readonly List<Received> _transcript = [];
@@ -38,6 +39,17 @@ internal sealed class QmpClient : IAsyncDisposable
         _socket = socket;
         _pump = Task.Run(PumpAsync);
     }
+
+    private QmpClient(Stream fromServer, Stream toServer)
+    {
+        _fromServer = fromServer;
+        _toServer = toServer;
+        _pump = Task.Run(PumpAsync);
+    }
+
+    /// <summary>A client on a byte stream pair (rivet's standard output and input, a FIFO): reads the greeting, negotiates.</summary>
+    public static async Task<QmpClient> OverStreamsAsync(Stream fromServer, Stream toServer, bool negotiate = true)
+        => await StartAsync(new QmpClient(fromServer, toServer), negotiate);
 
     public JsonElement Greeting { get; private set; }
 
@@ -73,7 +85,11 @@ internal sealed class QmpClient : IAsyncDisposable
         {
             await socket.ConnectAsync(endpoint, cts.Token);
         }
-        var client = new QmpClient(socket);
+        return await StartAsync(new QmpClient(socket), negotiate);
+    }
+
+    private static async Task<QmpClient> StartAsync(QmpClient client, bool negotiate)
+    {
         Received greeting = await client.NextResponseAsync();
         Assert.True(greeting.Message.TryGetProperty("QMP", out JsonElement qmp), $"first message is not a greeting: {greeting.Line}");
         client.Greeting = qmp;
@@ -93,7 +109,7 @@ internal sealed class QmpClient : IAsyncDisposable
         {
             while (true)
             {
-                int n = await _socket.ReceiveAsync(buffer, SocketFlags.None);
+                int n = _socket != null ? await _socket.ReceiveAsync(buffer, SocketFlags.None) : await _fromServer!.ReadAsync(buffer);
                 if (n == 0) break;
                 for (int i = 0; i < n; i++)
                 {
@@ -105,7 +121,7 @@ internal sealed class QmpClient : IAsyncDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
             // the connection is gone
         }
@@ -144,7 +160,13 @@ internal sealed class QmpClient : IAsyncDisposable
     public async Task SendRawAsync(byte[] bytes)
     {
         using var cts = new CancellationTokenSource(Deadline);
-        await _socket.SendAsync(bytes, SocketFlags.None, cts.Token);
+        if (_socket != null)
+        {
+            await _socket.SendAsync(bytes, SocketFlags.None, cts.Token);
+            return;
+        }
+        await _toServer!.WriteAsync(bytes, cts.Token);
+        await _toServer.FlushAsync(cts.Token);
     }
 
     /// <summary>The request as the spec writes it; <paramref name="id"/> null leaves the member out.</summary>
@@ -260,6 +282,12 @@ internal sealed class QmpClient : IAsyncDisposable
     /// <summary>Closes the client's side at once (no goodbye).</summary>
     public void Abort()
     {
+        if (_socket == null)
+        {
+            _toServer!.Dispose();
+            _fromServer!.Dispose();
+            return;
+        }
         try
         {
             _socket.Shutdown(SocketShutdown.Both);

@@ -18,6 +18,22 @@ internal abstract class Chardev(string id) : IDisposable
     /// <summary>Called on the writer's thread (a vCPU's, for the UART); must not block for long.</summary>
     public abstract void Write(ReadOnlySpan<byte> data);
 
+    /// <summary>False while the output queue is full: the UART shows its transmitter busy (LSR.THRE clear).</summary>
+    public virtual bool CanAcceptOutput => true;
+
+    /// <summary>Writes all of <paramref name="data"/>, waiting while the output queue is full (QMP replies are never dropped); false on timeout or cancellation.</summary>
+    public virtual bool WriteWaiting(ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancel)
+    {
+        Write(data);
+        return true;
+    }
+
+    /// <summary>Output dropped because the queue was full (the peer did not read); reported at exit.</summary>
+    public virtual long DroppedOutput => 0;
+
+    /// <summary>After <see cref="Dispose"/>: output was still queued when it stopped draining.</summary>
+    public virtual bool OutputStalled => false;
+
     /// <summary>Starts delivering host input to <paramref name="receive"/>; a backend without input ignores it.</summary>
     public virtual void StartInput(Action<ReadOnlySpan<byte>> receive)
     {
@@ -76,8 +92,10 @@ internal abstract class Chardev(string id) : IDisposable
         _ => ex.Message,
     };
 
-    private sealed class OutputStream(Chardev device) : Stream
+    private sealed class OutputStream(Chardev device) : Stream, Rivet.Devices.IConsoleBackPressure
     {
+        public bool CanAccept => device.CanAcceptOutput;
+        public override void WriteByte(byte value) => device.Write(new ReadOnlySpan<byte>(in value));
         public override bool CanRead => false;
         public override bool CanSeek => false;
         public override bool CanWrite => true;

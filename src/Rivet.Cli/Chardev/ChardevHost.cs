@@ -60,8 +60,17 @@ internal sealed class ChardevHost : IDisposable
 
     public bool AnyWaits => _open.Any(d => d.Device.FirstClient != null);
 
+    /// <summary>Closes every device: queued output is written first, unless its peer stopped reading (then reported).</summary>
     public void Dispose()
     {
-        foreach (var (_, device) in _open) device.Dispose();
+        foreach (var (spec, device) in _open)
+        {
+            device.Dispose();
+            if (device.DroppedOutput > 0 || device.OutputStalled)
+            {
+                string dropped = device.DroppedOutput > 0 ? $"{device.DroppedOutput} bytes of output dropped" : "output not delivered";
+                Console.Error.WriteLine($"rivet: {spec.Origin}: {dropped} (the other end did not read)");
+            }
+        }
     }
 }

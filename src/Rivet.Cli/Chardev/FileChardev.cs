@@ -1,7 +1,7 @@
 namespace Rivet.Cli.Chardev;
 
 /// <summary>-chardev file,path=F[,append=on]: output to a file (created, or truncated unless append); no input.</summary>
-internal sealed class FileChardev : Chardev
+internal sealed class FileChardev : QueuedChardev
 {
     private readonly FileStream _file;
 
@@ -19,7 +19,7 @@ internal sealed class FileChardev : Chardev
         return new FileChardev(spec.Id, spec.Path, file);
     }
 
-    public override void Write(ReadOnlySpan<byte> data)
+    protected override void WriteOut(ReadOnlySpan<byte> data)
     {
         try
         {
@@ -31,5 +31,5 @@ internal sealed class FileChardev : Chardev
         }
     }
 
-    public override void Dispose() => _file.Dispose();
+    protected override void CloseBackend() => _file.Dispose();
 }

@@ -4,7 +4,7 @@ namespace Rivet.Cli.Chardev;
 /// -chardev pipe,path=P: the FIFOs P.in (input) and P.out (output) if both exist, else P for
 /// both ways. Opened read-write, as QEMU does, so opening never blocks waiting for the other end.
 /// </summary>
-internal sealed class PipeChardev : Chardev
+internal sealed class PipeChardev : QueuedChardev
 {
     private readonly FileStream _in;
     private readonly FileStream _out;
@@ -40,7 +40,7 @@ internal sealed class PipeChardev : Chardev
 
     private static FileStream OpenOne(string path) => OpenFile(path, FileMode.Open, FileAccess.ReadWrite);
 
-    public override void Write(ReadOnlySpan<byte> data)
+    protected override void WriteOut(ReadOnlySpan<byte> data)
     {
         try
         {
@@ -54,7 +54,7 @@ internal sealed class PipeChardev : Chardev
 
     public override void StartInput(Action<ReadOnlySpan<byte>> receive) => StartReader($"pipe-input {Id}", _in, receive);
 
-    public override void Dispose()
+    protected override void CloseBackend()
     {
         _in.Dispose();
         if (_out != _in) _out.Dispose();

@@ -10,7 +10,7 @@ namespace Rivet.Cli.Chardev;
 /// accepts the next when it leaves; a client connects at start-up. Output with no client
 /// connected is dropped, as QEMU drops it.
 /// </summary>
-internal sealed class SocketChardev : Chardev
+internal sealed class SocketChardev : QueuedChardev
 {
     private readonly object _gate = new();
     private readonly QmpListener? _listener;
@@ -78,19 +78,26 @@ internal sealed class SocketChardev : Chardev
     /// <summary>The bound address (tcp port 0 resolved), for messages and tests.</summary>
     public QmpEndpoint? BoundEndpoint => _listener?.BoundEndpoint;
 
-    public override void Write(ReadOnlySpan<byte> data)
+    /// <summary>A client's connection ended (a client-mode device stays disconnected: QMP on it ends).</summary>
+    public event Action? PeerLeft;
+
+    protected override void WriteOut(ReadOnlySpan<byte> data)
     {
+        Socket? client;
         lock (_gate)
         {
-            if (_client == null) return;
-            try
-            {
-                _client.Send(data);
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                // the peer went away; the reader thread notices too and takes the next client
-            }
+            client = _client;
+        }
+        if (client == null) return; // no client: dropped, as QEMU drops it
+        try
+        {
+            // Outside the lock: a peer that does not read blocks only this (the queue's) thread,
+            // and Dispose can still close the socket, which ends the send.
+            while (!data.IsEmpty) data = data[client.Send(data)..];
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // the peer went away; the reader thread notices too and takes the next client
         }
     }
 
@@ -142,16 +149,19 @@ internal sealed class SocketChardev : Chardev
             {
                 // the peer reset the connection, or shutdown closed it
             }
+            bool disposed;
             lock (_gate)
             {
                 _client = null;
                 client.Dispose();
-                if (_disposed) return;
+                disposed = _disposed;
             }
+            if (!disposed) PeerLeft?.Invoke();
+            if (disposed) return;
         }
     }
 
-    public override void Dispose()
+    protected override void CloseBackend()
     {
         Socket? client;
         lock (_gate)

@@ -1,13 +1,13 @@
 namespace Rivet.Cli.Chardev;
 
 /// <summary>-chardev stdio: rivet's standard output and input (one such device per process, as QEMU).</summary>
-internal sealed class StdioChardev(string id) : Chardev(id)
+internal sealed class StdioChardev(string id) : QueuedChardev(id)
 {
     private readonly Stream _out = Console.OpenStandardOutput();
 
     public override string Filename => "stdio";
 
-    public override void Write(ReadOnlySpan<byte> data)
+    protected override void WriteOut(ReadOnlySpan<byte> data)
     {
         try
         {

@@ -3,15 +3,32 @@ using System.Text;
 namespace Rivet.Devices;
 
 /// <summary>
+/// An output stream that queues without blocking and can be full (a character device's output
+/// queue): the console writes each byte straight to it, and the UART shows its transmitter busy
+/// while <see cref="CanAccept"/> is false.
+/// </summary>
+internal interface IConsoleBackPressure
+{
+    bool CanAccept { get; }
+}
+
+/// <summary>
 /// The host side of a serial port: guest output goes to a stream (standard output by default),
-/// flushed at line ends and when the machine idles or stops; input arrives from a reader thread
-/// owned by the CLI, which only queues bytes here.
+/// flushed at line ends and when the machine idles or stops, or, for a stream that queues
+/// (<see cref="IConsoleBackPressure"/>, the CLI's character devices), written through at once;
+/// input arrives from a reader thread owned by the CLI, which only queues bytes here.
 /// </summary>
 internal sealed class HostConsole(Stream output)
 {
     private readonly object _gate = new();
-    private readonly BufferedStream _out = new(output, 4096);
+    private readonly IConsoleBackPressure? _backPressure = output as IConsoleBackPressure;
+    // A queueing stream takes a byte cheaply and sends it on at once (a prompt without a line end
+    // is not held back); any other stream is written a buffer at a time.
+    private readonly Stream _out = output is IConsoleBackPressure ? output : new BufferedStream(output, 4096);
     private readonly Queue<byte> _input = new(); // guarded by _gate
+
+    /// <summary>The transmitter can take a byte (false while the host side's output queue is full).</summary>
+    public bool CanTransmit => _backPressure?.CanAccept ?? true;
 
     public event Action? InputArrived;
 

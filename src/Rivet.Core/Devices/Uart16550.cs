@@ -4,7 +4,9 @@ namespace Rivet.Devices;
 
 /// <summary>
 /// NS16550A UART at 0x10000000 (register shift 0): transmit goes straight to the host console,
-/// so the transmitter is always empty (LSR.THRE and LSR.TEMT set); received bytes show in LSR.DR.
+/// so the transmitter is empty (LSR.THRE and LSR.TEMT set) unless the console's output queue is
+/// full (a peer that does not read): then both are clear and a guest that polls THRE waits, as on
+/// QEMU; a byte written anyway is dropped by the queue. Received bytes show in LSR.DR.
 /// </summary>
 internal sealed class Uart16550(ulong baseAddress, HostConsole console) : IMmioDevice
 {
@@ -39,7 +41,7 @@ internal sealed class Uart16550(ulong baseAddress, HostConsole console) : IMmioD
                 2 => Iir(),
                 3 => _lcr,
                 4 => _mcr,
-                5 => (ulong)(LsrThrEmpty | LsrTransmitterEmpty | (console.HasInput ? LsrDataReady : 0)),
+                5 => (ulong)((console.CanTransmit ? LsrThrEmpty | LsrTransmitterEmpty : 0) | (console.HasInput ? LsrDataReady : 0)),
                 6 => 0xB0u, // DCD, DSR, CTS asserted
                 7 => _scr,
                 _ => 0u,

@@ -33,6 +33,9 @@ public sealed record QmpEndpoint
     /// <summary>wait=on: start-up waits for the first client before the machine runs.</summary>
     public bool Wait { get; init; }
 
+    /// <summary>-mon ...,pretty=on: its clients get indented JSON.</summary>
+    public bool Pretty { get; init; }
+
     public override string ToString() => Transport == QmpTransport.Unix
         ? $"unix:{Path}"
         : $"tcp:{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port.ToString(CultureInfo.InvariantCulture)}";

@@ -224,24 +224,47 @@ public sealed class QmpServer : IDisposable
                 continue;
             }
             if (client.ProtocolType == ProtocolType.Tcp) client.NoDelay = true;
-            var session = new QmpSession(this, client, Interlocked.Increment(ref _nextSessionId), where);
-            lock (EventGate)
-            {
-                if (_stopping.IsCancellationRequested)
-                {
-                    client.Dispose();
-                    return;
-                }
-                _sessions.Add(session);
-                Interlocked.Increment(ref _accepted);
-                Monitor.PulseAll(EventGate);
-                _sessionThreads.RemoveAll(t => !t.IsAlive);
-                var thread = new Thread(session.Run, SessionStackSize) { IsBackground = true, Name = $"qmp-client-{session.Id}" };
-                _sessionThreads.Add(thread);
-                thread.Start();
-            }
+            if (StartSession(new SocketQmpConnection(client), where, listener.Endpoint.Pretty) == null) return;
             first.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// Serves one QMP session on a character device (-qmp stdio, -mon chardev=ID,mode=control):
+    /// greeting, negotiation and events as on a socket, counted in <see cref="ActiveSessions"/>,
+    /// closed (its queued output flushed) when the server closes. The session ends early only if
+    /// the device reports the end of its input. <paramref name="where"/> names the device in
+    /// messages; <paramref name="pretty"/> is -mon's pretty=on. False if the server is closing.
+    /// </summary>
+    public bool Serve(IQmpChardev device, string where, bool pretty = false)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var connection = new ChardevQmpConnection(device);
+        if (StartSession(connection, where, pretty) == null) return false;
+        connection.Start();
+        return true;
+    }
+
+    /// <summary>Adds a session on <paramref name="connection"/> and starts its thread; null (the connection closed) if the server is closing.</summary>
+    private QmpSession? StartSession(QmpConnection connection, string where, bool pretty)
+    {
+        var session = new QmpSession(this, connection, Interlocked.Increment(ref _nextSessionId), where, pretty);
+        lock (EventGate)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                connection.Dispose();
+                return null;
+            }
+            _sessions.Add(session);
+            Interlocked.Increment(ref _accepted);
+            Monitor.PulseAll(EventGate);
+            _sessionThreads.RemoveAll(t => !t.IsAlive);
+            var thread = new Thread(session.Run, SessionStackSize) { IsBackground = true, Name = $"qmp-client-{session.Id}" };
+            _sessionThreads.Add(thread);
+            thread.Start();
+        }
+        return session;
     }
 
     internal void OnSessionEnded(QmpSession session)

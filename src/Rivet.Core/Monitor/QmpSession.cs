@@ -15,7 +15,8 @@ internal enum FrameStatus
 }
 
 /// <summary>
-/// One QMP client, served by its own thread ("qmp-client-N"). The thread blocks in recv, cuts the
+/// One QMP client, served by its own thread ("qmp-client-N") over a <see cref="QmpConnection"/>
+/// (a socket the server accepted, or a character device). The thread blocks in recv, cuts the
 /// byte stream into top-level JSON values with <see cref="Utf8JsonReader"/> (messages may span
 /// lines, several may share one), runs them one at a time (as QEMU does without out-of-band
 /// execution; stop, cont and system_reset block this thread only), and writes each reply itself.
@@ -46,7 +47,8 @@ internal sealed class QmpSession
     private readonly record struct Outgoing(byte[] Data, OutKind Kind);
 
     private readonly QmpServer _server;
-    private readonly Socket _socket;
+    private readonly QmpConnection _connection;
+    private readonly bool _pretty;
     private readonly Channel<Outgoing> _outbox = Channel.CreateUnbounded<Outgoing>();
     /// <summary>Held while draining the outbox into the socket, so messages go out in queue order.</summary>
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -63,10 +65,11 @@ internal sealed class QmpSession
 
     private QmpHmpHost? _hmpHost;
 
-    public QmpSession(QmpServer server, Socket socket, int id, string endpoint)
+    public QmpSession(QmpServer server, QmpConnection connection, int id, string endpoint, bool pretty = false)
     {
         _server = server;
-        _socket = socket;
+        _connection = connection;
+        _pretty = pretty;
         Id = id;
         Name = $"QMP client #{id} on {endpoint}";
     }
@@ -103,7 +106,7 @@ internal sealed class QmpSession
         }
         // Unbounded, completed only on close: TryWrite does not block, and the channel runs the
         // event writer's continuation on the thread pool, not here.
-        if (!_outbox.Writer.TryWrite(new Outgoing(message, OutKind.Event))) Interlocked.Decrement(ref _pendingEvents);
+        if (!_outbox.Writer.TryWrite(new Outgoing(_pretty ? QmpPretty.Format(message) : message, OutKind.Event))) Interlocked.Decrement(ref _pendingEvents);
         return true;
     }
 
@@ -123,9 +126,9 @@ internal sealed class QmpSession
         _draining = true;
         try
         {
-            _socket.Shutdown(SocketShutdown.Receive); // the thread's recv returns 0: end of input
+            _connection.EndInput(); // the thread's receive returns 0: end of input
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
             Abort();
         }
@@ -144,7 +147,7 @@ internal sealed class QmpSession
         {
             // the session already finished
         }
-        _socket.Dispose();
+        _connection.Dispose();
     }
 
     // ---- the session thread ----
@@ -179,7 +182,7 @@ internal sealed class QmpSession
                     // What is queued goes out from this thread, in order (Flush takes the write
                     // lock, as the writer does). Waiting for the writer instead would wait for the
                     // thread pool to schedule it, milliseconds on the way out of the process.
-                    _socket.SendTimeout = (int)Math.Min(_server.Options.FlushTimeout.TotalMilliseconds, int.MaxValue);
+                    _connection.SetSendDeadline(_server.Options.FlushTimeout);
                     Flush();
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or OperationCanceledException)
@@ -202,6 +205,7 @@ internal sealed class QmpSession
 
     private void Queue(byte[] data, OutKind kind)
     {
+        if (_pretty) data = QmpPretty.Format(data);
         if (!_outbox.Writer.TryWrite(new Outgoing(data, kind))) throw new ObjectDisposedException(Name); // closed meanwhile
     }
 
@@ -213,8 +217,7 @@ internal sealed class QmpSession
         {
             while (TakeBatch(out int events))
             {
-                ReadOnlySpan<byte> pending = _batch.WrittenSpan;
-                while (!pending.IsEmpty) pending = pending[_socket.Send(pending, SocketFlags.None)..];
+                _connection.Send(_batch.WrittenSpan);
                 if (events > 0) Interlocked.Add(ref _pendingEvents, -events);
             }
         }
@@ -251,8 +254,7 @@ internal sealed class QmpSession
                 {
                     while (TakeBatch(out int events))
                     {
-                        ReadOnlyMemory<byte> pending = _batch.WrittenMemory;
-                        while (!pending.IsEmpty) pending = pending[await _socket.SendAsync(pending, SocketFlags.None, ct).ConfigureAwait(false)..];
+                        await _connection.SendAsync(_batch.WrittenMemory, ct).ConfigureAwait(false);
                         if (events > 0) Interlocked.Add(ref _pendingEvents, -events);
                     }
                 }
@@ -286,7 +288,7 @@ internal sealed class QmpSession
                 }
                 if (end == buffer.Length) Array.Resize(ref buffer, Math.Min(buffer.Length * 2, max + ReceiveChunk));
             }
-            int n = _socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
+            int n = _connection.Receive(buffer, end, buffer.Length - end);
             if (n == 0) return;
             end += n;
 
