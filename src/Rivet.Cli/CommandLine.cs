@@ -51,6 +51,8 @@ internal sealed record CliOptions
     public IReadOnlyList<ChardevSpec> Chardevs { get; init; } = [StdioSerial];
 
     internal static readonly ChardevSpec StdioSerial = new() { Id = "serial0", Backend = "stdio", Origin = "-serial stdio" };
+    /// <summary>The human monitors (-monitor, -mon mode=readline, mon:DEV), in the order they attach (before the UART, as QEMU).</summary>
+    public IReadOnlyList<ChardevSpec> Monitors { get; init; } = [];
     /// <summary>-pidfile FILE.</summary>
     public string? PidFile { get; init; }
     /// <summary>-daemonize.</summary>
@@ -86,6 +88,10 @@ internal sealed class CliBuilder
     public List<ChardevSpec> Chardevs = [];
     /// <summary>-mon: (option as given, chardev id, mode).</summary>
     public List<(string Origin, string Id, string Mode)> Mons = [];
+    /// <summary>-monitor values other than none, in order.</summary>
+    public List<string> Monitors = [];
+    /// <summary>QEMU's default_monitor: no -monitor, -mon or -qmp given.</summary>
+    public bool DefaultMonitor = true;
 
     /// <summary>Stops reading the command line and prints <paramref name="text"/> (QEMU exits at -help and -version).</summary>
     public void PrintAndExit(string text)
@@ -126,12 +132,12 @@ internal static partial class CommandLine
         new("m", "[size=]SIZE[,slots=n,maxmem=SIZE]", "RAM size, e.g. 128M, 1G (default and -m 0: 128M; plain numbers are MiB)", (b, v) => Memory(b, v)),
         new("bios", "none|FILE", "firmware: none (default) or an ELF/raw image loaded at 0x80000000", (b, v) => Bios(b, v)),
         new("kernel", "FILE", "ELF executable loaded at its segment addresses", (b, v) => b.Machine = b.Machine with { Kernel = v }),
-        new("nographic", null, "no display; serial port on standard input/output", (b, _) => b.NoGraphic = true),
+        new("nographic", null, "no display; the serial port and the human monitor share standard\ninput/output (mon:stdio: C-a h for help, C-a c switches, C-a x quits)", (b, _) => b.NoGraphic = true),
         new("display", "none", "no display (the default)", (b, v) => Display(v)),
-        new("chardev", "BACKEND,id=ID[,mux=on][,...]", "character device: null, stdio, file,path=F[,append=on], pipe,path=P,\nsocket,path=PATH|host=H,port=N[,server=on][,wait=off]", (b, v) => Chardev(b, v)),
-        new("mon", "[chardev=]ID[,mode=readline|control][,pretty=on|off]", "a monitor on a character device: mode=control is QMP (on a socket server);\nthe human monitor (readline, the default) is not there yet", (b, v) => Mon(b, v)),
-        new("serial", "DEV", "the serial port's character device: stdio (default), mon:stdio, null, none,\nfile:F, pipe:P, chardev:ID, unix:PATH[,server,wait=off],\ntcp:HOST:PORT[,server,wait=off]", (b, v) => b.Serial ??= v),
-        new("monitor", "none|null", "no human monitor (Rivet has none yet; use -qmp)", (b, v) => Monitor(v)),
+        new("chardev", "BACKEND,id=ID[,mux=on][,...]", "character device: null, stdio[,signal=on|off], file,path=F[,append=on],\npipe,path=P, pty, socket,path=PATH|host=H,port=N[,server=on][,wait=off];\nmux=on shares it between the serial port and a monitor (docs/CHARDEV.md)", (b, v) => Chardev(b, v)),
+        new("mon", "[chardev=]ID[,mode=readline|control][,pretty=on|off]", "a monitor on a character device: readline (the default) is the human\nmonitor, mode=control is QMP (on a socket server)", (b, v) => Mon(b, v)),
+        new("serial", "DEV", "the serial port's character device: stdio (default), mon:stdio, null, none,\npty, file:F, pipe:P, chardev:ID, unix:PATH[,server,wait=off],\ntcp:HOST:PORT[,server,wait=off]; mon:DEV adds the human monitor (C-a c)", (b, v) => b.Serial ??= v),
+        new("monitor", "DEV", "the human monitor on DEV: stdio, pty, null, none, chardev:ID, mon:DEV,\nunix:PATH,server[,wait=off], tcp:HOST:PORT,server[,wait=off]", (b, v) => Monitor(b, v)),
         new("nodefaults", null, "no default devices: without -serial the serial port is not connected", (b, _) => b.NoDefaults = true),
         new("no-user-config", null, "accepted: Rivet reads no configuration files", (b, _) => { }),
         new("net", "none", "accepted: Rivet has no network devices", (b, v) => None("-net", v, "network devices")),
@@ -143,7 +149,7 @@ internal static partial class CommandLine
         new("no-reboot", null, "exit instead of resetting when the guest resets", (b, _) => b.NoReboot = true),
         new("no-shutdown", null, "stop instead of exiting when the guest shuts down", (b, _) => b.NoShutdown = true),
         new("S", null, "start paused (prelaunch)", (b, _) => b.Machine = b.Machine with { StartPaused = true }),
-        new("qmp", "unix:PATH,server[,wait=off] | tcp:HOST:PORT,server[,wait=off]", "QMP monitor (docs/QMP.md); wait=on (the default) waits for the first\nclient before the machine runs; repeatable", (b, v) => b.Qmp.Add(Qmp(v))),
+        new("qmp", "unix:PATH,server[,wait=off] | tcp:HOST:PORT,server[,wait=off]", "QMP monitor (docs/QMP.md); wait=on (the default) waits for the first\nclient before the machine runs; repeatable", (b, v) => Qmp(b, v)),
         new("name", "[guest=]NAME[,process=P][,debug-threads=on|off]", "the guest name (query-name)", (b, v) => b.Name = Name(v)),
         new("pidfile", "FILE", "write rivet's process id to FILE (locked, removed at exit)", (b, v) => b.PidFile = v.Length > 0 ? v : throw new KeyValueException("the file name is empty")),
         new("daemonize", null, "detach once started: rivet runs again in a new session with standard\ninput/output on /dev/null; the first process exits 0 when it has started", (b, _) => b.Daemonize = true),
@@ -254,9 +260,17 @@ internal static partial class CommandLine
         if (m.Kernel == null && (m.Bios == null || m.Bios == "none"))
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
+        DefaultDevices(b);
         ChardevSpec? serial = SerialDevice(b);
-        foreach (var (origin, id, mode) in b.Mons) Monitor(b, origin, id, mode, serial);
+        List<ChardevSpec> monitors = HumanMonitors(b, serial);
+        foreach (var (origin, id, mode) in b.Mons)
+        {
+            if (Monitor(b, origin, id, mode, serial) is ChardevSpec readline) monitors.Add(readline);
+        }
+        CheckInUse(serial, monitors);
         if (b.Daemonize && b.Serial is "stdio" or "mon:stdio") throw new UsageException("-serial stdio: cannot use stdio with -daemonize");
+        if (b.Daemonize && monitors.FirstOrDefault(m => m.Backend == "stdio") is ChardevSpec stdioMonitor)
+            throw new UsageException($"{stdioMonitor.Origin}: cannot use stdio with -daemonize");
         if (b.Chardevs.Where(c => c.Backend == "stdio").Skip(1).FirstOrDefault() is ChardevSpec second)
             throw new UsageException($"{second.Origin}: cannot use stdio by multiple character devices");
         var lifecycle = m.Lifecycle with { NoReboot = b.NoReboot, NoShutdown = b.NoShutdown };
@@ -275,6 +289,7 @@ internal static partial class CommandLine
             NoDefaults = b.NoDefaults,
             Serial = serial,
             Chardevs = b.Chardevs,
+            Monitors = monitors,
             PidFile = b.PidFile,
             Daemonize = b.Daemonize,
         };
@@ -301,6 +316,7 @@ internal static partial class CommandLine
 
     private static void Mon(CliBuilder b, string v)
     {
+        b.DefaultMonitor = false;
         var kv = KeyValueOptions.Parse(v, "chardev");
         kv.CheckKeys(["chardev", "mode", "pretty"]);
         kv.GetBool("pretty", false);
@@ -311,17 +327,80 @@ internal static partial class CommandLine
     }
 
     /// <summary>
-    /// -mon chardev=ID,mode=control on a socket server: the QMP server listens there itself
-    /// (the device is not opened as a plain character device).
+    /// -mon chardev=ID: mode=readline gives the human monitor on that device (returned);
+    /// mode=control on a socket server: the QMP server listens there itself (the device is not
+    /// opened as a plain character device).
     /// </summary>
-    private static void Monitor(CliBuilder b, string origin, string id, string mode, ChardevSpec? serial)
+    private static ChardevSpec? Monitor(CliBuilder b, string origin, string id, string mode, ChardevSpec? serial)
     {
         ChardevSpec spec = b.Chardevs.FirstOrDefault(c => c.Id == id) ?? throw new UsageException($"{origin}: chardev \"{id}\" not found");
-        if (mode == "readline") throw new UsageException($"{origin}: the human monitor on a character device is not supported by rivet yet (use mode=control for QMP)");
+        if (mode == "readline") return spec with { Origin = origin };
         if (spec.Backend != "socket" || !spec.Server || spec == serial)
             throw new UsageException($"{origin}: mode=control is supported by rivet on a socket server of its own only (socket,...,server=on)");
         b.Chardevs.Remove(spec);
         b.Qmp.Add(spec.Endpoint);
+        return null;
+    }
+
+    /// <summary>
+    /// QEMU 7.2's defaults with -nographic: with neither -serial nor a monitor option, the serial
+    /// port and the human monitor share stdio (mon:stdio); otherwise whichever is still default
+    /// goes to stdio on its own. -nodefaults leaves both out.
+    /// </summary>
+    private static void DefaultDevices(CliBuilder b)
+    {
+        if (!b.NoGraphic || b.NoDefaults) return;
+        bool defaultSerial = b.Serial == null;
+        if (defaultSerial && b.DefaultMonitor)
+        {
+            b.Serial = "mon:stdio";
+            return;
+        }
+        if (b.DefaultMonitor) b.Monitors.Add("stdio");
+    }
+
+    /// <summary>The human monitors of -monitor and of mon:DEV, opening the devices -monitor names (compat_monitorN).</summary>
+    private static List<ChardevSpec> HumanMonitors(CliBuilder b, ChardevSpec? serial)
+    {
+        var monitors = new List<ChardevSpec>();
+        int index = 0;
+        foreach (string v in b.Monitors)
+        {
+            string origin = $"-monitor {v}";
+            if (v.StartsWith("chardev:", StringComparison.Ordinal))
+            {
+                string id = v[8..];
+                ChardevSpec named = b.Chardevs.FirstOrDefault(c => c.Id == id) ?? throw new UsageException($"{origin}: chardev \"{id}\" not found");
+                monitors.Add(named with { Origin = origin });
+                continue;
+            }
+            ChardevSpec spec;
+            try
+            {
+                spec = ChardevSpec.ParseShort(v, $"compat_monitor{index.ToString(CultureInfo.InvariantCulture)}", origin);
+            }
+            catch (KeyValueException ex)
+            {
+                throw new UsageException($"{origin}: {ex.Message}");
+            }
+            // QEMU opens -monitor's device as it reads the option: before the serial port's.
+            b.Chardevs.Insert(index, spec);
+            index++;
+            monitors.Add(spec);
+        }
+        if (serial != null && serial.Mux && b.Serial?.StartsWith("mon:", StringComparison.Ordinal) == true) monitors.Add(serial);
+        return monitors;
+    }
+
+    /// <summary>A device without mux=on takes one front end (QEMU's "Device 'ID' is in use").</summary>
+    private static void CheckInUse(ChardevSpec? serial, List<ChardevSpec> monitors)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (serial != null) seen.Add(serial.Id);
+        foreach (ChardevSpec m in monitors)
+        {
+            if (!seen.Add(m.Id) && !m.Mux) throw new UsageException($"{m.Origin}: Device '{m.Id}' is in use");
+        }
     }
 
     /// <summary>The UART's device: the first -serial, or the default (stdio; nothing with -nodefaults, as QEMU).</summary>
@@ -348,10 +427,10 @@ internal static partial class CommandLine
         return spec;
     }
 
-    private static void Monitor(string v)
+    private static void Monitor(CliBuilder b, string v)
     {
-        if (v is not ("none" or "null"))
-            throw new KeyValueException("the human monitor is not supported yet (only -monitor none; use -qmp for QMP)");
+        b.DefaultMonitor = false;
+        if (v != "none") b.Monitors.Add(v);
     }
 
     private static void None(string option, string v, string what)
@@ -374,7 +453,13 @@ internal static partial class CommandLine
         }
     }
 
-    private static Rivet.Qmp.QmpEndpoint Qmp(string v)
+    private static void Qmp(CliBuilder b, string v)
+    {
+        b.DefaultMonitor = false;
+        b.Qmp.Add(QmpEndpoint(v));
+    }
+
+    private static Rivet.Qmp.QmpEndpoint QmpEndpoint(string v)
     {
         try
         {

@@ -2,6 +2,7 @@ using Rivet;
 using Rivet.Board;
 using Rivet.Cli;
 using Rivet.Cli.Chardev;
+using Rivet.Cli.HumanMonitor;
 using Rivet.Machine;
 
 int exitCode = RivetProgram.Run(args);
@@ -21,6 +22,8 @@ namespace Rivet.Cli
             // first use JIT-compiles about 35 methods: that happens on the other core while this
             // one sets up signals, options and devices (docs/STARTUP.md).
             WarmUpElfReader();
+            // Before anything is written: on a terminal, plain writes (no .NET terminal set-up).
+            RawTerminal.UseFdWriters();
             // Signals first, so the window in which SIGTERM still has its default action is as
             // short as the runtime allows; until the machine exists they only set a flag.
             using var signals = new SignalHandlers();
@@ -136,9 +139,15 @@ namespace Rivet.Cli
             Daemon.NotifyStarted();
             using (qmp)
             {
-                var receivers = new Dictionary<string, Action<ReadOnlySpan<byte>>>();
-                if (options.Serial != null) receivers[options.Serial.Id] = machine.SendInput;
-                chardevs.StartInput(receivers);
+                // Monitors attach before the UART, as in QEMU, so a mux starts with the UART focused.
+                foreach (ChardevSpec m in options.Monitors)
+                {
+                    chardevs.Attach(m.Id, new HmpMonitor(chardevs.Find(m.Id)!, machine, options.Name));
+                }
+                if (options.Serial != null) chardevs.Attach(options.Serial.Id, new SerialFrontend(machine.SendInput));
+                // C-a x: QEMU's qmp_quit, the orderly shutdown.
+                foreach (MuxChardev mux in chardevs.Muxes) mux.OnQuit(() => machine.RequestShutdown(ShutdownCause.HostQmpQuit, 0));
+                chardevs.Start();
                 machine.Start();
                 bool clientsCame = chardevs.WaitForClients(machineDown.Task);
                 if (clientsCame && qmp != null) clientsCame = qmp.WaitForClients();

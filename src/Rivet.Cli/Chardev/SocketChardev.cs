@@ -94,14 +94,17 @@ internal sealed class SocketChardev : Chardev
         }
     }
 
-    public override void StartInput(Action<ReadOnlySpan<byte>> receive)
+    public override void StartInput(Action<ReadOnlySpan<byte>> receive) => Start(new SerialFrontend(receive));
+
+    /// <summary>Each client is OPENED when it comes (a connected client at once) and CLOSED when it leaves.</summary>
+    public override void Start(ICharFrontend frontend)
     {
-        var t = new Thread(() => Serve(receive)) { IsBackground = true, Name = $"chardev {Id}" };
+        var t = new Thread(() => Serve(frontend)) { IsBackground = true, Name = $"chardev {Id}" };
         t.Start();
     }
 
     /// <summary>The reader thread: a client's input until it leaves; a server then accepts the next.</summary>
-    private void Serve(Action<ReadOnlySpan<byte>> receive)
+    private void Serve(ICharFrontend frontend)
     {
         byte[] buffer = new byte[256];
         while (true)
@@ -133,10 +136,11 @@ internal sealed class SocketChardev : Chardev
                 }
                 _first.TrySetResult();
             }
+            frontend.Event(ChardevEvent.Opened);
             try
             {
                 int n;
-                while ((n = client.Receive(buffer)) > 0) receive(buffer.AsSpan(0, n));
+                while ((n = client.Receive(buffer)) > 0) frontend.Receive(buffer.AsSpan(0, n));
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
@@ -148,6 +152,7 @@ internal sealed class SocketChardev : Chardev
                 client.Dispose();
                 if (_disposed) return;
             }
+            frontend.Event(ChardevEvent.Closed);
         }
     }
 

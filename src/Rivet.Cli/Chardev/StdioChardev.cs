@@ -1,24 +1,48 @@
 namespace Rivet.Cli.Chardev;
 
-/// <summary>-chardev stdio: rivet's standard output and input (one such device per process, as QEMU).</summary>
-internal sealed class StdioChardev(string id) : Chardev(id)
+/// <summary>
+/// -chardev stdio: rivet's standard output and input (one such device per process, as QEMU).
+/// When standard input is a terminal it is put in QEMU's raw mode (no echo, no line editing;
+/// Ctrl-C a signal only with signal=on) and restored when the device closes or rivet exits.
+/// </summary>
+internal sealed class StdioChardev : Chardev
 {
-    private readonly Stream _out = Console.OpenStandardOutput();
+    private readonly object _writeGate = new();
+    private readonly bool _raw;
+
+    public StdioChardev(string id, bool signal) : base(id)
+    {
+        _raw = RawTerminal.MakeStdioRaw(0, signal);
+    }
 
     public override string Filename => "stdio";
 
     public override void Write(ReadOnlySpan<byte> data)
     {
-        try
+        // fd 1 written directly: .NET's console stream would first set the terminal up for
+        // its own use (keypad mode escapes QEMU never sends). A closed output (a pipe whose
+        // reader went away) loses the output, as in QEMU.
+        lock (_writeGate)
         {
-            _out.Write(data);
-        }
-        catch (IOException)
-        {
-            // standard output closed (a pipe whose reader went away): the guest's output is lost, as in QEMU
+            Posix.WriteAll(1, data);
         }
     }
 
     public override void StartInput(Action<ReadOnlySpan<byte>> receive)
-        => StartReader("console-input", Console.OpenStandardInput(), receive);
+    {
+        // fd 0 read directly: .NET's console stream on a terminal would edit lines itself.
+        var t = new Thread(() =>
+        {
+            byte[] buffer = new byte[256];
+            int n;
+            while ((n = Posix.ReadSome(0, buffer, out _)) > 0) receive(buffer.AsSpan(0, n));
+        })
+        { IsBackground = true, Name = "console-input" };
+        t.Start();
+    }
+
+    public override void Dispose()
+    {
+        if (_raw) RawTerminal.Restore(0);
+    }
 }

@@ -4,14 +4,26 @@ namespace Rivet.Devices;
 
 /// <summary>
 /// The host side of a serial port: guest output goes to a stream (standard output by default),
-/// flushed at line ends and when the machine idles or stops; input arrives from a reader thread
-/// owned by the CLI, which only queues bytes here.
+/// flushed at line ends, at most <see cref="PartialLineDelayMs"/> after the first byte of a partial
+/// line (a prompt, a typed character echoed back) and when the machine stops; input arrives from
+/// a reader thread owned by the CLI, which only queues bytes here.
 /// </summary>
-internal sealed class HostConsole(Stream output)
+internal sealed class HostConsole
 {
+    /// <summary>How long a partial line may wait for more bytes: batches a burst, unnoticeable when typing.</summary>
+    public const int PartialLineDelayMs = 10;
+
     private readonly object _gate = new();
-    private readonly BufferedStream _out = new(output, 4096);
+    private readonly BufferedStream _out;
+    private readonly Timer _partialFlush;
     private readonly Queue<byte> _input = new(); // guarded by _gate
+    private bool _partial;                       // guarded by _gate: bytes since the last flush, timer armed
+
+    public HostConsole(Stream output)
+    {
+        _out = new BufferedStream(output, 4096);
+        _partialFlush = new Timer(_ => Flush());
+    }
 
     public event Action? InputArrived;
 
@@ -20,7 +32,16 @@ internal sealed class HostConsole(Stream output)
         lock (_gate)
         {
             _out.WriteByte(b);
-            if (b == (byte)'\n') _out.Flush();
+            if (b == (byte)'\n')
+            {
+                _out.Flush();
+                _partial = false;
+            }
+            else if (!_partial)
+            {
+                _partial = true;
+                _partialFlush.Change(PartialLineDelayMs, Timeout.Infinite);
+            }
         }
     }
 
@@ -29,6 +50,7 @@ internal sealed class HostConsole(Stream output)
         lock (_gate)
         {
             _out.Flush();
+            _partial = false;
         }
     }
 
