@@ -136,7 +136,7 @@ internal static partial class CommandLine
         new("display", "none", "no display (the default)", (b, v) => Display(v)),
         new("chardev", "BACKEND,id=ID[,mux=on][,...]", "character device: null, stdio[,signal=on|off], file,path=F[,append=on],\npipe,path=P, pty, socket,path=PATH|host=H,port=N[,server=on][,wait=off];\nmux=on shares it between the serial port and a monitor (docs/CHARDEV.md)", (b, v) => Chardev(b, v)),
         new("mon", "[chardev=]ID[,mode=readline|control][,pretty=on|off]", "a monitor on a character device: readline (the default) is the human\nmonitor, mode=control is QMP (on a socket server)", (b, v) => Mon(b, v)),
-        new("serial", "DEV", "the serial port's character device: stdio (default), mon:stdio, null, none,\npty, file:F, pipe:P, chardev:ID, unix:PATH[,server,wait=off],\ntcp:HOST:PORT[,server,wait=off]; mon:DEV adds the human monitor (C-a c)", (b, v) => b.Serial ??= v),
+        new("serial", "DEV", "the serial port's character device: stdio (default), mon:stdio, null, none,\npty, file:F, pipe:P, chardev:ID, unix:PATH[,server,wait=off],\ntcp:HOST:PORT[,server,wait=off]; mon:DEV adds the human monitor (C-a c)", (b, v) => Serial(b, v)),
         new("monitor", "DEV", "the human monitor on DEV: stdio, pty, null, none, chardev:ID, mon:DEV,\nunix:PATH,server[,wait=off], tcp:HOST:PORT,server[,wait=off]", (b, v) => Monitor(b, v)),
         new("nodefaults", null, "no default devices: without -serial the serial port is not connected", (b, _) => b.NoDefaults = true),
         new("no-user-config", null, "accepted: Rivet reads no configuration files", (b, _) => { }),
@@ -349,7 +349,14 @@ internal static partial class CommandLine
     /// </summary>
     private static void DefaultDevices(CliBuilder b)
     {
-        if (!b.NoGraphic || b.NoDefaults) return;
+        if (b.NoDefaults) return;
+        if (!b.NoGraphic)
+        {
+            // Without -nographic QEMU's default serial port is on a display console, out of
+            // sight; Rivet's is on stdio unless a monitor takes stdio (then it goes nowhere).
+            if (b.Serial == null && b.Monitors.Any(m => m is "stdio" or "mon:stdio")) b.Serial = "null";
+            return;
+        }
         bool defaultSerial = b.Serial == null;
         if (defaultSerial && b.DefaultMonitor)
         {
@@ -425,6 +432,12 @@ internal static partial class CommandLine
         }
         b.Chardevs.Insert(0, spec); // QEMU opens -serial's device as it reads the option
         return spec;
+    }
+
+    private static void Serial(CliBuilder b, string v)
+    {
+        b.Serial ??= v;
+        if (v.StartsWith("mon:", StringComparison.Ordinal)) b.DefaultMonitor = false; // as QEMU: mon: is the monitor
     }
 
     private static void Monitor(CliBuilder b, string v)

@@ -140,9 +140,12 @@ namespace Rivet.Cli
             using (qmp)
             {
                 // Monitors attach before the UART, as in QEMU, so a mux starts with the UART focused.
+                var monitors = new List<HmpMonitor>();
                 foreach (ChardevSpec m in options.Monitors)
                 {
-                    chardevs.Attach(m.Id, new HmpMonitor(chardevs.Find(m.Id)!, machine, options.Name));
+                    var monitor = new HmpMonitor(chardevs.Find(m.Id)!, machine, options.Name);
+                    monitors.Add(monitor);
+                    chardevs.Attach(m.Id, monitor);
                 }
                 if (options.Serial != null) chardevs.Attach(options.Serial.Id, new SerialFrontend(machine.SendInput));
                 // C-a x: QEMU's qmp_quit, the orderly shutdown.
@@ -151,7 +154,10 @@ namespace Rivet.Cli
                 machine.Start();
                 bool clientsCame = chardevs.WaitForClients(machineDown.Task);
                 if (clientsCame && qmp != null) clientsCame = qmp.WaitForClients();
-                if (clientsCame && config.StartPaused && !options.Machine.StartPaused) machine.Resume();
+                // With a human monitor, also when the machine started running by itself: Resume
+                // returns once the first run has begun, so no command sees prelaunch.
+                if (clientsCame && !options.Machine.StartPaused && (config.StartPaused || monitors.Count > 0)) machine.Resume();
+                foreach (HmpMonitor monitor in monitors) monitor.StartupDone();
                 qmp?.Open();
                 // A run that ends at once does not wait for the warm-up (6 ms of a 90 ms run);
                 // one that lives on gets its shutdown path prepared (1 ms of a SIGTERM).

@@ -94,7 +94,7 @@ internal sealed record ChardevSpec
         {
             string kind = v.Split(':')[0];
             if (NotYet.Contains(kind)) throw new KeyValueException($"'{kind}' character devices are not supported by rivet yet");
-            throw new KeyValueException($"'{value}' is not a valid char driver");
+            throw new KeyValueException($"'{v}' is not a valid char driver"); // after mon:, as QEMU names it
         }
         return spec with { Mux = spec.Mux || mux };
     }

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Rivet.Cli.Chardev;
 
 /// <summary>
-/// -chardev pty: a new pseudo-terminal whose slave (/dev/pts/N) a user opens with screen, minicom
-/// or socat, as QEMU's char-pty.c. The slave is raw (cfmakeraw); rivet keeps only the master, so
+/// -chardev pty: a new pseudo-terminal whose slave (/dev/pts/N, announced on standard output) a
+/// user opens with screen, minicom or socat, as QEMU's char-pty.c. The slave is raw (cfmakeraw); rivet keeps only the master, so
 /// it sees when a client has the slave open: OPENED when one comes, CLOSED when the last leaves.
 /// Output while nobody has the slave open, or beyond what the pty buffers, is dropped (never
 /// blocks the vCPU that writes). With nobody connected the master is looked at every 100 ms
@@ -50,7 +50,8 @@ internal sealed unsafe class PtyChardev : Chardev
             RawTerminal.MakePtyRaw(fd);
             Posix.Close(fd);
         }
-        Console.Error.WriteLine($"char device redirected to {slave} (label {spec.Id})");
+        // On standard output, as QEMU 7.2 prints it (scripts read the path from there).
+        Console.Out.WriteLine($"char device redirected to {slave} (label {spec.Id})");
         return new PtyChardev(spec.Id, master, slave);
     }
 

@@ -28,6 +28,7 @@ internal sealed class HmpMonitor : ICharFrontend, IHmpHost
     private int _suspendCount;
     private bool _quit;
     private volatile bool _down;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public HmpMonitor(Chardev.Chardev output, RivetMachine machine, string? name)
     {
@@ -35,12 +36,19 @@ internal sealed class HmpMonitor : ICharFrontend, IHmpHost
         Machine = machine;
         Name = name;
         _hmp = new Hmp(this);
-        _readline = new Readline(Print, RunLine);
+        _readline = new Readline(Print, RunLine, Complete);
         machine.Event += e =>
         {
             if (machine.IsFinalShutdown(e)) _down = true;
         };
     }
+
+    /// <summary>
+    /// Start-up is over (the machine runs, or stays paused for -S, or is going away): lines typed
+    /// before are run after, so a client of a wait=on monitor never sees "prelaunch", as in QEMU
+    /// whose monitor only reads once the main loop runs.
+    /// </summary>
+    public void StartupDone() => _started.TrySetResult();
 
     public static string Banner => $"QEMU {CommandLine.QemuVersion} monitor - type 'help' for more information\n";
 
@@ -125,8 +133,35 @@ internal sealed class HmpMonitor : ICharFrontend, IHmpHost
         }
     }
 
+    /// <summary>
+    /// QEMU's monitor_find_completion, for what Rivet's table has: command names (each alias),
+    /// info's subcommands, and command names after help. Arguments of other kinds complete nothing.
+    /// </summary>
+    internal static Completions Complete(string line)
+    {
+        List<string> args = [.. line.Split([' ', '\t', '\n', '\v', '\f', '\r'], StringSplitOptions.RemoveEmptyEntries)];
+        if (line.Length > 0 && char.IsWhiteSpace(line[^1])) args.Add("");
+        return Complete(HmpCommands.All, args);
+    }
+
+    private static Completions Complete(IReadOnlyList<HmpCommand> table, List<string> args)
+    {
+        if (args.Count <= 1)
+        {
+            string typed = args.Count == 0 ? "" : args[0];
+            var names = table.SelectMany(c => c.Name.Split('|')).Where(n => n.StartsWith(typed, StringComparison.Ordinal)).ToList();
+            return new Completions(typed.Length, names);
+        }
+        HmpCommand? command = table.FirstOrDefault(c => c.Matches(args[0]));
+        if (command == null) return Completions.None;
+        if (command.SubCommands != null) return Complete(command.SubCommands, args[1..]);
+        if (command.Name == "help|?") return Complete(table, args[1..]);
+        return Completions.None;
+    }
+
     private void RunLine(string line)
     {
+        _started.Task.Wait();
         string output = _hmp.Execute(line);
         Print(output);
         if (_quit)

@@ -7,12 +7,14 @@ namespace Rivet.Cli.HumanMonitor;
 /// it echoes by redrawing (cursor back with ESC [ D over the old line, the new line, ESC [ K),
 /// then moves the cursor with ESC [ C / ESC [ D. Keys: printable bytes insert; Backspace/DEL,
 /// C-a/C-e/Home/End (ESC [ 1~ / 4~, ESC O H / F), C-d and Delete (ESC [ 3~), left/right,
-/// up/down and C-p/C-n (history of 64 lines), C-w (erase the word before the cursor), C-l
-/// (clear screen and prompt), Enter (CR or LF). Like QEMU's it has no C-u or C-k. Tab
-/// completion is not there (Tab is ignored). Bytes are kept as Latin-1 chars so any byte
-/// round-trips unchanged.
+/// up/down (ESC [ A / B, also ESC [ F / E as QEMU; a history of 64 lines), C-w (erase the word
+/// before the cursor), C-l (clear screen and prompt), Enter (CR or LF). Like QEMU 7.2's it has
+/// no C-u, C-k, C-p or C-n (ignored). Tab completes what <paramref name="complete"/> offers
+/// for the text before the cursor (one candidate: it and a space; several: their common prefix
+/// and a list in columns, as QEMU's readline_completion). Bytes are kept as Latin-1 chars so any
+/// byte round-trips unchanged.
 /// </summary>
-internal sealed class Readline(Action<string> print, Action<string> onLine)
+internal sealed class Readline(Action<string> print, Action<string> onLine, Func<string, Completions>? complete = null)
 {
     public const string Prompt = "(qemu) ";
     private const int CmdBufSize = 4095;  // READLINE_CMD_BUF_SIZE
@@ -55,11 +57,9 @@ internal sealed class Readline(Action<string> print, Action<string> onLine)
                     case 1: _index = 0; break;
                     case 4: DeleteChar(); break;
                     case 5: _index = _cmd.Length; break;
-                    case 9: break; // completion: not implemented
+                    case 9: Complete(); break;
                     case 12: ClearScreen(); break;
                     case 10 or 13: Enter(); break;
-                    case 14: Down(); break;
-                    case 16: Up(); break;
                     case 23: BackWord(); break;
                     case 27: _esc = EscState.Esc; break;
                     case 127 or 8: Backspace(); break;
@@ -182,6 +182,61 @@ internal sealed class Readline(Action<string> print, Action<string> onLine)
         }
     }
 
+    /// <summary>readline_completion.</summary>
+    private void Complete()
+    {
+        if (complete == null) return;
+        Completions found = complete(_cmd.ToString(0, _index));
+        List<string> list = [.. found.Candidates.Distinct(StringComparer.Ordinal)];
+        if (list.Count == 0) return;
+        if (list.Count == 1)
+        {
+            string only = list[0];
+            for (int i = found.Index; i < only.Length; i++) Insert(only[i]);
+            if (only.Length > 0 && only[^1] != '/') Insert(' ');
+            return;
+        }
+        list.Sort(StringComparer.Ordinal);
+        print("\n");
+        int maxWidth = 0, maxPrefix = 0;
+        for (int i = 0; i < list.Count; i++)
+        {
+            int len = list[i].Length;
+            if (i == 0)
+            {
+                maxPrefix = len;
+            }
+            else
+            {
+                maxPrefix = Math.Min(maxPrefix, len);
+                for (int j = 0; j < maxPrefix; j++)
+                {
+                    if (list[i][j] != list[0][j])
+                    {
+                        maxPrefix = j;
+                        break;
+                    }
+                }
+            }
+            maxWidth = Math.Max(maxWidth, len);
+        }
+        for (int i = found.Index; i < maxPrefix; i++) Insert(list[0][i]);
+        maxWidth = Math.Clamp(maxWidth + 2, 10, 80);
+        int columns = 80 / maxWidth;
+        var o = new StringBuilder();
+        for (int i = 0, j = 0; i < list.Count; i++)
+        {
+            o.Append(list[i].PadRight(maxWidth));
+            if (++j == columns || i == list.Count - 1)
+            {
+                o.Append('\n');
+                j = 0;
+            }
+        }
+        print(o.ToString());
+        ShowPrompt();
+    }
+
     private void ClearScreen()
     {
         print("\u001b[2J\u001b[1;1H");
@@ -239,4 +294,10 @@ internal sealed class Readline(Action<string> print, Action<string> onLine)
         _cmd.Clear().Append(s);
         _index = s.Length;
     }
+}
+
+/// <summary>What Tab may complete: the candidates for the word being typed, which starts <see cref="Index"/> characters into each.</summary>
+internal sealed record Completions(int Index, IReadOnlyList<string> Candidates)
+{
+    public static readonly Completions None = new(0, []);
 }
