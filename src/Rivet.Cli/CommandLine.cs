@@ -56,6 +56,8 @@ internal sealed record CliOptions
     public IReadOnlyList<ChardevSpec> Chardevs { get; init; } = [StdioSerial];
 
     internal static readonly ChardevSpec StdioSerial = new() { Id = "serial0", Backend = "stdio", Origin = "-serial stdio" };
+    /// <summary>The human monitors (-monitor, -mon mode=readline, mon:DEV), in the order they attach (before the UART, as QEMU).</summary>
+    public IReadOnlyList<ChardevSpec> Monitors { get; init; } = [];
     /// <summary>-pidfile FILE.</summary>
     public string? PidFile { get; init; }
     /// <summary>-daemonize.</summary>
@@ -81,7 +83,7 @@ internal sealed class CliBuilder
     public PluginOptions Plugins = new();
     public List<Rivet.Qmp.QmpEndpoint> Qmp = [];
     public List<QmpChardev> QmpChardevs = [];
-    /// <summary>-qmp values that became character devices (QEMU's compat_monitorN).</summary>
+    /// <summary>-qmp and -monitor values that became character devices (QEMU's compat_monitorN).</summary>
     public int CompatMonitors;
     public string? Name, PidFile;
     public string AccelThread = "multi";
@@ -94,6 +96,10 @@ internal sealed class CliBuilder
     public List<ChardevSpec> Chardevs = [];
     /// <summary>-mon: (option as given, chardev id, mode, pretty).</summary>
     public List<(string Origin, string Id, string Mode, bool Pretty)> Mons = [];
+    /// <summary>-monitor values other than none, in order.</summary>
+    public List<string> Monitors = [];
+    /// <summary>QEMU's default_monitor: no -monitor, -mon or -qmp given.</summary>
+    public bool DefaultMonitor = true;
 
     /// <summary>Stops reading the command line and prints <paramref name="text"/> (QEMU exits at -help and -version).</summary>
     public void PrintAndExit(string text)
@@ -134,12 +140,12 @@ internal static partial class CommandLine
         new("m", "[size=]SIZE[,slots=n,maxmem=SIZE]", "RAM size, e.g. 128M, 1G (default and -m 0: 128M; plain numbers are MiB)", (b, v) => Memory(b, v)),
         new("bios", "none|FILE", "firmware: none (default) or an ELF/raw image loaded at 0x80000000", (b, v) => Bios(b, v)),
         new("kernel", "FILE", "ELF executable loaded at its segment addresses", (b, v) => b.Machine = b.Machine with { Kernel = v }),
-        new("nographic", null, "no display; serial port on standard input/output", (b, _) => b.NoGraphic = true),
+        new("nographic", null, "no display; the serial port and the human monitor share standard\ninput/output (mon:stdio: C-a h for help, C-a c switches, C-a x quits)", (b, _) => b.NoGraphic = true),
         new("display", "none", "no display (the default)", (b, v) => Display(v)),
-        new("chardev", "BACKEND,id=ID[,mux=on][,...]", "character device: null, stdio, file,path=F[,append=on], pipe,path=P,\nsocket,path=PATH|host=H,port=N[,server=on][,wait=off]", (b, v) => Chardev(b, v)),
-        new("mon", "[chardev=]ID[,mode=readline|control][,pretty=on|off]", "a monitor on a character device: mode=control is QMP, on any -chardev\nwithout mux=on (pretty=on: indented replies); the human monitor\n(readline, the default) is not there yet", (b, v) => Mon(b, v)),
-        new("serial", "DEV", "the serial port's character device: stdio (default), mon:stdio, null, none,\nfile:F, pipe:P, chardev:ID, unix:PATH[,server,wait=off],\ntcp:HOST:PORT[,server,wait=off]", (b, v) => b.Serial ??= v),
-        new("monitor", "none|null", "no human monitor (Rivet has none yet; use -qmp)", (b, v) => Monitor(v)),
+        new("chardev", "BACKEND,id=ID[,mux=on][,...]", "character device: null, stdio[,signal=on|off], file,path=F[,append=on],\npipe,path=P, pty, socket,path=PATH|host=H,port=N[,server=on][,wait=off];\nmux=on shares it between the serial port and a monitor (docs/CHARDEV.md)", (b, v) => Chardev(b, v)),
+        new("mon", "[chardev=]ID[,mode=readline|control][,pretty=on|off]", "a monitor on a character device: readline (the default) is the human\nmonitor, mode=control is QMP on any -chardev without mux=on (pretty=on:\nindented replies)", (b, v) => Mon(b, v)),
+        new("serial", "DEV", "the serial port's character device: stdio (default), mon:stdio, null, none,\npty, file:F, pipe:P, chardev:ID, unix:PATH[,server,wait=off],\ntcp:HOST:PORT[,server,wait=off]; mon:DEV adds the human monitor (C-a c)", (b, v) => Serial(b, v)),
+        new("monitor", "DEV", "the human monitor on DEV: stdio, pty, null, none, chardev:ID, mon:DEV,\nunix:PATH,server[,wait=off], tcp:HOST:PORT,server[,wait=off]", (b, v) => Monitor(b, v)),
         new("nodefaults", null, "no default devices: without -serial the serial port is not connected", (b, _) => b.NoDefaults = true),
         new("no-user-config", null, "accepted: Rivet reads no configuration files", (b, _) => { }),
         new("net", "none", "accepted: Rivet has no network devices", (b, v) => None("-net", v, "network devices")),
@@ -263,8 +269,14 @@ internal static partial class CommandLine
         if (m.Kernel == null && (m.Bios == null || m.Bios == "none"))
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
+        DefaultDevices(b);
         ChardevSpec? serial = SerialDevice(b);
-        foreach (var (origin, id, mode, pretty) in b.Mons) Monitor(b, origin, id, mode, pretty, serial);
+        List<ChardevSpec> monitors = HumanMonitors(b, serial);
+        foreach (var (origin, id, mode, pretty) in b.Mons)
+        {
+            if (Monitor(b, origin, id, mode, pretty, serial, monitors) is ChardevSpec readline) monitors.Add(readline);
+        }
+        CheckInUse(serial, monitors);
         if (b.Daemonize && b.Serial is "stdio" or "mon:stdio") throw new UsageException("-serial stdio: cannot use stdio with -daemonize");
         if (b.Daemonize && b.Chardevs.FirstOrDefault(c => c.Backend == "stdio" && c != serial) is ChardevSpec daemonStdio)
             throw new UsageException($"{daemonStdio.Origin}: cannot use stdio with -daemonize");
@@ -294,6 +306,7 @@ internal static partial class CommandLine
             NoDefaults = b.NoDefaults,
             Serial = serial,
             Chardevs = b.Chardevs,
+            Monitors = monitors,
             PidFile = b.PidFile,
             Daemonize = b.Daemonize,
         };
@@ -320,6 +333,7 @@ internal static partial class CommandLine
 
     private static void Mon(CliBuilder b, string v)
     {
+        b.DefaultMonitor = false;
         var kv = KeyValueOptions.Parse(v, "chardev");
         kv.CheckKeys(["chardev", "mode", "pretty"]);
         bool pretty = kv.GetBool("pretty", false);
@@ -330,23 +344,94 @@ internal static partial class CommandLine
     }
 
     /// <summary>
-    /// -mon chardev=ID,mode=control: QMP on that device. A socket server becomes one of the QMP
-    /// server's own listeners (a client at a time no more: any number, each with its greeting);
-    /// any other device (stdio, pipe, file, null, a socket client) carries one session.
+    /// -mon chardev=ID: mode=readline gives the human monitor on that device (returned);
+    /// mode=control is QMP there. A socket server becomes one of the QMP server's own listeners
+    /// (any number of clients, each with its greeting); any other device (stdio, pipe, file, null,
+    /// a socket client) carries one session.
     /// </summary>
-    private static void Monitor(CliBuilder b, string origin, string id, string mode, bool pretty, ChardevSpec? serial)
+    private static ChardevSpec? Monitor(CliBuilder b, string origin, string id, string mode, bool pretty, ChardevSpec? serial, List<ChardevSpec> monitors)
     {
         ChardevSpec spec = b.Chardevs.FirstOrDefault(c => c.Id == id) ?? throw new UsageException($"{origin}: chardev \"{id}\" not found");
-        if (mode == "readline") throw new UsageException($"{origin}: the human monitor on a character device is not supported by rivet yet (use mode=control for QMP)");
+        if (mode == "readline") return spec with { Origin = origin };
         if (spec.Mux) throw new UsageException($"{origin}: QMP on a multiplexed character device (mux=on) is not supported by rivet yet");
-        if (spec == serial || b.QmpChardevs.Any(q => q.Id == id)) throw new UsageException($"{origin}: Device '{id}' is in use");
+        if (spec == serial || b.QmpChardevs.Any(q => q.Id == id) || monitors.Any(m => m.Id == id)) throw new UsageException($"{origin}: Device '{id}' is in use");
         if (spec.Backend == "socket" && spec.Server)
         {
             b.Chardevs.Remove(spec);
             b.Qmp.Add(spec.Endpoint with { Pretty = pretty });
-            return;
+            return null;
         }
         b.QmpChardevs.Add(new QmpChardev(id, origin, pretty));
+        return null;
+    }
+
+    /// <summary>
+    /// QEMU 7.2's defaults with -nographic: with neither -serial nor a monitor option, the serial
+    /// port and the human monitor share stdio (mon:stdio); otherwise whichever is still default
+    /// goes to stdio on its own. -nodefaults leaves both out.
+    /// </summary>
+    private static void DefaultDevices(CliBuilder b)
+    {
+        if (b.NoDefaults) return;
+        if (!b.NoGraphic)
+        {
+            // Without -nographic QEMU's default serial port is on a display console, out of
+            // sight; Rivet's is on stdio unless a monitor takes stdio (then it goes nowhere).
+            if (b.Serial == null && b.Monitors.Any(m => m is "stdio" or "mon:stdio")) b.Serial = "null";
+            return;
+        }
+        bool defaultSerial = b.Serial == null;
+        if (defaultSerial && b.DefaultMonitor)
+        {
+            b.Serial = "mon:stdio";
+            return;
+        }
+        if (b.DefaultMonitor) b.Monitors.Add("stdio");
+    }
+
+    /// <summary>The human monitors of -monitor and of mon:DEV, opening the devices -monitor names (compat_monitorN).</summary>
+    private static List<ChardevSpec> HumanMonitors(CliBuilder b, ChardevSpec? serial)
+    {
+        var monitors = new List<ChardevSpec>();
+        int index = 0;
+        foreach (string v in b.Monitors)
+        {
+            string origin = $"-monitor {v}";
+            if (v.StartsWith("chardev:", StringComparison.Ordinal))
+            {
+                string id = v[8..];
+                ChardevSpec named = b.Chardevs.FirstOrDefault(c => c.Id == id) ?? throw new UsageException($"{origin}: chardev \"{id}\" not found");
+                monitors.Add(named with { Origin = origin });
+                continue;
+            }
+            ChardevSpec spec;
+            try
+            {
+                spec = ChardevSpec.ParseShort(v, $"compat_monitor{b.CompatMonitors.ToString(CultureInfo.InvariantCulture)}", origin);
+            }
+            catch (KeyValueException ex)
+            {
+                throw new UsageException($"{origin}: {ex.Message}");
+            }
+            // QEMU opens -monitor's device as it reads the option: before the serial port's.
+            b.Chardevs.Insert(index, spec);
+            index++;
+            b.CompatMonitors++; // one count for -monitor and -qmp devices, as QEMU's monitor_device_index
+            monitors.Add(spec);
+        }
+        if (serial != null && serial.Mux && b.Serial?.StartsWith("mon:", StringComparison.Ordinal) == true) monitors.Add(serial);
+        return monitors;
+    }
+
+    /// <summary>A device without mux=on takes one front end (QEMU's "Device 'ID' is in use").</summary>
+    private static void CheckInUse(ChardevSpec? serial, List<ChardevSpec> monitors)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (serial != null) seen.Add(serial.Id);
+        foreach (ChardevSpec m in monitors)
+        {
+            if (!seen.Add(m.Id) && !m.Mux) throw new UsageException($"{m.Origin}: Device '{m.Id}' is in use");
+        }
     }
 
     /// <summary>The UART's device: the first -serial, or the default (stdio; nothing with -nodefaults, as QEMU).</summary>
@@ -376,10 +461,16 @@ internal static partial class CommandLine
         return spec;
     }
 
-    private static void Monitor(string v)
+    private static void Serial(CliBuilder b, string v)
     {
-        if (v is not ("none" or "null"))
-            throw new KeyValueException("the human monitor is not supported yet (only -monitor none; use -qmp for QMP)");
+        b.Serial ??= v;
+        if (v.StartsWith("mon:", StringComparison.Ordinal)) b.DefaultMonitor = false; // as QEMU: mon: is the monitor
+    }
+
+    private static void Monitor(CliBuilder b, string v)
+    {
+        b.DefaultMonitor = false;
+        if (v != "none") b.Monitors.Add(v);
     }
 
     private static void None(string option, string v, string what)
@@ -410,6 +501,7 @@ internal static partial class CommandLine
     /// </summary>
     private static void Qmp(CliBuilder b, string v, bool pretty)
     {
+        b.DefaultMonitor = false;
         string origin = $"-qmp{(pretty ? "-pretty" : "")} {v}";
         string id = $"compat_monitor{b.CompatMonitors}";
         bool socket = v.StartsWith("unix:", StringComparison.Ordinal) || v.StartsWith("tcp:", StringComparison.Ordinal);

@@ -35,7 +35,7 @@ internal static class JitWarmup
         // The shutdown reports the signal on standard error: set up the writer and the console
         // (the first write initialises it) now, not then. Writing nothing shows nothing.
         Console.Error.Flush();
-        Console.OpenStandardError().Write([]);
+        if (!Chardev.RawTerminal.FdWriters) Console.OpenStandardError().Write([]);
         int prepared = 0;
         foreach (Type t in typeof(Machine.Machine).Assembly.GetTypes())
         {

@@ -2,6 +2,7 @@ using Rivet;
 using Rivet.Board;
 using Rivet.Cli;
 using Rivet.Cli.Chardev;
+using Rivet.Cli.HumanMonitor;
 using Rivet.Machine;
 
 int exitCode = RivetProgram.Run(args);
@@ -21,6 +22,8 @@ namespace Rivet.Cli
             // first use JIT-compiles about 35 methods: that happens on the other core while this
             // one sets up signals, options and devices (docs/STARTUP.md).
             WarmUpElfReader();
+            // Before anything is written: on a terminal, plain writes (no .NET terminal set-up).
+            RawTerminal.UseFdWriters();
             // Signals first, so the window in which SIGTERM still has its default action is as
             // short as the runtime allows; until the machine exists they only set a flag.
             using var signals = new SignalHandlers();
@@ -136,14 +139,26 @@ namespace Rivet.Cli
             Daemon.NotifyStarted();
             using (qmp)
             {
-                var receivers = new Dictionary<string, Action<ReadOnlySpan<byte>>>();
-                if (options.Serial != null) receivers[options.Serial.Id] = machine.SendInput;
-                qmp?.Serve(options, chardevs, receivers);
-                chardevs.StartInput(receivers);
+                // Monitors attach before the UART, as in QEMU, so a mux starts with the UART focused.
+                var monitors = new List<HmpMonitor>();
+                foreach (ChardevSpec m in options.Monitors)
+                {
+                    var monitor = new HmpMonitor(chardevs.Find(m.Id)!, machine, options.Name);
+                    monitors.Add(monitor);
+                    chardevs.Attach(m.Id, monitor);
+                }
+                if (options.Serial != null) chardevs.Attach(options.Serial.Id, new SerialFrontend(machine.SendInput));
+                // C-a x: QEMU's qmp_quit, the orderly shutdown.
+                qmp?.Serve(options, chardevs);
+                foreach (MuxChardev mux in chardevs.Muxes) mux.OnQuit(() => machine.RequestShutdown(ShutdownCause.HostQmpQuit, 0));
+                chardevs.Start();
                 machine.Start();
                 bool clientsCame = chardevs.WaitForClients(machineDown.Task);
                 if (clientsCame && qmp != null) clientsCame = qmp.WaitForClients();
-                if (clientsCame && config.StartPaused && !options.Machine.StartPaused) machine.Resume();
+                // With a human monitor, also when the machine started running by itself: Resume
+                // returns once the first run has begun, so no command sees prelaunch.
+                if (clientsCame && !options.Machine.StartPaused && (config.StartPaused || monitors.Count > 0)) machine.Resume();
+                foreach (HmpMonitor monitor in monitors) monitor.StartupDone();
                 qmp?.Open();
                 // A run that ends at once does not wait for the warm-up (6 ms of a 90 ms run);
                 // one that lives on gets its shutdown path prepared (1 ms of a SIGTERM).

@@ -51,14 +51,16 @@ internal sealed class QmpHost : IDisposable
 
     /// <summary>
     /// Starts a session on each QMP character device (-qmp stdio, -mon chardev=ID,mode=control):
-    /// its input is routed through <paramref name="receivers"/>, which the devices' input starts with.
+    /// the session is the device's front end (attached before the devices start).
     /// </summary>
-    public void Serve(CliOptions options, ChardevHost chardevs, Dictionary<string, Action<ReadOnlySpan<byte>>> receivers)
+    public void Serve(CliOptions options, ChardevHost chardevs)
     {
         foreach (QmpChardev q in options.QmpChardevs)
         {
             Chardev.Chardev device = chardevs.Find(q.Id) ?? throw new InvalidOperationException($"chardev {q.Id} was not opened");
-            _server.Serve(new QmpOnChardev(device, receivers), device.Filename, q.Pretty);
+            var frontend = new QmpOnChardev(device);
+            chardevs.Attach(q.Id, frontend);
+            _server.Serve(frontend, device.Filename, q.Pretty);
         }
     }
 
@@ -80,17 +82,28 @@ internal sealed class QmpHost : IDisposable
 }
 
 /// <summary>
-/// A character device as the QMP server sees it: input through the device's receiver (started
-/// with the others), output with back-pressure through its queue. Only a socket's end of input
-/// ends the session; stdio and pipes stay, as QEMU's monitor does (it keeps sending events).
+/// A character device as the QMP server sees it, and the QMP session as the device's front end:
+/// input from the device's reader, output with back-pressure through its queue. Only a socket's
+/// peer leaving (CLOSED) ends the session; stdio and pipes stay, as QEMU's monitor does (it keeps
+/// sending events).
 /// </summary>
-internal sealed class QmpOnChardev(Chardev.Chardev device, Dictionary<string, Action<ReadOnlySpan<byte>>> receivers) : IQmpChardev
+internal sealed class QmpOnChardev(Chardev.Chardev device) : IQmpChardev, ICharFrontend
 {
+    private Action<ReadOnlySpan<byte>>? _receive;
+    private Action? _ended;
+
     public void StartInput(Action<ReadOnlySpan<byte>> receive, Action ended)
     {
-        if (device is SocketChardev socket) socket.PeerLeft += ended;
-        receivers[device.Id] = receive;
+        _ended = ended;
+        Volatile.Write(ref _receive, receive);
     }
 
     public bool Write(ReadOnlySpan<byte> data, TimeSpan timeout, CancellationToken cancel) => device.WriteWaiting(data, timeout, cancel);
+
+    void ICharFrontend.Receive(ReadOnlySpan<byte> data) => Volatile.Read(ref _receive)?.Invoke(data);
+
+    void ICharFrontend.Event(ChardevEvent e)
+    {
+        if (e == ChardevEvent.Closed) _ended?.Invoke();
+    }
 }

@@ -24,7 +24,7 @@ public sealed class CommandLineTests
     [Fact]
     public void GuestFailureCodeBecomesExitCode()
     {
-        var r = RivetProcess.Run("-M", "virt", "-smp", "1", "-bios", "none", "-nographic", "-display", "none", "-serial", "stdio",
+        var r = RivetProcess.Run("-M", "virt", "-smp", "1", "-bios", "none", "-nographic", "-display", "none", "-serial", "mon:stdio",
             "-kernel", Repo.Guest("build/isa/csr_misa.elf"));
         Assert.Equal(0, r.Code);
         // 0x00073333: FAIL with code 7 in the high half

@@ -52,7 +52,7 @@ public sealed class QemuCommandLineTests
         { "-M virt -accel kvm -kernel {K}", "invalid accelerator kvm" },
         { "-M virt -nographic -bios default -kernel {K}", "built-in firmware is not available yet" },
         { "-M virt -nographic -kernel {K} -initrd initrd.img", "-initrd: not supported" },
-        { "-M virt -nographic -chardev stdio,id=char0,mux=on -serial chardev:char0 -mon chardev=char0 -kernel {K}", "-mon chardev=char0: the human monitor on a character device is not supported by rivet yet" },
+        { "-M virt -nographic -chardev stdio,id=char0,mux=on -serial chardev:char0 -mon chardev=char0 -kernel {K}", "run" },
         { "-M virt -nographic -kernel {K} -netdev user,id=net0,hostfwd=tcp::2222-:22", "-netdev: not supported" },
         { "-M virt -nographic -object rng-random,filename=/dev/urandom,id=rng0 -device virtio-rng-device,rng=rng0 -kernel {K}", "-object: not supported" },
         { "-M virt -nographic -kernel {K} -icount shift=0", "-icount: not supported" },
@@ -63,7 +63,11 @@ public sealed class QemuCommandLineTests
         { "-machine virt -m 4G -smp 4 -kernel {K} -nographic -snapshot", "-snapshot: not supported" },
         { "-M sifive_u -smp 5 -nographic -kernel {K}", "unsupported machine type 'sifive_u'" },
         { "-M virt -nographic -serial tcp:127.0.0.1:0,server,wait=off -kernel {K}", "run" },
-        { "-M virt -nographic -serial pty -kernel {K}", "'pty' character devices are not supported by rivet yet" },
+        { "-M virt -nographic -serial pty -kernel {K}", "run" },
+        { "-M virt -nographic -serial stdio -kernel {K}", "-serial stdio: cannot use stdio by multiple character devices" },
+        { "-M virt -nographic -serial mon:stdio -kernel {K}", "run" },
+        { "-M virt -nographic -monitor none -serial mon:stdio -kernel {K}", "run" },
+        { "-M virt -display none -monitor stdio -kernel {K}", "run" },
     };
 
     [Theory]

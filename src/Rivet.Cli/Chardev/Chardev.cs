@@ -5,8 +5,9 @@ internal sealed class ChardevException(string message) : Exception(message);
 
 /// <summary>
 /// The host end of a character device: bytes the guest (or a monitor) writes go out through
-/// <see cref="Write"/>; bytes from the host go to the one receiver given to
-/// <see cref="StartInput"/>, from a reader thread the backend owns (the console's input reader).
+/// <see cref="Write"/>; bytes from the host go to the one front end given to <see cref="Start"/>
+/// (or the receiver given to <see cref="StartInput"/>), from a reader thread the backend owns.
+/// A mux (<see cref="MuxChardev"/>) is the front end of its device and shares it among several.
 /// </summary>
 internal abstract class Chardev(string id) : IDisposable
 {
@@ -37,6 +38,17 @@ internal abstract class Chardev(string id) : IDisposable
     /// <summary>Starts delivering host input to <paramref name="receive"/>; a backend without input ignores it.</summary>
     public virtual void StartInput(Action<ReadOnlySpan<byte>> receive)
     {
+    }
+
+    /// <summary>
+    /// Starts delivering events and input to <paramref name="frontend"/>: a device that is
+    /// connected from the start (all but a socket) sends OPENED first, as QEMU does when a front
+    /// end attaches to an open device.
+    /// </summary>
+    public virtual void Start(ICharFrontend frontend)
+    {
+        frontend.Event(ChardevEvent.Opened);
+        StartInput(frontend.Receive);
     }
 
     /// <summary>A listening socket with wait=on: completes when the first client has connected.</summary>

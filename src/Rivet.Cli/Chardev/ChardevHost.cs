@@ -2,11 +2,13 @@ namespace Rivet.Cli.Chardev;
 
 /// <summary>
 /// The character devices of one run: opened in command-line order at start-up (a failure is a
-/// start-up error naming the option), input started once their receivers exist, closed at exit.
+/// start-up error naming the option; mux=on devices get a <see cref="MuxChardev"/> over them),
+/// front ends attached (monitors, then the UART), started, closed at exit.
 /// </summary>
 internal sealed class ChardevHost : IDisposable
 {
     private readonly List<(ChardevSpec Spec, Chardev Device)> _open = [];
+    private readonly Dictionary<string, ICharFrontend> _single = new(StringComparer.Ordinal); // front ends of non-mux devices
 
     private ChardevHost()
     {
@@ -20,7 +22,8 @@ internal sealed class ChardevHost : IDisposable
         {
             try
             {
-                host._open.Add((spec, spec.Open()));
+                Chardev device = spec.Open();
+                host._open.Add((spec, spec.Mux ? new MuxChardev(device) : device));
             }
             catch (ChardevException ex)
             {
@@ -31,14 +34,28 @@ internal sealed class ChardevHost : IDisposable
         return host;
     }
 
+    /// <summary>The device by id: what its front ends write to (the mux, for mux=on).</summary>
     public Chardev? Find(string? id) => _open.FirstOrDefault(d => d.Spec.Id == id).Device;
 
-    /// <summary>Starts input: to <paramref name="receivers"/>' receiver by id; devices nobody reads drop theirs.</summary>
-    public void StartInput(IReadOnlyDictionary<string, Action<ReadOnlySpan<byte>>> receivers)
+    /// <summary>Every mux, for C-a x.</summary>
+    public IEnumerable<MuxChardev> Muxes => _open.Select(d => d.Device).OfType<MuxChardev>();
+
+    /// <summary>Attaches a front end before <see cref="Start"/> (the command line has checked that a device without mux has one only).</summary>
+    public void Attach(string id, ICharFrontend frontend)
+    {
+        Chardev device = Find(id) ?? throw new InvalidOperationException($"no chardev {id}");
+        if (device is MuxChardev mux) mux.Attach(frontend);
+        else _single.Add(id, frontend);
+    }
+
+    /// <summary>Starts events and input; devices nobody reads drop theirs.</summary>
+    public void Start()
     {
         foreach (var (spec, device) in _open)
         {
-            device.StartInput(receivers.TryGetValue(spec.Id, out var receive) ? receive : _ => { });
+            if (device is MuxChardev mux) mux.Start();
+            else if (_single.TryGetValue(spec.Id, out ICharFrontend? frontend)) device.Start(frontend);
+            else device.StartInput(_ => { });
         }
     }
 

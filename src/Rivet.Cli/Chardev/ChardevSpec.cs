@@ -12,12 +12,12 @@ internal sealed record ChardevSpec
     /// <summary>The backends QEMU 7.2 has and Rivet does not (named as such, not "not a valid char driver").</summary>
     private static readonly string[] NotYet =
     [
-        "pty", "vc", "udp", "serial", "tty", "parallel", "parport", "ringbuf", "memory", "msmouse", "braille",
+        "vc", "udp", "serial", "tty", "parallel", "parport", "ringbuf", "memory", "msmouse", "braille",
         "testdev", "spicevmc", "spiceport", "qemu-vdagent", "dbus", "wctablet", "console",
     ];
 
     public required string Id { get; init; }
-    /// <summary>null, stdio, file, pipe or socket.</summary>
+    /// <summary>null, stdio, file, pipe, socket or pty.</summary>
     public required string Backend { get; init; }
     /// <summary>The option and value as given, for messages ("-serial file:F").</summary>
     public required string Origin { get; init; }
@@ -33,6 +33,9 @@ internal sealed record ChardevSpec
     /// <summary>socket server: start-up waits for the first client (QEMU's default).</summary>
     public bool Wait { get; init; } = true;
 
+    /// <summary>stdio: Ctrl-C on a terminal is a signal (on) or a byte for the guest (off; mon:stdio's default).</summary>
+    public bool Signal { get; init; } = true;
+
     public bool IsUnix => Backend == "socket" && Path.Length > 0;
 
     /// <summary>-chardev BACKEND,id=ID[,...].</summary>
@@ -47,7 +50,7 @@ internal sealed record ChardevSpec
 
     /// <summary>
     /// QEMU's short forms (qemu_chr_parse_compat), for -serial and -monitor: null, stdio,
-    /// mon:DEV (mux with a monitor), file:F, pipe:P, unix:PATH[,opts], tcp:HOST:PORT[,opts].
+    /// mon:DEV (mux with a monitor), pty, file:F, pipe:P, unix:PATH[,opts], tcp:HOST:PORT[,opts].
     /// </summary>
     public static ChardevSpec ParseShort(string value, string id, string origin)
     {
@@ -59,9 +62,11 @@ internal sealed record ChardevSpec
             v = v[4..];
         }
         ChardevSpec spec;
-        if (v is "null" or "stdio")
+        if (v is "null" or "stdio" or "pty")
         {
             spec = FromOptions(v, id, KeyValueOptions.Parse(""), origin);
+            // QEMU: a monitor muxed on stdio does not end the run on Ctrl-C; the guest gets it.
+            if (mux && v == "stdio") spec = spec with { Signal = false };
         }
         else if (v.StartsWith("file:", StringComparison.Ordinal) || v.StartsWith("pipe:", StringComparison.Ordinal))
         {
@@ -89,7 +94,7 @@ internal sealed record ChardevSpec
         {
             string kind = v.Split(':')[0];
             if (NotYet.Contains(kind)) throw new KeyValueException($"'{kind}' character devices are not supported by rivet yet");
-            throw new KeyValueException($"'{value}' is not a valid char driver");
+            throw new KeyValueException($"'{v}' is not a valid char driver"); // after mon:, as QEMU names it
         }
         return spec with { Mux = spec.Mux || mux };
     }
@@ -99,7 +104,7 @@ internal sealed record ChardevSpec
         string[] common = ["backend", "id", "mux"];
         string[] own = backend switch
         {
-            "null" => [],
+            "null" or "pty" => [],
             "stdio" => ["signal"],
             "file" => ["path", "append"],
             "pipe" => ["path"],
@@ -112,7 +117,7 @@ internal sealed record ChardevSpec
         switch (backend)
         {
             case "stdio":
-                kv.GetBool("signal", true); // Rivet's own signal handling is the same either way
+                spec = spec with { Signal = kv.GetBool("signal", true) };
                 break;
             case "file":
             case "pipe":
@@ -162,7 +167,8 @@ internal sealed record ChardevSpec
     public Chardev Open() => Backend switch
     {
         "null" => new NullChardev(Id),
-        "stdio" => new StdioChardev(Id),
+        "stdio" => new StdioChardev(Id, Signal),
+        "pty" => PtyChardev.Open(this),
         "file" => FileChardev.Open(this),
         "pipe" => PipeChardev.Open(this),
         "socket" => Server ? SocketChardev.Listen(this) : SocketChardev.Connect(this),

@@ -78,9 +78,6 @@ internal sealed class SocketChardev : QueuedChardev
     /// <summary>The bound address (tcp port 0 resolved), for messages and tests.</summary>
     public QmpEndpoint? BoundEndpoint => _listener?.BoundEndpoint;
 
-    /// <summary>A client's connection ended (a client-mode device stays disconnected: QMP on it ends).</summary>
-    public event Action? PeerLeft;
-
     protected override void WriteOut(ReadOnlySpan<byte> data)
     {
         Socket? client;
@@ -101,14 +98,17 @@ internal sealed class SocketChardev : QueuedChardev
         }
     }
 
-    public override void StartInput(Action<ReadOnlySpan<byte>> receive)
+    public override void StartInput(Action<ReadOnlySpan<byte>> receive) => Start(new SerialFrontend(receive));
+
+    /// <summary>Each client is OPENED when it comes (a connected client at once) and CLOSED when it leaves.</summary>
+    public override void Start(ICharFrontend frontend)
     {
-        var t = new Thread(() => Serve(receive)) { IsBackground = true, Name = $"chardev {Id}" };
+        var t = new Thread(() => Serve(frontend)) { IsBackground = true, Name = $"chardev {Id}" };
         t.Start();
     }
 
     /// <summary>The reader thread: a client's input until it leaves; a server then accepts the next.</summary>
-    private void Serve(Action<ReadOnlySpan<byte>> receive)
+    private void Serve(ICharFrontend frontend)
     {
         byte[] buffer = new byte[256];
         while (true)
@@ -140,10 +140,11 @@ internal sealed class SocketChardev : QueuedChardev
                 }
                 _first.TrySetResult();
             }
+            frontend.Event(ChardevEvent.Opened);
             try
             {
                 int n;
-                while ((n = client.Receive(buffer)) > 0) receive(buffer.AsSpan(0, n));
+                while ((n = client.Receive(buffer)) > 0) frontend.Receive(buffer.AsSpan(0, n));
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
@@ -156,7 +157,7 @@ internal sealed class SocketChardev : QueuedChardev
                 client.Dispose();
                 disposed = _disposed;
             }
-            if (!disposed) PeerLeft?.Invoke();
+            frontend.Event(ChardevEvent.Closed);
             if (disposed) return;
         }
     }

@@ -3,7 +3,8 @@
 // hmp-commands.hx and hmp-commands-info.hx) holds each command's name, argument grammar, help text
 // and handler; help is generated from it. A monitor (Hmp) parses a line with QEMU's argument
 // grammar, runs the handler and returns the output text. It does no I/O of its own, so any front
-// end can feed it lines: QMP today, a readline monitor on a chardev later.
+// end can feed it lines: QMP's human-monitor-command, and the readline monitor on a character
+// device (src/Rivet.Cli/HumanMonitor, docs/CHARDEV.md).
 //
 // What it may call: the public Machine API (registers, RAM, the memory map, run control through
 // its host), and the pure Isa decoder for x/i. Output uses "\n"; a front end turns it into CRLF
