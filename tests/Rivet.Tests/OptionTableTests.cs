@@ -143,7 +143,7 @@ public sealed class OptionTableTests
         { ["-mon", "chardev=nope"], "-mon chardev=nope: chardev \"nope\" not found" },
         { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=bogus"], "-mon chardev=a,mode=bogus: Parameter 'mode' does not accept value 'bogus'" },
         { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=control"], "mode=control is supported by rivet on a socket server of its own only" },
-        { ["-chardev", "null,id=a", "-mon", "chardev=a,mode=control"], "mode=control is supported by rivet on a socket server of its own only" },
+        { ["-chardev", "file,id=a,path=/x", "-mon", "chardev=a,mode=control"], "mode=control is supported by rivet on a socket server of its own only" },
         { ["-serial", "tcp:nohostport"], "'tcp:nohostport' is not a valid char driver" },
         { ["-serial", "stdio", "-monitor", "stdio"], "-serial stdio: cannot use stdio by multiple character devices" },
         { ["-net", "user"], "-net user: not supported: rivet has no network devices" },
