@@ -152,6 +152,7 @@ namespace Rivet.Cli
                 qmp?.Serve(options, chardevs);
                 foreach (MuxChardev mux in chardevs.Muxes) mux.OnQuit(() => machine.RequestShutdown(ShutdownCause.HostQmpQuit, 0));
                 chardevs.Start();
+                Rivet.Qmp.HostChardevs.Register(machine, chardevs.Describe);
                 machine.Start();
                 bool clientsCame = chardevs.WaitForClients(machineDown.Task);
                 if (clientsCame && qmp != null) clientsCame = qmp.WaitForClients();

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Rivet.Tests;
@@ -111,5 +113,38 @@ public sealed partial class PtyTests : IDisposable
         Assert.Contains("QEMU: Terminated\n\r", ReadUntil(fd, "Terminated\n\r"));
         Assert.True(rivet.WaitForExit(60_000));
         Assert.Equal(0, rivet.ExitCode);
+    }
+
+    [Fact]
+    public void QueryChardevNamesThePty()
+    {
+        string dir = Directory.CreateTempSubdirectory("rivet-pty-").FullName;
+        try
+        {
+            string q = Path.Combine(dir, "qmp.sock");
+            using Process rivet = Start("-kernel", Echo, "-serial", "pty", "-qmp", $"unix:{q},server");
+            string line = rivet.StandardOutput.ReadLine() ?? "";
+            string slave = Redirected().Match(line).Groups[1].Value;
+            Assert.StartsWith("/dev/pts/", slave);
+            Assert.Contains("waiting for a QMP connection", rivet.StandardError.ReadLine());
+            using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            client.Connect(new UnixDomainSocketEndPoint(q));
+            using var stream = new NetworkStream(client);
+            using var reader = new StreamReader(stream);
+            Assert.Contains("\"QMP\"", reader.ReadLine());
+            stream.Write("{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"query-chardev\"}\n"u8);
+            Assert.Contains("\"return\"", reader.ReadLine());
+            using JsonDocument reply = JsonDocument.Parse(reader.ReadLine()!);
+            JsonElement serial = reply.RootElement.GetProperty("return").EnumerateArray().Single(d => d.GetProperty("label").GetString() == "serial0");
+            Assert.Equal($"pty:{slave}", serial.GetProperty("filename").GetString());
+            Assert.True(serial.GetProperty("frontend-open").GetBoolean());
+            stream.Write("{\"execute\":\"quit\"}\n"u8);
+            Assert.True(rivet.WaitForExit(60_000));
+            Assert.Equal(0, rivet.ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

@@ -37,6 +37,11 @@ internal sealed class ChardevHost : IDisposable
     /// <summary>The device by id: what its front ends write to (the mux, for mux=on).</summary>
     public Chardev? Find(string? id) => _open.FirstOrDefault(d => d.Spec.Id == id).Device;
 
+    /// <summary>query-chardev's view: label, QEMU's filename, whether a front end uses it.</summary>
+    public IReadOnlyList<Rivet.Qmp.HostChardevInfo> Describe() =>
+        [.. _open.Select(d => new Rivet.Qmp.HostChardevInfo(d.Spec.Id, d.Device.Filename,
+            d.Device is MuxChardev mux ? mux.FrontendCount > 0 : _single.ContainsKey(d.Spec.Id)))];
+
     /// <summary>Every mux, for C-a x.</summary>
     public IEnumerable<MuxChardev> Muxes => _open.Select(d => d.Device).OfType<MuxChardev>();
 

@@ -23,15 +23,24 @@ internal static unsafe class RawTerminal
     public static void UseFdWriters()
     {
         if (Posix.IsATty(0) != 1 && Posix.IsATty(1) != 1 && Posix.IsATty(2) != 1) return;
-        Console.SetOut(FdWriter(1));
-        Console.SetError(FdWriter(2));
+        if (FdWriter(1) is not TextWriter output || FdWriter(2) is not TextWriter error) return;
+        Console.SetOut(output);
+        Console.SetError(error);
         FdWriters = true;
     }
 
-    private static TextWriter FdWriter(int fd)
+    /// <summary>A writer on <paramref name="fd"/>; null if it is not open for writing (then .NET's stays).</summary>
+    private static TextWriter? FdWriter(int fd)
     {
-        var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, 0);
-        return TextWriter.Synchronized(new StreamWriter(stream, new System.Text.UTF8Encoding(false)) { AutoFlush = true });
+        try
+        {
+            var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, 0);
+            return TextWriter.Synchronized(new StreamWriter(stream, new System.Text.UTF8Encoding(false)) { AutoFlush = true });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

@@ -234,6 +234,7 @@ internal static class QmpCommands
     private static QmpReply QueryChardev(QmpCall c)
     {
         IReadOnlyList<QmpEndpoint> endpoints = c.Server.BoundEndpoints;
+        IReadOnlyList<HostChardevInfo> devices = HostChardevs.Of(c.Machine) ?? [new HostChardevInfo("serial0", "stdio", true)];
         return QmpReply.Of(w =>
         {
             w.WriteStartArray();
@@ -246,11 +247,14 @@ internal static class QmpCommands
                 w.WriteString("label", $"compat_monitor{i.ToString(CultureInfo.InvariantCulture)}");
                 w.WriteEndObject();
             }
-            w.WriteStartObject();
-            w.WriteBoolean("frontend-open", true);
-            w.WriteString("filename", "stdio");
-            w.WriteString("label", "serial0");
-            w.WriteEndObject();
+            foreach (HostChardevInfo d in devices)
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("frontend-open", d.FrontendOpen);
+                w.WriteString("filename", d.Filename);
+                w.WriteString("label", d.Label);
+                w.WriteEndObject();
+            }
             w.WriteEndArray();
         });
     }
