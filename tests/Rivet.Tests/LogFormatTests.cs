@@ -19,7 +19,7 @@ public sealed class LogFormatTests
         string log = Path.Combine(Path.GetTempPath(), $"rivet-log-{Guid.NewGuid():N}.log");
         try
         {
-            var r = RivetProcess.Run("-machine", "virt", "-bios", "none", "-nographic", "-kernel", Repo.Guest($"build/isa/{guest}.elf"), "-d", items, "-D", log);
+            var r = RivetProcess.Run("-machine", "virt", "-bios", "none", "-nographic", "-kernel", Repo.Guest($"build/{(guest.StartsWith("priv_", StringComparison.Ordinal) ? "priv" : "isa")}/{guest}.elf"), "-d", items, "-D", log);
             Assert.True(r.Code == 0, $"{guest}: exit code {r.Code}: {r.Err}");
             Assert.Equal("", r.Err); // everything went to the -D file
             return File.ReadAllText(log);
@@ -41,6 +41,10 @@ public sealed class LogFormatTests
     [InlineData("umode_irq")]
     [InlineData("csr_mtvec")]
     [InlineData("csr_unimpl")]
+    [InlineData("priv_csr")]
+    [InlineData("priv_deleg")]
+    [InlineData("priv_sret")]
+    [InlineData("priv_irq")]
     public void IntGuestErrorsAndUnimpMatchQemuByteForByte(string guest)
     {
         Assert.Equal(File.ReadAllText(Recorded(guest + ".log")), RunLogged(guest, "int,guest_errors,unimp"));

@@ -462,16 +462,18 @@ internal sealed unsafe partial class Hart
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 _instret += (ulong)n;
+                budget -= n; // the budget counts what this call retired, also across the fold
                 n = 0;
-                RaiseException(Privilege == Priv.Machine ? Cause.EcallFromM : Cause.EcallFromU, 0);
+                RaiseException(Cause.EcallFromU + (ulong)Privilege, 0);
                 pc = Pc;
                 goto Boundary;
             case Op.Ebreak:
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 _instret += (ulong)n;
+                budget -= n; // the budget counts what this call retired, also across the fold
                 n = 0;
-                RaiseException(Cause.Breakpoint, pc);
+                RaiseException(Cause.Breakpoint, 0); // QEMU 7.2 leaves tval 0
                 pc = Pc;
                 goto Boundary;
             case Op.Mret:
@@ -481,9 +483,21 @@ internal sealed unsafe partial class Hart
                 n++;
                 RaiseSignal(SignalInterrupt);
                 goto Boundary;
+            case Op.Sret:
+                pc = (pageBase + ((ulong)(d - page) << 1));
+                Pc = pc;
+                if (!TryDoSret()) goto case Op.Illegal;
+                pc = Pc;
+                n++;
+                RaiseSignal(SignalInterrupt);
+                goto Boundary;
+            case Op.SfenceVma:
+                // U-mode, and S-mode under mstatus.TVM, may not fence translations.
+                if (Privilege == Priv.User || (Privilege == Priv.Supervisor && (_mstatus & Mstatus.Tvm) != 0)) goto case Op.Illegal;
+                break;
             case Op.Wfi:
-                // With S-mode absent, U-mode may wait unless mstatus.TW traps it.
-                if (Privilege != Priv.Machine && (_mstatus & Mstatus.Tw) != 0) goto case Op.Illegal;
+                // As QEMU 7.2: U-mode wfi always traps (S-mode exists); S-mode wfi traps with mstatus.TW.
+                if (Privilege == Priv.User || (Privilege == Priv.Supervisor && (_mstatus & Mstatus.Tw) != 0)) goto case Op.Illegal;
                 pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
                 n++;
                 if (!HasPendingInterrupt)
@@ -497,6 +511,7 @@ internal sealed unsafe partial class Hart
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 _instret += (ulong)n;
+                budget -= n; // the budget counts what this call retired, also across the fold
                 n = 0;
                 if (!ExecuteCsr(d)) goto case Op.Illegal;
                 pc += d->Length;
@@ -524,8 +539,8 @@ internal sealed unsafe partial class Hart
                 {
                     int size = d->Op == Op.ScW ? 4 : 8;
                     ulong a = x[d->Rs1], off = a - ramBase;
-                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
-                    if (off > ramSize - (ulong)size) goto StoreFault;
+                    // As QEMU 7.2: without a reservation on this address SC fails before any
+                    // access, so it neither faults nor checks alignment (LR did both).
                     bool ok = false;
                     if (_reservationAddress == a)
                     {
@@ -549,8 +564,14 @@ internal sealed unsafe partial class Hart
                     bool word = d->Op <= Op.AmomaxuW;
                     int size = word ? 4 : 8;
                     ulong a = x[d->Rs1], off = a - ramBase;
-                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
-                    if (off > ramSize - (ulong)size) goto StoreFault;
+                    // QEMU 7.2 reads first: a misaligned AMO is a load-misaligned exception and one
+                    // outside RAM a load access fault (the spec says store/AMO; docs/PRIVILEGED.md).
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
+                    if (off > ramSize - (ulong)size)
+                    {
+                        if (_memory.FindDevice(a, size) == null) LogUnmapped(a, size, false);
+                        goto LoadFault;
+                    }
                     ulong old = word ? Atomics.Word(d->Op, (int*)(ram + off), (int)x[d->Rs2]) : Atomics.Double(d->Op, (long*)(ram + off), (long)x[d->Rs2]);
                     x[d->Rd] = old;
                     if (TMode.Instrumented) AfterMemory(a, size, true, x[d->Rs2]);
@@ -586,6 +607,7 @@ internal sealed unsafe partial class Hart
             n++;
             Pc = pc;
             _instret += (ulong)n;
+            budget -= n; // the budget counts what this call retired, also across the fold
             n = 0;
             _memory.OnFlaggedStore(a, size);
             // The store may have rewritten code this hart is executing: look it up again.
@@ -614,8 +636,6 @@ internal sealed unsafe partial class Hart
         return exit;
     }
 
-    private void RaiseException(ulong cause, ulong tval) => EnterTrap(cause, tval);
-
     private bool LoadSlow(ulong address, int size, out ulong value)
     {
         // RAM straddling its end, or a device.
@@ -637,29 +657,6 @@ internal sealed unsafe partial class Hart
     private void LogUnmapped(ulong address, int size, bool write)
     {
         if (Log is { } log && log.Has(LogItems.GuestErrors)) log.Write(GuestLog.InvalidAccessLine(address, size, write));
-    }
-
-    private bool ExecuteCsr(DecodedInsn* d)
-    {
-        int csr = d->Imm & 0xFFF;
-        bool immediate = d->Op >= Op.Csrrwi;
-        ulong operand = immediate ? d->Rs1 : _x[d->Rs1];
-        Op kind = immediate ? d->Op - (Op.Csrrwi - Op.Csrrw) : d->Op;
-        // csrrs/csrrc with x0 (or zimm 0) do not write, so they may target read-only CSRs.
-        bool writes = kind == Op.Csrrw || d->Rs1 != 0;
-        if (!TryReadCsr(csr, out ulong old)) return false;
-        if (writes)
-        {
-            ulong value = kind switch
-            {
-                Op.Csrrw => operand,
-                Op.Csrrs => old | operand,
-                _ => old & ~operand,
-            };
-            if (!TryWriteCsr(csr, value)) return false;
-        }
-        _x[d->Rd] = old;
-        return true;
     }
 }
 
