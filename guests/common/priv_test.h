@@ -7,8 +7,8 @@
  * CHECK_S_TRAP / CHECK_M_TRAP tell which handler took it (ARM_* set TA_MODE
  * to 3 first, and the M handler leaves it). Behaviour:
  *   - interrupt: clears its bit in sie and returns to sepc;
- *   - exception with TA_RESUME != 0: returns to TA_RESUME in S-mode with
- *     SIE = 0 (SPP = 1, SPIE = 0), clears TA_RESUME;
+ *   - exception from S with TA_RESUME != 0: returns to TA_RESUME in S-mode
+ *     with SIE = 0 (SPP = 1, SPIE = 0), clears TA_RESUME;
  *   - other exceptions: returns past the trapping instruction in the mode it
  *     trapped from.
  * Every privileged test opens PMP (QEMU denies S/U accesses that match no PMP
@@ -130,8 +130,12 @@ strap_handler:
     sd t2, TA_COUNT(tp)
     csrr t1, sepc
     bltz t0, strap_irq
+    csrr t2, sstatus
+    andi t2, t2, MSTATUS_SPP
+    beqz t2, strap_skip         /* from U: always skip (TA_RESUME is M's then) */
     ld t2, TA_RESUME(tp)
     bnez t2, strap_resume
+strap_skip:
     lhu t2, 0(t1)
     andi t2, t2, 3
     addi t1, t1, 2

@@ -145,6 +145,7 @@ internal sealed unsafe partial class Hart
                     ulong mode = value >> SatpModeShift;
                     if (!SatpModeSupported(mode)) return true;
                     _satp = value;
+                    FlushTranslations();
                     return true;
                 }
             case Csr.Mstatus:
@@ -209,14 +210,16 @@ internal sealed unsafe partial class Hart
         }
     }
 
-    /// <summary>satp.MODE values this hart translates with (WARL: others leave satp unchanged).</summary>
-    private static bool SatpModeSupported(ulong mode) => mode == 0;
+    /// <summary>satp.MODE values this hart translates with: Bare, Sv39, Sv48, Sv57 (WARL: others leave satp unchanged).</summary>
+    private static bool SatpModeSupported(ulong mode) => mode is 0 or 8 or 9 or 10;
 
     private void WriteMstatus(ulong v)
     {
         // MPP is WARL with M, S and U: the reserved 2 reads back as U.
         if (((v & Mstatus.Mpp) >> (int)Mstatus.MppShift) == 2) v &= ~Mstatus.Mpp;
+        bool translation = ((_mstatus ^ v) & (Mstatus.Mprv | Mstatus.Mpp | Mstatus.Sum | Mstatus.Mxr)) != 0;
         _mstatus = v;
+        if (translation) TranslationChanged();
         RaiseSignal(SignalInterrupt);
     }
 

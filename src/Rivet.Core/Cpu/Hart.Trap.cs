@@ -47,6 +47,14 @@ internal sealed partial class Hart
 
     private void RaiseException(ulong cause, ulong tval) => EnterTrap(cause, tval);
 
+    /// <summary>Raises the exception a failed translation or paged access left in <see cref="_mmuFault"/>.</summary>
+    private void RaiseMmuFault()
+    {
+        ulong cause = _mmuFault;
+        _mmuFault = NoFault;
+        EnterTrap(cause, _mmuFaultAddress);
+    }
+
     /// <summary>
     /// Trap entry: Pc must hold the address of the trapping instruction. A trap from S or U whose
     /// bit is set in medeleg (exceptions) or mideleg (interrupts) goes to S-mode, any other to M.
@@ -83,6 +91,7 @@ internal sealed partial class Hart
         }
         _mstatus = s;
         _reservationAddress = ulong.MaxValue;
+        TranslationChanged();
         ulong baseAddr = vector & ~3UL;
         Pc = interrupt && (vector & 3) == 1 ? baseAddr + 4 * (ulong)code : baseAddr;
     }
@@ -98,6 +107,7 @@ internal sealed partial class Hart
         _mstatus = s;
         Privilege = mpp;
         _reservationAddress = ulong.MaxValue;
+        TranslationChanged();
         Pc = _mepc;
     }
 
@@ -113,6 +123,7 @@ internal sealed partial class Hart
         _mstatus = s;
         Privilege = spp;
         _reservationAddress = ulong.MaxValue;
+        TranslationChanged();
         Pc = _sepc;
         return true;
     }

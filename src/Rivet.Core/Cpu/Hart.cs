@@ -44,7 +44,7 @@ internal sealed unsafe partial class Hart
         | (1UL << ('M' - 'A')) | (1UL << ('S' - 'A')) | (1UL << ('U' - 'A'));
 
     // Signal bits (_signal): why the interpreter must look up from guest code at the next block boundary.
-    internal const int SignalExit = 1, SignalInterrupt = 2, SignalCodeStale = 4;
+    internal const int SignalExit = 1, SignalInterrupt = 2, SignalCodeStale = 4, SignalModeSwitch = 8;
 
     private readonly PhysicalMemory _memory;
     private readonly ITimeSource _time;
@@ -150,6 +150,10 @@ internal sealed unsafe partial class Hart
         Volatile.Write(ref _timerCompare, -1);
         _reservationAddress = ulong.MaxValue;
         FlushCodeCache();
+        _tlbEpoch++;
+        _mappingEpoch++;
+        _mmuFault = NoFault;
+        _modeSwitch = false;
         ResetInstrumentationState();
     }
 
