@@ -133,7 +133,11 @@ internal sealed unsafe partial class Hart
         ulong spc = pc;
         while (insns.Count < MaxBlockLength && s - page < SlotsPerPage)
         {
-            if (s->Op == Op.Undecoded && !DecodeSlot(cp, s, cp.PhysBase + (spc & (PhysicalMemory.PageSize - 1)), spc)) break;
+            if (s->Op == Op.Undecoded && !DecodeSlot(cp, s, cp.PhysBase + (spc & (PhysicalMemory.PageSize - 1)), spc))
+            {
+                _mmuFault = NoFault; // executing the slot, if it comes to that, raises the fault
+                break;
+            }
             insns.Add(new TranslatedInsn(spc, s->Raw, s->Length, *s));
             if (EndsBlock(s->Op)) break;
             spc += s->Length;
