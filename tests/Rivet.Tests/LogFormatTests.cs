@@ -19,7 +19,7 @@ public sealed class LogFormatTests
         string log = Path.Combine(Path.GetTempPath(), $"rivet-log-{Guid.NewGuid():N}.log");
         try
         {
-            var r = RivetProcess.Run("-machine", "virt", "-bios", "none", "-nographic", "-kernel", Repo.Guest($"build/{(guest.StartsWith("priv_", StringComparison.Ordinal) || guest.StartsWith("vm_", StringComparison.Ordinal) ? "priv" : "isa")}/{guest}.elf"), "-d", items, "-D", log);
+            var r = RivetProcess.Run("-machine", "virt", "-bios", "none", "-nographic", "-kernel", Repo.Guest($"build/{(guest.StartsWith("priv_", StringComparison.Ordinal) || guest.StartsWith("vm_", StringComparison.Ordinal) || guest.StartsWith("pmp_", StringComparison.Ordinal) ? "priv" : "isa")}/{guest}.elf"), "-d", items, "-D", log);
             Assert.True(r.Code == 0, $"{guest}: exit code {r.Code}: {r.Err}");
             Assert.Equal("", r.Err); // everything went to the -D file
             return File.ReadAllText(log);
@@ -47,6 +47,7 @@ public sealed class LogFormatTests
     [InlineData("priv_irq")]
     [InlineData("vm_sv39")]
     [InlineData("vm_edge")]
+    [InlineData("pmp_enforce")]
     public void IntGuestErrorsAndUnimpMatchQemuByteForByte(string guest)
     {
         Assert.Equal(File.ReadAllText(Recorded(guest + ".log")), RunLogged(guest, "int,guest_errors,unimp"));

@@ -183,18 +183,36 @@ internal sealed unsafe partial class Hart
                     int first = (csr - Csr.Pmpcfg0) * 4;
                     for (int b = 0; b < 8; b++)
                     {
-                        if ((_pmpcfg[first + b] & 0x80) != 0) continue; // locked entry
+                        if ((_pmpcfg[first + b] & 0x80) != 0)
+                        {
+                            GuestError("ignoring pmpcfg write - locked\n");
+                            continue;
+                        }
                         byte cfg = (byte)(value >> (8 * b));
                         if ((cfg & 3) == 2) cfg &= unchecked((byte)~2); // R=0,W=1 is reserved
                         _pmpcfg[first + b] = (byte)(cfg & 0x9F);
                     }
+                    PmpChanged();
                 }
                 return true;
             case >= Csr.Pmpaddr0 and <= Csr.Pmpaddr63:
                 {
                     int idx = csr - Csr.Pmpaddr0;
-                    if (idx < _pmpaddr.Length && (_pmpcfg[idx] & 0x80) == 0)
+                    // A locked entry, or a locked TOR entry above it (which uses it as its bottom), keeps it.
+                    if (idx >= _pmpaddr.Length) return true;
+                    if (idx + 1 < _pmpaddr.Length && (_pmpcfg[idx + 1] & 0x98) == 0x88)
+                    {
+                        GuestError("ignoring pmpaddr write - pmpcfg + 1 locked\n");
+                    }
+                    else if ((_pmpcfg[idx] & 0x80) != 0)
+                    {
+                        GuestError("ignoring pmpaddr write - locked\n");
+                    }
+                    else
+                    {
                         _pmpaddr[idx] = value & ((1UL << 54) - 1);
+                        PmpChanged();
+                    }
                     return true;
                 }
             // A write takes effect for the next instruction: the writing instruction's own

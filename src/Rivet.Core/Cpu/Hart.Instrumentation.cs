@@ -57,7 +57,7 @@ internal sealed unsafe partial class Hart
                 // (and, under translation, to the mapping of the next virtual page).
                 ulong next = phys + 2;
                 bool translated = FetchTranslated;
-                if (translated && !Translate(pc + 2, Access.Fetch, out next)) return false;
+                if ((translated || Privilege < Priv.Machine || _pmpBindsMachine) && !TranslateChecked(pc + 2, 2, Access.Fetch, out next)) return false;
                 ulong offNext = next - _memory.RamBase;
                 if (offNext > _memory.RamSize - 2) return false;
                 TieToNextPage(cp, offNext >> PhysicalMemory.PageShift, translated ? pc & ~(PhysicalMemory.PageSize - 1) : ulong.MaxValue);

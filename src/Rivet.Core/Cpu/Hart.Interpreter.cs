@@ -550,7 +550,9 @@ internal sealed unsafe partial class Hart
                 goto Boundary;
             case Op.Mret:
                 if (Privilege != Priv.Machine) goto case Op.Illegal;
-                DoMret();
+                pc = (pageBase + ((ulong)(d - page) << 1));
+                Pc = pc;
+                if (!TryDoMret()) goto case Op.Illegal;
                 pc = Pc;
                 n++;
                 RaiseSignal(SignalInterrupt);

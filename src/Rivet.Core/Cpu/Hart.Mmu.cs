@@ -46,8 +46,8 @@ internal sealed unsafe partial class Hart
 
     private bool FetchTranslated => Privilege < Priv.Machine && (_satp >> SatpModeShift) != 0;
 
-    /// <summary>Fetches or data accesses go through page tables now (the paged interpreter must run).</summary>
-    private bool TranslationActive => (_satp >> SatpModeShift) != 0 && (Privilege < Priv.Machine || DataPrivilege < Priv.Machine);
+    /// <summary>Fetches or data accesses go through page tables or PMP checks now (the paged interpreter must run).</summary>
+    private bool TranslationActive => Privilege < Priv.Machine || DataPrivilege < Priv.Machine || _pmpBindsMachine;
 
     /// <summary>Something translation depends on changed: forget cached translations and look the code page up again.</summary>
     private void TranslationChanged()
@@ -77,6 +77,7 @@ internal sealed unsafe partial class Hart
     {
         ulong off = (pa & ~PageOffsetMask) - _memory.RamBase;
         if (off >= _memory.RamSize) return; // devices are always translated afresh
+        if (!PmpUniform(pa & ~PageOffsetMask)) return; // PMP decides below page granularity: check every access
         ulong vpn = va >> PhysicalMemory.PageShift;
         ref TlbEntry e = ref tlb[(int)(vpn & (TlbSize - 1))];
         e.Vpn = vpn;
@@ -86,6 +87,17 @@ internal sealed unsafe partial class Hart
 
     private static ulong PageFaultCause(Access access)
         => access switch { Access.Fetch => Cause.InstructionPageFault, Access.Load => Cause.LoadPageFault, _ => Cause.StorePageFault };
+
+    private static ulong AccessFaultCause(Access access)
+        => access switch { Access.Fetch => Cause.InstructionAccessFault, Access.Load => Cause.LoadAccessFault, _ => Cause.StoreAccessFault };
+
+    /// <summary>Translates and applies PMP to [va, va + size) within one page; false with <see cref="_mmuFault"/> set.</summary>
+    private bool TranslateChecked(ulong va, ulong size, Access access, out ulong pa)
+    {
+        if (!Translate(va, access, out pa)) return false;
+        int priv = access == Access.Fetch ? Privilege : DataPrivilege;
+        return PmpAllows(pa, size, access, priv) || Fail(AccessFaultCause(access), va);
+    }
 
     private bool Fail(ulong cause, ulong va)
     {
@@ -124,6 +136,8 @@ internal sealed unsafe partial class Hart
                 LogUnmapped(pteAddress, 8, false);
                 return Fail(PageFaultCause(access), va);
             }
+            // Page-table reads are S-mode accesses for PMP; a refusal is an access fault (QEMU 7.2).
+            if (!PmpAllows(pteAddress, 8, Access.Load, Priv.Supervisor)) return Fail(AccessFaultCause(access), va);
             ref ulong slot = ref *(ulong*)(ram + off);
             ulong pte = Volatile.Read(ref slot);
             if ((pte & PteV) == 0 || (pte & (PteR | PteW)) == PteW || (pte >> 54) != 0) return Fail(PageFaultCause(access), va);
@@ -170,7 +184,7 @@ internal sealed unsafe partial class Hart
             pa = off + _memory.RamBase;
             return true;
         }
-        if (!Translate(va, Access.Fetch, out pa)) return false;
+        if (!TranslateChecked(va, 2, Access.Fetch, out pa)) return false;
         TlbFill(_tlbFetch, va, pa);
         return true;
     }
@@ -185,7 +199,7 @@ internal sealed unsafe partial class Hart
         TlbEntry[] tlb = access == Access.Store ? _tlbStore : _tlbLoad;
         ulong off = TlbLookup(tlb, va, size);
         if (off != ulong.MaxValue) return off;
-        if (!Translate(va, access, out ulong pa)) return ulong.MaxValue;
+        if (!TranslateChecked(va, (ulong)size, access, out ulong pa)) return ulong.MaxValue;
         TlbFill(tlb, va, pa);
         return pa - _memory.RamBase;
     }
@@ -195,8 +209,9 @@ internal sealed unsafe partial class Hart
     {
         pa2 = 0;
         split = size;
-        if (!Translate(va, access, out pa)) return false;
         ulong inPage = va & PageOffsetMask;
+        ulong firstPart = Math.Min((ulong)size, PhysicalMemory.PageSize - inPage);
+        if (!TranslateChecked(va, firstPart, access, out pa)) return false;
         if (inPage + (ulong)size <= PhysicalMemory.PageSize)
         {
             TlbFill(access == Access.Store ? _tlbStore : _tlbLoad, va, pa);
@@ -204,7 +219,7 @@ internal sealed unsafe partial class Hart
         }
         // QEMU splits a page-crossing access: a fault on the second page reports that page's address.
         ulong va2 = (va | PageOffsetMask) + 1;
-        if (!Translate(va2, access, out pa2)) return false;
+        if (!TranslateChecked(va2, (ulong)size - firstPart, access, out pa2)) return false;
         split = (int)(va2 - va);
         return true;
     }

@@ -96,10 +96,13 @@ internal sealed partial class Hart
         Pc = interrupt && (vector & 3) == 1 ? baseAddr + 4 * (ulong)code : baseAddr;
     }
 
-    private void DoMret()
+    /// <summary>mret; false means illegal instruction.</summary>
+    private bool TryDoMret()
     {
         ulong s = _mstatus;
         int mpp = (int)((s & Mstatus.Mpp) >> (int)Mstatus.MppShift);
+        // QEMU 7.2 refuses to leave M-mode while no PMP entry is active (S and U could access nothing).
+        if (mpp != Priv.Machine && !PmpAnyActive) return false;
         s = (s & Mstatus.Mpie) != 0 ? s | Mstatus.Mie : s & ~Mstatus.Mie;
         s |= Mstatus.Mpie;
         s &= ~Mstatus.Mpp; // MPP becomes U, the least-privileged mode
@@ -109,6 +112,7 @@ internal sealed partial class Hart
         _reservationAddress = ulong.MaxValue;
         TranslationChanged();
         Pc = _mepc;
+        return true;
     }
 
     /// <summary>sret; false means illegal instruction (from U, or from S with mstatus.TSR).</summary>

@@ -144,6 +144,7 @@ internal sealed unsafe partial class Hart
         _stimecmpArmed = false;
         Array.Clear(_pmpcfg);
         Array.Clear(_pmpaddr);
+        _pmpBindsMachine = false;
         Interlocked.Exchange(ref _mip, 0);
         _instret = 0;
         _cycleDelta = 0;
