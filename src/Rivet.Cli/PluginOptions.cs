@@ -46,7 +46,7 @@ internal sealed class PluginOptions
         ["op_opt"] = "rivet has no TCG micro ops",
         ["op_ind"] = "rivet has no TCG micro ops",
         ["fpu"] = "rivet has no FPU (RV64IMAC)",
-        ["mmu"] = "rivet has no MMU yet (M and U modes only)",
+        ["mmu"] = "rivet does not log page-table walks yet",
         ["pcall"] = "it is x86 only",
         ["cpu_reset"] = "rivet does not log resets yet",
         ["page"] = "it is for user-mode emulation",

@@ -18,16 +18,22 @@ public sealed class HmpTests
         CPU#0
          pc       0000000080000184
          mhartid  0000000000000000
-         mstatus  0000000200000080
+         mstatus  0000000a00000080
          mip      0000000000000000
          mie      0000000000000000
          mideleg  0000000000000000
          medeleg  0000000000000000
          mtvec    0000000080000200
+         stvec    0000000000000000
          mepc     0000000080000abc
+         sepc     0000000000000000
          mcause   8000000000000007
+         scause   0000000000000000
          mtval    00000000deadbeef
+         stval    0000000000000000
          mscratch 0123456789abcdef
+         sscratch 0000000000000000
+         satp     0000000000000000
          x0/zero  0000000000000000 x1/ra    0101010101010101 x2/sp    0202020202020202 x3/gp    0303030303030303
          x4/tp    0404040404040404 x5/t0    0505050505050505 x6/t1    0606060606060606 x7/t2    0707070707070707
          x8/s0    0808080808080808 x9/s1    0909090909090909 x10/a0   0a0a0a0a0a0a0a0a x11/a1   0b0b0b0b0b0b0b0b
@@ -404,7 +410,7 @@ public sealed class HmpTests
         await using QmpClient c = await rig.ConnectAsync();
         Assert.Equal("VM status: paused (prelaunch)\r\n", await Hmp(c, "info status"));
         string registers = await Hmp(c, "info registers");
-        Assert.StartsWith("\r\nCPU#0\r\n pc       0000000080000000\r\n mhartid  0000000000000000\r\n mstatus  0000000200000000\r\n", registers);
+        Assert.StartsWith("\r\nCPU#0\r\n pc       0000000080000000\r\n mhartid  0000000000000000\r\n mstatus  0000000a00000000\r\n", registers);
         Assert.Contains(" x8/s0    0000000000000000 x9/s1    0000000000000000 x10/a0   0000000000000000 x11/a1   0000000000000000\r\n", registers);
         // The image is in RAM before the first instruction runs: li t0, 0x80000200 starts with addiw t0,zero,1.
         Assert.Equal("0x0000000080000000:  0010029b          addiw                   t0,zero,1\r\n", await Hmp(c, "xp /i 0x80000000"));

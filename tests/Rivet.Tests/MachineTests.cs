@@ -191,7 +191,7 @@ public sealed class MachineTests
         Assert.Equal(0x80000000UL, h1.Pc);
         Assert.Equal(1UL, h1.Mhartid);
         Assert.Equal(1UL, h1.X[10]); // a0 = mhartid
-        Assert.Equal(0x200000000UL, h1.Mstatus); // UXL = 64
+        Assert.Equal(0xA00000000UL, h1.Mstatus); // UXL = SXL = 64
         Assert.Equal(3, h1.Privilege);
         Assert.Throws<ArgumentOutOfRangeException>(() => m.CaptureHartState(2));
         Assert.Throws<ArgumentOutOfRangeException>(() => m.CaptureHartState(-1));

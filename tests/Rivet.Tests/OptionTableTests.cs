@@ -66,7 +66,7 @@ public sealed class OptionTableTests
     public void ScriptBoilerplateIsAccepted()
     {
         CliOptions o = Parse("-machine", "virt,accel=tcg,aclint=off,aia=none,aia-guests=0,usb=off,graphics=off,dump-guest-core=off,mem-merge=on,suppress-vmdesc=on",
-            "-cpu", "rv64,i=on,m=on,a=on,c=on,u=on,Zicsr=on,Zifencei=on,f=off,d=off,s=off,h=off,v=off,mmu=off,pmp=on,debug=on,zmmul=true",
+            "-cpu", "rv64,i=on,m=on,a=on,c=on,u=on,Zicsr=on,Zifencei=on,f=off,d=off,s=on,sstc=on,h=off,v=off,mmu=on,pmp=on,debug=on,zmmul=true",
             "-accel", "tcg,thread=multi,tb-size=64,split-wx=off", "-nodefaults", "-no-user-config", "-net", "none", "-nic", "none",
             "-vga", "none", "-parallel", "none", "-monitor", "none", "-serial", "stdio", "-display", "none", "-nographic",
             "-rtc", "base=utc,clock=host,driftfix=none", "-no-reboot", "-no-shutdown", "-name", "guest=box,debug-threads=on");
@@ -154,7 +154,7 @@ public sealed class OptionTableTests
         { ["-pidfile", ""], "-pidfile : the file name is empty" },
         { ["-daemonize", "-nographic"], "-nographic cannot be used with -daemonize" },
         { ["-daemonize", "-serial", "stdio"], "-serial stdio: cannot use stdio with -daemonize" },
-        { ["-d", "mmu"], "-d mmu: not supported: rivet has no MMU yet" },
+        { ["-d", "mmu"], "-d mmu: not supported: rivet does not log page-table walks yet" },
         { ["-foo"], "-foo: invalid option" },
         { ["--foo"], "--foo: invalid option" },
         { ["stray"], "stray: invalid option" },
@@ -175,7 +175,7 @@ public sealed class OptionTableTests
     [Theory]
     [InlineData("rv64")]
     [InlineData("any")]
-    [InlineData("rv64,h=false,s=no,v=off,x-j=n")]
+    [InlineData("rv64,h=false,s=yes,v=off,x-j=n")]
     public void CpuModels(string v) => Assert.Equal("rv64", Parse("-cpu", v).Cpu);
 
     [Theory]

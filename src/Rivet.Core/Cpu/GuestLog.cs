@@ -115,19 +115,19 @@ internal sealed class GuestLog(TextWriter writer, LogItems items)
         Csr("mstatus", s.Mstatus);
         Csr("mip", s.Mip);
         Csr("mie", s.Mie);
-        Csr("mideleg", 0);
-        Csr("medeleg", 0);
+        Csr("mideleg", s.Mideleg);
+        Csr("medeleg", s.Medeleg);
         Csr("mtvec", s.Mtvec);
-        Csr("stvec", 0);
+        Csr("stvec", s.Stvec);
         Csr("mepc", s.Mepc);
-        Csr("sepc", 0);
+        Csr("sepc", s.Sepc);
         Csr("mcause", s.Mcause);
-        Csr("scause", 0);
+        Csr("scause", s.Scause);
         Csr("mtval", s.Mtval);
-        Csr("stval", 0);
+        Csr("stval", s.Stval);
         Csr("mscratch", s.Mscratch);
-        Csr("sscratch", 0);
-        Csr("satp", 0);
+        Csr("sscratch", s.Sscratch);
+        Csr("satp", s.Satp);
         for (int i = 0; i < 32; i++)
         {
             sb.Append(CultureInfo.InvariantCulture, $" {"x" + i.ToString(CultureInfo.InvariantCulture) + "/" + Disassembler.RegisterName(i),-8} {s.X[i]:x16}");

@@ -29,7 +29,7 @@ internal sealed unsafe partial class Hart
     private Action<int, MemoryAccess>? _memoryHook; // memory callback of that instruction
 
     private static bool EndsBlock(Op op) => op is Op.Jal or Op.Jalr or (>= Op.Beq and <= Op.Bgeu)
-        or Op.Ecall or Op.Ebreak or Op.Mret or Op.Wfi or Op.FenceI or Op.Illegal or (>= Op.Csrrw and <= Op.Csrrci);
+        or Op.Ecall or Op.Ebreak or Op.Mret or Op.Sret or Op.SfenceVma or Op.Wfi or Op.FenceI or Op.Illegal or (>= Op.Csrrw and <= Op.Csrrci);
 
     private void ResetInstrumentationState()
     {
@@ -38,18 +38,33 @@ internal sealed unsafe partial class Hart
         _memoryHook = null;
     }
 
-    /// <summary>Decodes one slot of a cached page; false if the instruction cannot be fetched.</summary>
-    private bool DecodeSlot(CodePage cp, DecodedInsn* slot, ulong pc)
+    /// <summary>
+    /// Decodes one slot of a cached page (at physical address <paramref name="phys"/>, fetched
+    /// at <paramref name="pc"/>); false if the instruction cannot be fetched (with
+    /// <see cref="_mmuFault"/> set when translation refused its second half).
+    /// </summary>
+    private bool DecodeSlot(CodePage cp, DecodedInsn* slot, ulong phys, ulong pc)
     {
-        ulong off = pc - _memory.RamBase;
+        ulong off = phys - _memory.RamBase;
         if (off > _memory.RamSize - 2) return false;
         byte* ram = _memory.Ram;
         ushort low = *(ushort*)(ram + off);
         if (Decoder.IsFullLength(low))
         {
+            if ((off & (PhysicalMemory.PageSize - 1)) == PhysicalMemory.PageSize - 2)
+            {
+                // Straddles into the next page: cache it, but tie this page to that one's generation
+                // (and, under translation, to the mapping of the next virtual page).
+                ulong next = phys + 2;
+                bool translated = FetchTranslated;
+                if ((translated || Privilege < Priv.Machine || _pmpBindsMachine) && !TranslateChecked(pc + 2, 2, Access.Fetch, out next)) return false;
+                ulong offNext = next - _memory.RamBase;
+                if (offNext > _memory.RamSize - 2) return false;
+                TieToNextPage(cp, offNext >> PhysicalMemory.PageShift, translated ? pc & ~(PhysicalMemory.PageSize - 1) : ulong.MaxValue);
+                *slot = Decoder.Decode32(low | ((uint)*(ushort*)(ram + offNext) << 16));
+                return true;
+            }
             if (off + 4 > _memory.RamSize) return false;
-            // Straddles into the next page: cache it, but tie this page to that one's generation.
-            if ((off & (PhysicalMemory.PageSize - 1)) == PhysicalMemory.PageSize - 2) TieToNextPage(cp, off >> PhysicalMemory.PageShift);
             *slot = Decoder.Decode32(*(uint*)(ram + off));
         }
         else
@@ -118,7 +133,11 @@ internal sealed unsafe partial class Hart
         ulong spc = pc;
         while (insns.Count < MaxBlockLength && s - page < SlotsPerPage)
         {
-            if (s->Op == Op.Undecoded && !DecodeSlot(cp, s, spc)) break;
+            if (s->Op == Op.Undecoded && !DecodeSlot(cp, s, cp.PhysBase + (spc & (PhysicalMemory.PageSize - 1)), spc))
+            {
+                _mmuFault = NoFault; // executing the slot, if it comes to that, raises the fault
+                break;
+            }
             insns.Add(new TranslatedInsn(spc, s->Raw, s->Length, *s));
             if (EndsBlock(s->Op)) break;
             spc += s->Length;

@@ -22,9 +22,15 @@ internal sealed unsafe partial class Hart
         public readonly DecodedInsn* Base;
         public int Generation;
         public int Epoch;
+        public ulong PhysBase;
         /// <summary>An instruction in the last slot reaches into the next page: that page's generation matters too.</summary>
         public bool TiedToNext;
         public int NextGeneration;
+        /// <summary>The RAM page holding the second half (the next one, unless translation put it elsewhere).</summary>
+        public ulong NextIndex;
+        /// <summary>Under translation: the virtual page the tie was made at, and the mapping epoch then (else ulong.MaxValue).</summary>
+        public ulong TieVirtualPage = ulong.MaxValue;
+        public int TieMappingEpoch;
 
         public CodePage()
         {
@@ -46,15 +52,19 @@ internal sealed unsafe partial class Hart
     /// <summary>fence.i and reset: every decode this hart holds becomes stale.</summary>
     public void FlushCodeCache() => _codeEpoch++;
 
-    /// <summary>Finds (or starts) the decoded page for a RAM page index; reuses the array when stale.</summary>
-    private CodePage GetCodePage(ulong pageIndex)
+    /// <summary>
+    /// Finds (or starts) the decoded page for a RAM page index, entered at virtual page
+    /// <paramref name="virtualPage"/>; reuses the array when stale.
+    /// </summary>
+    private CodePage GetCodePage(ulong pageIndex, ulong virtualPage)
     {
         CodePage?[] chunk = _codePages[pageIndex >> 10] ??= new CodePage?[1024];
         ref CodePage? slot = ref chunk[pageIndex & 1023];
         int gen = Volatile.Read(ref _memory.CodeGeneration[pageIndex]);
         CodePage? page = slot;
         if (page != null && page.Generation == gen && page.Epoch == _codeEpoch
-            && (!page.TiedToNext || page.NextGeneration == Volatile.Read(ref _memory.CodeGeneration[pageIndex + 1])))
+            && (!page.TiedToNext || (page.NextGeneration == Volatile.Read(ref _memory.CodeGeneration[page.NextIndex])
+                && (page.TieVirtualPage == ulong.MaxValue || (page.TieVirtualPage == virtualPage && page.TieMappingEpoch == _mappingEpoch)))))
         {
             return page;
         }
@@ -71,14 +81,18 @@ internal sealed unsafe partial class Hart
         MarkCode(pageIndex);
         page.Generation = Volatile.Read(ref _memory.CodeGeneration[pageIndex]);
         page.Epoch = _codeEpoch;
+        page.PhysBase = _memory.RamBase + (pageIndex << PhysicalMemory.PageShift);
         page.TiedToNext = false;
         return page;
     }
 
-    private void TieToNextPage(CodePage page, ulong pageIndex)
+    private void TieToNextPage(CodePage page, ulong nextIndex, ulong virtualPage)
     {
-        MarkCode(pageIndex + 1);
-        page.NextGeneration = Volatile.Read(ref _memory.CodeGeneration[pageIndex + 1]);
+        MarkCode(nextIndex);
+        page.NextIndex = nextIndex;
+        page.NextGeneration = Volatile.Read(ref _memory.CodeGeneration[nextIndex]);
+        page.TieVirtualPage = virtualPage;
+        page.TieMappingEpoch = _mappingEpoch;
         page.TiedToNext = true;
     }
 
@@ -96,7 +110,19 @@ internal sealed unsafe partial class Hart
     /// Called only on the hart's own thread.
     /// </summary>
     public ExecExit Run(long budget)
-        => Instrumentation == null ? Run<PlainRun>(budget) : Run<InstrumentedRun>(budget);
+    {
+        if (Instrumentation != null) return Run<InstrumentedRun>(budget);
+        // Bare code runs the specialisation without translation; the loop switches when translation turns on or off.
+        while (true)
+        {
+            ulong before = _instret;
+            ExecExit exit = TranslationActive ? Run<PagedRun>(budget) : Run<PlainRun>(budget);
+            if (!_modeSwitch) return exit;
+            _modeSwitch = false;
+            budget -= (long)(_instret - before);
+            if (budget <= 0) return ExecExit.Budget;
+        }
+    }
 
     /// <summary>Set while the hart is stopped (or before it runs); null means plain execution.</summary>
     public IHartInstrumentation? Instrumentation { get; set; }
@@ -113,6 +139,8 @@ internal sealed unsafe partial class Hart
         CodePage? current = null;
         DecodedInsn* page = null;
         ulong pageBase = 1; // never a valid page base, so the first lookup happens
+        ulong physBase = 1; // the physical address of pageBase (the same when not paged)
+        ulong flagged = 0; // the physical address of a store into a page that holds code
         // Within a page the slot pointer is the program counter: pc is only materialised
         // (PcOf) by instructions that need it, and at block boundaries.
         DecodedInsn* d;
@@ -137,16 +165,27 @@ internal sealed unsafe partial class Hart
                     exit = ExecExit.ExitRequest;
                     goto Leave;
                 }
-                if ((s & SignalCodeStale) != 0)
-                {
-                    ClearSignal(SignalCodeStale);
-                    pageBase = 1;
-                }
                 if ((s & SignalInterrupt) != 0)
                 {
                     ClearSignal(SignalInterrupt);
                     Pc = pc;
                     if (TryTakeInterrupt()) pc = Pc;
+                    s = _signal; // the trap may have changed the translation
+                }
+                if ((s & SignalModeSwitch) != 0)
+                {
+                    ClearSignal(SignalModeSwitch);
+                    if (!TMode.Instrumented && TMode.Paged != TranslationActive)
+                    {
+                        _modeSwitch = true;
+                        exit = ExecExit.Budget;
+                        goto Leave;
+                    }
+                }
+                if ((s & SignalCodeStale) != 0)
+                {
+                    ClearSignal(SignalCodeStale);
+                    pageBase = 1;
                 }
             }
             if (n >= budget)
@@ -158,17 +197,26 @@ internal sealed unsafe partial class Hart
     Lookup:
         if (pc - pageBase >= PhysicalMemory.PageSize)
         {
-            ulong off = pc - ramBase;
+            ulong phys = pc;
+            if (TMode.Paged && !TranslateFetch(pc, out phys))
+            {
+                Pc = pc;
+                RaiseMmuFault();
+                pc = Pc;
+                goto Boundary;
+            }
+            ulong off = phys - ramBase;
             if (off >= ramSize)
             {
                 Pc = pc;
-                LogUnmapped(pc, 2, false);
+                LogUnmapped(phys, 2, false);
                 RaiseException(Cause.InstructionAccessFault, pc);
                 pc = Pc;
                 goto Boundary;
             }
             pageBase = pc & ~(PhysicalMemory.PageSize - 1);
-            current = GetCodePage(off >> PhysicalMemory.PageShift);
+            physBase = phys & ~(PhysicalMemory.PageSize - 1);
+            current = GetCodePage(off >> PhysicalMemory.PageShift, pageBase);
             page = current.Base;
         }
     Dispatch:
@@ -183,13 +231,21 @@ internal sealed unsafe partial class Hart
         switch (d->Op)
         {
             case Op.Undecoded:
-                if (!DecodeSlot(current!, d, pageBase + ((ulong)(d - page) << 1)))
+                if (!DecodeSlot(current!, d, physBase + ((ulong)(d - page) << 1), pageBase + ((ulong)(d - page) << 1)))
                 {
                     pc = pageBase + ((ulong)(d - page) << 1);
                     Pc = pc;
-                    // The only unfetchable slot is a 32-bit instruction running off the end of RAM.
-                    LogUnmapped(pc + 2, 2, false);
-                    RaiseException(Cause.InstructionAccessFault, pc + 2);
+                    // The only unfetchable slot is a 32-bit instruction running off the end of RAM
+                    // or, under translation, into a page that does not allow the fetch.
+                    if (_mmuFault != NoFault)
+                    {
+                        RaiseMmuFault();
+                    }
+                    else
+                    {
+                        LogUnmapped(physBase + ((ulong)(d - page) << 1) + 2, 2, false);
+                        RaiseException(Cause.InstructionAccessFault, pc + 2);
+                    }
                     pc = Pc;
                     goto Boundary;
                 }
@@ -229,77 +285,81 @@ internal sealed unsafe partial class Hart
 
             case Op.Lb:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 1) : a - ramBase;
                     if (off < ramSize) x[d->Rd] = (ulong)(long)*(sbyte*)(ram + off);
-                    else if (LoadSlow(a, 1, out ulong v)) x[d->Rd] = (ulong)(long)(sbyte)v;
+                    else if (TMode.Paged ? LoadPaged(a, 1, out ulong v) : LoadSlow(a, 1, out v)) x[d->Rd] = (ulong)(long)(sbyte)v;
                     else goto LoadFault;
                     if (TMode.Instrumented) AfterMemory(a, 1, false, x[d->Rd]);
                     break;
                 }
             case Op.Lbu:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 1) : a - ramBase;
                     if (off < ramSize) x[d->Rd] = *(ram + off);
-                    else if (LoadSlow(a, 1, out ulong v)) x[d->Rd] = (byte)v;
+                    else if (TMode.Paged ? LoadPaged(a, 1, out ulong v) : LoadSlow(a, 1, out v)) x[d->Rd] = (byte)v;
                     else goto LoadFault;
                     if (TMode.Instrumented) AfterMemory(a, 1, false, x[d->Rd]);
                     break;
                 }
             case Op.Lh:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 2) : a - ramBase;
                     if (off <= ramSize - 2) x[d->Rd] = (ulong)(long)*(short*)(ram + off);
-                    else if (LoadSlow(a, 2, out ulong v)) x[d->Rd] = (ulong)(long)(short)v;
+                    else if (TMode.Paged ? LoadPaged(a, 2, out ulong v) : LoadSlow(a, 2, out v)) x[d->Rd] = (ulong)(long)(short)v;
                     else goto LoadFault;
                     if (TMode.Instrumented) AfterMemory(a, 2, false, x[d->Rd]);
                     break;
                 }
             case Op.Lhu:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 2) : a - ramBase;
                     if (off <= ramSize - 2) x[d->Rd] = *(ushort*)(ram + off);
-                    else if (LoadSlow(a, 2, out ulong v)) x[d->Rd] = (ushort)v;
+                    else if (TMode.Paged ? LoadPaged(a, 2, out ulong v) : LoadSlow(a, 2, out v)) x[d->Rd] = (ushort)v;
                     else goto LoadFault;
                     if (TMode.Instrumented) AfterMemory(a, 2, false, x[d->Rd]);
                     break;
                 }
             case Op.Lw:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 4) : a - ramBase;
                     if (off <= ramSize - 4) x[d->Rd] = (ulong)(long)*(int*)(ram + off);
-                    else if (LoadSlow(a, 4, out ulong v)) x[d->Rd] = (ulong)(long)(int)v;
+                    else if (TMode.Paged ? LoadPaged(a, 4, out ulong v) : LoadSlow(a, 4, out v)) x[d->Rd] = (ulong)(long)(int)v;
                     else goto LoadFault;
                     if (TMode.Instrumented) AfterMemory(a, 4, false, x[d->Rd]);
                     break;
                 }
             case Op.Lwu:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 4) : a - ramBase;
                     if (off <= ramSize - 4) x[d->Rd] = *(uint*)(ram + off);
-                    else if (LoadSlow(a, 4, out ulong v)) x[d->Rd] = (uint)v;
+                    else if (TMode.Paged ? LoadPaged(a, 4, out ulong v) : LoadSlow(a, 4, out v)) x[d->Rd] = (uint)v;
                     else goto LoadFault;
                     if (TMode.Instrumented) AfterMemory(a, 4, false, x[d->Rd]);
                     break;
                 }
             case Op.Ld:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 8) : a - ramBase;
                     if (off <= ramSize - 8) x[d->Rd] = *(ulong*)(ram + off);
-                    else if (LoadSlow(a, 8, out ulong v)) x[d->Rd] = v;
+                    else if (TMode.Paged ? LoadPaged(a, 8, out ulong v) : LoadSlow(a, 8, out v)) x[d->Rd] = v;
                     else goto LoadFault;
                     if (TMode.Instrumented) AfterMemory(a, 8, false, x[d->Rd]);
                     break;
                 }
             case Op.Sb:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbStore, a, 1) : a - ramBase;
                     if (off < ramSize)
                     {
                         *(ram + off) = (byte)x[d->Rs2];
                         if (TMode.Instrumented) AfterMemory(a, 1, true, x[d->Rs2]);
-                        if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
+                        if (flagArray[off >> PhysicalMemory.PageShift] != 0)
+                        {
+                            flagged = ramBase + off;
+                            goto FlaggedStore;
+                        }
                     }
-                    else if (!StoreSlow(a, 1, x[d->Rs2])) goto StoreFault;
+                    else if (!(TMode.Paged ? StorePaged(a, 1, x[d->Rs2]) : StoreSlow(a, 1, x[d->Rs2]))) goto StoreFault;
                     else
                     {
                         if (TMode.Instrumented) AfterMemory(a, 1, true, x[d->Rs2]);
@@ -309,14 +369,18 @@ internal sealed unsafe partial class Hart
                 }
             case Op.Sh:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbStore, a, 2) : a - ramBase;
                     if (off <= ramSize - 2)
                     {
                         *(ushort*)(ram + off) = (ushort)x[d->Rs2];
                         if (TMode.Instrumented) AfterMemory(a, 2, true, x[d->Rs2]);
-                        if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
+                        if (flagArray[off >> PhysicalMemory.PageShift] != 0)
+                        {
+                            flagged = ramBase + off;
+                            goto FlaggedStore;
+                        }
                     }
-                    else if (!StoreSlow(a, 2, x[d->Rs2])) goto StoreFault;
+                    else if (!(TMode.Paged ? StorePaged(a, 2, x[d->Rs2]) : StoreSlow(a, 2, x[d->Rs2]))) goto StoreFault;
                     else
                     {
                         if (TMode.Instrumented) AfterMemory(a, 2, true, x[d->Rs2]);
@@ -326,14 +390,18 @@ internal sealed unsafe partial class Hart
                 }
             case Op.Sw:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbStore, a, 4) : a - ramBase;
                     if (off <= ramSize - 4)
                     {
                         *(uint*)(ram + off) = (uint)x[d->Rs2];
                         if (TMode.Instrumented) AfterMemory(a, 4, true, x[d->Rs2]);
-                        if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
+                        if (flagArray[off >> PhysicalMemory.PageShift] != 0)
+                        {
+                            flagged = ramBase + off;
+                            goto FlaggedStore;
+                        }
                     }
-                    else if (!StoreSlow(a, 4, x[d->Rs2])) goto StoreFault;
+                    else if (!(TMode.Paged ? StorePaged(a, 4, x[d->Rs2]) : StoreSlow(a, 4, x[d->Rs2]))) goto StoreFault;
                     else
                     {
                         if (TMode.Instrumented) AfterMemory(a, 4, true, x[d->Rs2]);
@@ -343,14 +411,18 @@ internal sealed unsafe partial class Hart
                 }
             case Op.Sd:
                 {
-                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = a - ramBase;
+                    ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbStore, a, 8) : a - ramBase;
                     if (off <= ramSize - 8)
                     {
                         *(ulong*)(ram + off) = x[d->Rs2];
                         if (TMode.Instrumented) AfterMemory(a, 8, true, x[d->Rs2]);
-                        if (flagArray[off >> PhysicalMemory.PageShift] != 0) goto FlaggedStore;
+                        if (flagArray[off >> PhysicalMemory.PageShift] != 0)
+                        {
+                            flagged = ramBase + off;
+                            goto FlaggedStore;
+                        }
                     }
-                    else if (!StoreSlow(a, 8, x[d->Rs2])) goto StoreFault;
+                    else if (!(TMode.Paged ? StorePaged(a, 8, x[d->Rs2]) : StoreSlow(a, 8, x[d->Rs2]))) goto StoreFault;
                     else
                     {
                         if (TMode.Instrumented) AfterMemory(a, 8, true, x[d->Rs2]);
@@ -462,28 +534,47 @@ internal sealed unsafe partial class Hart
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 _instret += (ulong)n;
+                budget -= n; // the budget counts what this call retired, also across the fold
                 n = 0;
-                RaiseException(Privilege == Priv.Machine ? Cause.EcallFromM : Cause.EcallFromU, 0);
+                RaiseException(Cause.EcallFromU + (ulong)Privilege, 0);
                 pc = Pc;
                 goto Boundary;
             case Op.Ebreak:
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 _instret += (ulong)n;
+                budget -= n; // the budget counts what this call retired, also across the fold
                 n = 0;
-                RaiseException(Cause.Breakpoint, pc);
+                RaiseException(Cause.Breakpoint, 0); // QEMU 7.2 leaves tval 0
                 pc = Pc;
                 goto Boundary;
             case Op.Mret:
                 if (Privilege != Priv.Machine) goto case Op.Illegal;
-                DoMret();
+                pc = (pageBase + ((ulong)(d - page) << 1));
+                Pc = pc;
+                if (!TryDoMret()) goto case Op.Illegal;
                 pc = Pc;
                 n++;
                 RaiseSignal(SignalInterrupt);
                 goto Boundary;
+            case Op.Sret:
+                pc = (pageBase + ((ulong)(d - page) << 1));
+                Pc = pc;
+                if (!TryDoSret()) goto case Op.Illegal;
+                pc = Pc;
+                n++;
+                RaiseSignal(SignalInterrupt);
+                goto Boundary;
+            case Op.SfenceVma:
+                // U-mode, and S-mode under mstatus.TVM, may not fence translations.
+                if (Privilege == Priv.User || (Privilege == Priv.Supervisor && (_mstatus & Mstatus.Tvm) != 0)) goto case Op.Illegal;
+                FlushTranslations();
+                pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
+                n++;
+                goto Boundary;
             case Op.Wfi:
-                // With S-mode absent, U-mode may wait unless mstatus.TW traps it.
-                if (Privilege != Priv.Machine && (_mstatus & Mstatus.Tw) != 0) goto case Op.Illegal;
+                // As QEMU 7.2: U-mode wfi always traps (S-mode exists); S-mode wfi traps with mstatus.TW.
+                if (Privilege == Priv.User || (Privilege == Priv.Supervisor && (_mstatus & Mstatus.Tw) != 0)) goto case Op.Illegal;
                 pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
                 n++;
                 if (!HasPendingInterrupt)
@@ -497,6 +588,7 @@ internal sealed unsafe partial class Hart
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
                 _instret += (ulong)n;
+                budget -= n; // the budget counts what this call retired, also across the fold
                 n = 0;
                 if (!ExecuteCsr(d)) goto case Op.Illegal;
                 pc += d->Length;
@@ -506,11 +598,12 @@ internal sealed unsafe partial class Hart
             case Op.LrW or Op.LrD:
                 {
                     int size = d->Op == Op.LrW ? 4 : 8;
-                    ulong a = x[d->Rs1], off = a - ramBase;
+                    ulong a = x[d->Rs1];
                     if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
+                    ulong off = TMode.Paged ? DataOffset(a, size, Access.Load) : a - ramBase;
                     if (off > ramSize - (ulong)size)
                     {
-                        if (_memory.FindDevice(a, size) == null) LogUnmapped(a, size, false);
+                        if (off != ulong.MaxValue && _memory.FindDevice(ramBase + off, size) == null) LogUnmapped(ramBase + off, size, false);
                         goto LoadFault;
                     }
                     ulong v = size == 4 ? (ulong)(long)Volatile.Read(ref *(int*)(ram + off)) : Volatile.Read(ref *(ulong*)(ram + off));
@@ -523,12 +616,14 @@ internal sealed unsafe partial class Hart
             case Op.ScW or Op.ScD:
                 {
                     int size = d->Op == Op.ScW ? 4 : 8;
-                    ulong a = x[d->Rs1], off = a - ramBase;
-                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
-                    if (off > ramSize - (ulong)size) goto StoreFault;
+                    ulong a = x[d->Rs1], off = 0;
+                    // As QEMU 7.2: without a reservation on this address SC fails before any
+                    // access, so it neither faults nor checks alignment (LR did both).
                     bool ok = false;
                     if (_reservationAddress == a)
                     {
+                        off = TMode.Paged ? DataOffset(a, size, Access.Store) : a - ramBase;
+                        if (off > ramSize - (ulong)size) goto StoreFault;
                         ok = size == 4
                             ? Interlocked.CompareExchange(ref *(int*)(ram + off), (int)x[d->Rs2], (int)_reservationValue) == (int)_reservationValue
                             : Interlocked.CompareExchange(ref *(ulong*)(ram + off), x[d->Rs2], _reservationValue) == _reservationValue;
@@ -538,7 +633,7 @@ internal sealed unsafe partial class Hart
                     if (TMode.Instrumented && ok) AfterMemory(a, size, true, x[d->Rs2]);
                     if (ok && flagArray[off >> PhysicalMemory.PageShift] != 0)
                     {
-                        _memory.OnFlaggedStore(a, size);
+                        _memory.OnFlaggedStore(ramBase + off, size);
                         RaiseSignal(SignalCodeStale);
                     }
                     break;
@@ -549,14 +644,22 @@ internal sealed unsafe partial class Hart
                     bool word = d->Op <= Op.AmomaxuW;
                     int size = word ? 4 : 8;
                     ulong a = x[d->Rs1], off = a - ramBase;
-                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.StoreMisaligned, a); pc = Pc; goto Boundary; }
-                    if (off > ramSize - (ulong)size) goto StoreFault;
+                    // QEMU 7.2 reads first: a misaligned AMO is a load-misaligned exception and one
+                    // outside RAM a load access fault (the spec says store/AMO; docs/PRIVILEGED.md).
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
+                    off = TMode.Paged ? DataOffset(a, size, Access.Store) : off;
+                    if (off > ramSize - (ulong)size)
+                    {
+                        if (off == ulong.MaxValue) goto StoreFault; // a page fault: store/AMO, as QEMU
+                        if (_memory.FindDevice(ramBase + off, size) == null) LogUnmapped(ramBase + off, size, false);
+                        goto LoadFault;
+                    }
                     ulong old = word ? Atomics.Word(d->Op, (int*)(ram + off), (int)x[d->Rs2]) : Atomics.Double(d->Op, (long*)(ram + off), (long)x[d->Rs2]);
                     x[d->Rd] = old;
                     if (TMode.Instrumented) AfterMemory(a, size, true, x[d->Rs2]);
                     if (flagArray[off >> PhysicalMemory.PageShift] != 0)
                     {
-                        _memory.OnFlaggedStore(a, size);
+                        _memory.OnFlaggedStore(ramBase + off, size);
                         RaiseSignal(SignalCodeStale);
                     }
                     break;
@@ -580,14 +683,14 @@ internal sealed unsafe partial class Hart
 
     FlaggedStore:
         {
-            ulong a = x[d->Rs1] + (ulong)(long)d->Imm;
             int size = d->Op switch { Op.Sb => 1, Op.Sh => 2, Op.Sw => 4, _ => 8 };
             pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
             n++;
             Pc = pc;
             _instret += (ulong)n;
+            budget -= n; // the budget counts what this call retired, also across the fold
             n = 0;
-            _memory.OnFlaggedStore(a, size);
+            _memory.OnFlaggedStore(flagged, size);
             // The store may have rewritten code this hart is executing: look it up again.
             RaiseSignal(SignalCodeStale);
             goto Boundary;
@@ -599,12 +702,14 @@ internal sealed unsafe partial class Hart
         goto Boundary;
     LoadFault:
         Pc = (pageBase + ((ulong)(d - page) << 1));
-        RaiseException(Cause.LoadAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
+        if (TMode.Paged && _mmuFault != NoFault) RaiseMmuFault();
+        else RaiseException(Cause.LoadAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
         pc = Pc;
         goto Boundary;
     StoreFault:
         Pc = (pageBase + ((ulong)(d - page) << 1));
-        RaiseException(Cause.StoreAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
+        if (TMode.Paged && _mmuFault != NoFault) RaiseMmuFault();
+        else RaiseException(Cause.StoreAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
         pc = Pc;
         goto Boundary;
 
@@ -613,8 +718,6 @@ internal sealed unsafe partial class Hart
         _instret += (ulong)n;
         return exit;
     }
-
-    private void RaiseException(ulong cause, ulong tval) => EnterTrap(cause, tval);
 
     private bool LoadSlow(ulong address, int size, out ulong value)
     {
@@ -637,29 +740,6 @@ internal sealed unsafe partial class Hart
     private void LogUnmapped(ulong address, int size, bool write)
     {
         if (Log is { } log && log.Has(LogItems.GuestErrors)) log.Write(GuestLog.InvalidAccessLine(address, size, write));
-    }
-
-    private bool ExecuteCsr(DecodedInsn* d)
-    {
-        int csr = d->Imm & 0xFFF;
-        bool immediate = d->Op >= Op.Csrrwi;
-        ulong operand = immediate ? d->Rs1 : _x[d->Rs1];
-        Op kind = immediate ? d->Op - (Op.Csrrwi - Op.Csrrw) : d->Op;
-        // csrrs/csrrc with x0 (or zimm 0) do not write, so they may target read-only CSRs.
-        bool writes = kind == Op.Csrrw || d->Rs1 != 0;
-        if (!TryReadCsr(csr, out ulong old)) return false;
-        if (writes)
-        {
-            ulong value = kind switch
-            {
-                Op.Csrrw => operand,
-                Op.Csrrs => old | operand,
-                _ => old & ~operand,
-            };
-            if (!TryWriteCsr(csr, value)) return false;
-        }
-        _x[d->Rd] = old;
-        return true;
     }
 }
 

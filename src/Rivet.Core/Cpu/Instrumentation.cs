@@ -34,18 +34,31 @@ internal interface IHartInstrumentation
     BlockHooks? Translate(int cpu, ulong pc, IReadOnlyList<TranslatedInsn> insns);
 }
 
-/// <summary>Compile-time switch for the interpreter's two specialisations.</summary>
+/// <summary>Compile-time switches for the interpreter's specialisations.</summary>
 internal interface IRunMode
 {
     static abstract bool Instrumented { get; }
+    /// <summary>Loads, stores and fetches go through address translation (Hart.Mmu.cs).</summary>
+    static abstract bool Paged { get; }
 }
 
+/// <summary>Bare physical addresses: M-mode, or satp = 0.</summary>
 internal struct PlainRun : IRunMode
 {
     public static bool Instrumented => false;
+    public static bool Paged => false;
 }
 
+/// <summary>Translation on: every access through the TLBs.</summary>
+internal struct PagedRun : IRunMode
+{
+    public static bool Instrumented => false;
+    public static bool Paged => true;
+}
+
+/// <summary>Instrumented: always through the translation path, which passes bare addresses through.</summary>
 internal struct InstrumentedRun : IRunMode
 {
     public static bool Instrumented => true;
+    public static bool Paged => true;
 }

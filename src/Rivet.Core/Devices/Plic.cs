@@ -4,8 +4,8 @@ using Rivet.Memory;
 namespace Rivet.Devices;
 
 /// <summary>
-/// SiFive PLIC at 0xC000000 with QEMU virt's layout: 96 sources, 2 contexts per hart (M = 2h,
-/// S = 2h+1; S contexts exist but drive nothing, as there is no S-mode). Level-triggered.
+/// SiFive PLIC at 0xC000000 with QEMU virt's layout: 96 sources, 2 contexts per hart (M = 2h
+/// drives mip.MEIP, S = 2h+1 drives mip.SEIP). Level-triggered.
 /// </summary>
 internal sealed class Plic : IMmioDevice
 {
@@ -64,15 +64,20 @@ internal sealed class Plic : IMmioDevice
         return best;
     }
 
-    /// <summary>Recomputes MEIP for every hart; the harts are told after the lock is released.</summary>
+    /// <summary>Recomputes MEIP and SEIP for every hart; the harts are told after the lock is released.</summary>
     private void Update()
     {
-        Span<bool> meip = _harts.Count <= 512 ? stackalloc bool[_harts.Count] : new bool[_harts.Count];
+        int contexts = 2 * _harts.Count;
+        Span<bool> eip = contexts <= 1024 ? stackalloc bool[contexts] : new bool[contexts];
         lock (_gate)
         {
-            for (int h = 0; h < _harts.Count; h++) meip[h] = BestFor(2 * h) != 0;
+            for (int c = 0; c < contexts; c++) eip[c] = BestFor(c) != 0;
         }
-        for (int h = 0; h < _harts.Count; h++) _harts[h].SetPending(Cause.MachineExternal, meip[h]);
+        for (int h = 0; h < _harts.Count; h++)
+        {
+            _harts[h].SetPending(Cause.MachineExternal, eip[2 * h]);
+            _harts[h].SetPending(Cause.SupervisorExternal, eip[2 * h + 1]);
+        }
     }
 
     public bool Read(ulong offset, int size, out ulong value)

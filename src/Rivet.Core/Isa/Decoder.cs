@@ -167,11 +167,15 @@ internal static class Decoder
             case 0x73:
                 if (f3 == 0)
                 {
-                    if (rd != 0 || rs1 != 0) return Illegal(i, 4);
+                    if (rd != 0) return Illegal(i, 4);
+                    // sfence.vma rs1, rs2 (funct7 0b0001001): virtual address and ASID.
+                    if ((i >> 25) == 0x09) return Make(Op.SfenceVma, 0, rs1, rs2, 0, i, 4);
+                    if (rs1 != 0) return Illegal(i, 4);
                     return (i >> 20) switch
                     {
                         0x000 => Make(Op.Ecall, 0, 0, 0, 0, i, 4),
                         0x001 => Make(Op.Ebreak, 0, 0, 0, 0, i, 4),
+                        0x102 => Make(Op.Sret, 0, 0, 0, 0, i, 4),
                         0x302 => Make(Op.Mret, 0, 0, 0, 0, i, 4),
                         0x105 => Make(Op.Wfi, 0, 0, 0, 0, i, 4),
                         _ => Illegal(i, 4),

@@ -20,6 +20,7 @@ internal static class Disassembler
     private static string Mnemonic(Op op) => op switch
     {
         Op.FenceI => "fence.i",
+        Op.SfenceVma => "sfence.vma",
         Op.LrW => "lr.w",
         Op.ScW => "sc.w",
         Op.LrD => "lr.d",
@@ -31,7 +32,19 @@ internal static class Disassembler
 
     private static string CsrName(int csr) => csr switch
     {
+        Csr.Sstatus => "sstatus",
+        Csr.Sie => "sie",
+        Csr.Stvec => "stvec",
+        Csr.Scounteren => "scounteren",
+        Csr.Sscratch => "sscratch",
+        Csr.Sepc => "sepc",
+        Csr.Scause => "scause",
+        Csr.Stval => "stval",
+        Csr.Sip => "sip",
+        Csr.Satp => "satp",
         Csr.Mstatus => "mstatus",
+        Csr.Medeleg => "medeleg",
+        Csr.Mideleg => "mideleg",
         Csr.Misa => "misa",
         Csr.Mie => "mie",
         Csr.Mtvec => "mtvec",
@@ -69,7 +82,8 @@ internal static class Disassembler
             >= Op.Lb and <= Op.Lwu => $"{m} {rd},{d.Imm}({rs1})",
             >= Op.Sb and <= Op.Sd => $"{m} {rs2},{d.Imm}({rs1})",
             >= Op.Addi and <= Op.Srai or >= Op.Addiw and <= Op.Sraiw => $"{m} {rd},{rs1},{d.Imm}",
-            Op.Fence or Op.FenceI or Op.Ecall or Op.Ebreak or Op.Mret or Op.Wfi => m,
+            Op.Fence or Op.FenceI or Op.Ecall or Op.Ebreak or Op.Mret or Op.Sret or Op.Wfi => m,
+            Op.SfenceVma => $"{m} {rs1},{rs2}",
             >= Op.Csrrw and <= Op.Csrrc => $"{m} {rd},{CsrName(d.Imm & 0xFFF)},{rs1}",
             >= Op.Csrrwi and <= Op.Csrrci => $"{m} {rd},{CsrName(d.Imm & 0xFFF)},{d.Rs1}",
             Op.LrW or Op.LrD => $"{m} {rd},({rs1})",

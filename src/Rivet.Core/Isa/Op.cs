@@ -21,7 +21,7 @@ internal enum Op : byte
     Add, Sub, Sll, Slt, Sltu, Xor, Srl, Sra, Or, And,
     Addiw, Slliw, Srliw, Sraiw,
     Addw, Subw, Sllw, Srlw, Sraw,
-    Fence, FenceI, Ecall, Ebreak, Mret, Wfi,
+    Fence, FenceI, Ecall, Ebreak, Mret, Sret, Wfi, SfenceVma,
     Csrrw, Csrrs, Csrrc, Csrrwi, Csrrsi, Csrrci,
 
     Mul, Mulh, Mulhsu, Mulhu, Div, Divu, Rem, Remu,

@@ -2,26 +2,32 @@ namespace Rivet.Machine;
 
 /// <summary>
 /// One hart's registers as the monitor shows them (<see cref="Machine.CaptureHartState"/>).
-/// Rivet has M and U mode only: there is no S-mode, so mideleg and medeleg read as zero.
+/// Rivet's harts have M, S and U mode (no H, no F): these are the CSRs QEMU 7.2 dumps for such a hart.
 /// </summary>
 public sealed record HartState
 {
     public int HartId { get; init; }
     public ulong Pc { get; init; }
-    /// <summary>The privilege mode: 3 (M) or 0 (U).</summary>
+    /// <summary>The privilege mode: 3 (M), 1 (S) or 0 (U).</summary>
     public int Privilege { get; init; }
     /// <summary>x0..x31 (x0 is always zero).</summary>
     public required IReadOnlyList<ulong> X { get; init; }
     public ulong Mstatus { get; init; }
     public ulong Mip { get; init; }
     public ulong Mie { get; init; }
-    public ulong Mideleg => 0;
-    public ulong Medeleg => 0;
+    public ulong Mideleg { get; init; }
+    public ulong Medeleg { get; init; }
     public ulong Mtvec { get; init; }
     public ulong Mepc { get; init; }
     public ulong Mcause { get; init; }
     public ulong Mtval { get; init; }
     public ulong Mscratch { get; init; }
+    public ulong Stvec { get; init; }
+    public ulong Sepc { get; init; }
+    public ulong Scause { get; init; }
+    public ulong Stval { get; init; }
+    public ulong Sscratch { get; init; }
+    public ulong Satp { get; init; }
     public ulong Mhartid => (ulong)HartId;
 }
 

@@ -398,12 +398,14 @@ internal sealed class Hmp(IHmpHost host)
     /// <summary>x0/zero .. x31/t6: the names "info registers" prints.</summary>
     public static string IntRegisterName(int i) => $"x{i.ToString(CultureInfo.InvariantCulture)}/{s_abiNames[i]}";
 
-    /// <summary>The CSRs "info registers" shows, in QEMU's order for a hart with M and U mode only.</summary>
+    /// <summary>The CSRs "info registers" shows, in QEMU 7.2's order for a hart with M, S and U mode (no H).</summary>
     public static readonly (string Name, Func<HartState, ulong> Read)[] DumpedCsrs =
     [
         ("mhartid", s => s.Mhartid), ("mstatus", s => s.Mstatus), ("mip", s => s.Mip), ("mie", s => s.Mie),
-        ("mideleg", s => s.Mideleg), ("medeleg", s => s.Medeleg), ("mtvec", s => s.Mtvec), ("mepc", s => s.Mepc),
-        ("mcause", s => s.Mcause), ("mtval", s => s.Mtval), ("mscratch", s => s.Mscratch),
+        ("mideleg", s => s.Mideleg), ("medeleg", s => s.Medeleg), ("mtvec", s => s.Mtvec), ("stvec", s => s.Stvec),
+        ("mepc", s => s.Mepc), ("sepc", s => s.Sepc), ("mcause", s => s.Mcause), ("scause", s => s.Scause),
+        ("mtval", s => s.Mtval), ("stval", s => s.Stval), ("mscratch", s => s.Mscratch), ("sscratch", s => s.Sscratch),
+        ("satp", s => s.Satp),
     ];
 
     /// <summary>

@@ -109,7 +109,7 @@ internal static partial class HmpCommands
         DumpHart(m, vcpu >= 0 ? vcpu : m.CurrentCpu, o);
     }
 
-    /// <summary>QEMU's riscv_cpu_dump_state for the registers Rivet has (no S/H-mode CSRs, no F registers).</summary>
+    /// <summary>QEMU's riscv_cpu_dump_state for the registers Rivet has (M, S and U CSRs; no H-mode CSRs, no F registers).</summary>
     private static void DumpHart(Hmp m, int index, StringBuilder o)
     {
         HartState s = m.Machine.CaptureHartState(index);
