@@ -218,7 +218,6 @@ public sealed class QmpChardevTests
         { ["-chardev", "stdio,id=x", "-qmp", "stdio"], "rivet: -qmp stdio: cannot use stdio by multiple character devices" },
         { ["-qmp", "foo:bar"], "rivet: -qmp foo:bar: 'foo:bar' is not a valid char driver" },
         { ["-qmp", "stdio,server=on"], "rivet: -qmp stdio,server=on: 'stdio,server=on' is not a valid char driver" },
-        { ["-qmp", "pty"], "rivet: -qmp pty: 'pty' character devices are not supported by rivet yet" },
         { ["-qmp", "mon:stdio"], "rivet: -qmp mon:stdio: QMP on a multiplexed character device (mon:) is not supported by rivet yet" },
         { ["-qmp", "unix:/nonexistent-dir/q.sock"], "rivet: -qmp unix:/nonexistent-dir/q.sock: Failed to connect to '/nonexistent-dir/q.sock': No such file or directory" },
         { ["-chardev", "null,id=n", "-mon", "chardev=n,mode=control", "-mon", "chardev=n,mode=control"], "rivet: -mon chardev=n,mode=control: Device 'n' is in use" },
