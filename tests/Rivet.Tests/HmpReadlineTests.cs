@@ -22,6 +22,7 @@ public sealed class HmpReadlineTests : IDisposable
     {
         foreach (Process p in _started)
         {
+            // Killed here, not by a using in the test: a disposed Process can no longer be asked or killed.
             try
             {
                 if (!p.HasExited) p.Kill(true);
@@ -30,6 +31,7 @@ public sealed class HmpReadlineTests : IDisposable
             {
                 // already gone
             }
+            p.Dispose();
         }
         Directory.Delete(_dir, recursive: true);
     }
@@ -91,7 +93,6 @@ public sealed class HmpReadlineTests : IDisposable
     {
         string s = Path.Combine(_dir, "m.sock");
         var (rivet, client) = StartWithMonitor(s, "-monitor", $"unix:{s},server");
-        using Process _ = rivet;
         using Socket __ = client;
         foreach (Step step in Load(file))
         {
@@ -113,7 +114,6 @@ public sealed class HmpReadlineTests : IDisposable
     {
         string s = Path.Combine(_dir, "m.sock");
         var (rivet, first) = StartWithMonitor(s, "-monitor", $"unix:{s},server");
-        using Process _ = rivet;
         string banner = "QEMU 7.2.0 monitor - type 'help' for more information\r\n(qemu) ";
         Assert.Equal(banner, ReadBytes(first, banner.Length));
         first.Send("info name\r"u8.ToArray());
@@ -153,7 +153,6 @@ public sealed class HmpReadlineTests : IDisposable
     {
         string s = Path.Combine(_dir, "m.sock");
         var (rivet, client) = StartWithMonitor(s, [.. args.Select(a => a.Replace("SOCK", s, StringComparison.Ordinal))]);
-        using Process _ = rivet;
         using Socket __ = client;
         string banner = "QEMU 7.2.0 monitor - type 'help' for more information\r\n(qemu) ";
         Assert.Equal(banner, ReadBytes(client, banner.Length));

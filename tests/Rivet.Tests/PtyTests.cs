@@ -29,6 +29,7 @@ public sealed partial class PtyTests : IDisposable
             {
                 // already gone
             }
+            p.Dispose(); // here, not by a using in the test: a disposed Process can no longer be killed
         }
     }
 
@@ -73,7 +74,7 @@ public sealed partial class PtyTests : IDisposable
     [Fact]
     public void SerialPtyCarriesTheUart()
     {
-        using Process rivet = Start("-kernel", Echo, "-serial", "pty");
+        Process rivet = Start("-kernel", Echo, "-serial", "pty");
         var (fd, label) = OpenAnnounced(rivet);
         Assert.Equal("serial0", label);
         PseudoTerminal.WriteFd(fd, "pty q"u8.ToArray());
@@ -87,7 +88,7 @@ public sealed partial class PtyTests : IDisposable
     [Fact]
     public void MonitorPtyGreetsWhoeverOpensIt()
     {
-        using Process rivet = Start("-kernel", Echo, "-serial", "pty", "-monitor", "pty");
+        Process rivet = Start("-kernel", Echo, "-serial", "pty", "-monitor", "pty");
         var (monitor, first) = OpenAnnounced(rivet);
         var (_, second) = OpenAnnounced(rivet);
         Assert.Equal(("compat_monitor0", "serial0"), (first, second)); // QEMU opens -monitor's device first
@@ -102,7 +103,7 @@ public sealed partial class PtyTests : IDisposable
     [Fact]
     public void MuxedPtySwitchesWithCtrlAC()
     {
-        using Process rivet = Start("-kernel", Echo, "-chardev", "pty,id=p0,mux=on", "-serial", "chardev:p0", "-mon", "chardev=p0");
+        Process rivet = Start("-kernel", Echo, "-chardev", "pty,id=p0,mux=on", "-serial", "chardev:p0", "-mon", "chardev=p0");
         var (fd, label) = OpenAnnounced(rivet);
         Assert.Equal("p0", label);
         PseudoTerminal.WriteFd(fd, "x"u8.ToArray());
@@ -122,7 +123,7 @@ public sealed partial class PtyTests : IDisposable
         try
         {
             string q = Path.Combine(dir, "qmp.sock");
-            using Process rivet = Start("-kernel", Echo, "-serial", "pty", "-qmp", $"unix:{q},server");
+            Process rivet = Start("-kernel", Echo, "-serial", "pty", "-qmp", $"unix:{q},server");
             string line = rivet.StandardOutput.ReadLine() ?? "";
             string slave = Redirected().Match(line).Groups[1].Value;
             Assert.StartsWith("/dev/pts/", slave);
