@@ -44,7 +44,7 @@ internal sealed class PidFile : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"-pidfile {path}: cannot create PID file: Could not create '{path}': {Reason(ex)}");
+            throw new UsageException($"-pidfile {path}: cannot create PID file: Could not create '{path}': {HostFile.Reason(ex)}");
         }
         if (LockF((int)file.SafeFileHandle.DangerousGetHandle(), F_TLOCK, 0) != 0)
         {
@@ -66,13 +66,6 @@ internal sealed class PidFile : IDisposable
         }
         return new PidFile(full, file);
     }
-
-    private static string Reason(Exception ex) => ex switch
-    {
-        DirectoryNotFoundException or FileNotFoundException => "No such file or directory",
-        UnauthorizedAccessException => "Permission denied",
-        _ => ex.Message,
-    };
 
     /// <summary>Removes the file (first, while still holding the lock, so no other instance's file is removed), then unlocks.</summary>
     public void Dispose()

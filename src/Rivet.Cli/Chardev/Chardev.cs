@@ -83,26 +83,7 @@ internal abstract class Chardev(string id) : IDisposable
 
     /// <summary>Opens a file backend's path unbuffered; a failure is QEMU's "Could not open 'PATH': why".</summary>
     protected static FileStream OpenFile(string path, FileMode mode, FileAccess access)
-    {
-        if (Directory.Exists(path)) throw new ChardevException($"Could not open '{path}': Is a directory");
-        try
-        {
-            return new FileStream(path, mode, access, FileShare.ReadWrite, 1);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ChardevException($"Could not open '{path}': {Reason(ex)}");
-        }
-    }
-
-    /// <summary>QEMU's wording for the usual reasons a path cannot be opened.</summary>
-    protected static string Reason(Exception ex) => ex switch
-    {
-        FileNotFoundException or DirectoryNotFoundException => "No such file or directory",
-        UnauthorizedAccessException when ex.Message.Contains("directory", StringComparison.OrdinalIgnoreCase) => "Is a directory",
-        UnauthorizedAccessException => "Permission denied",
-        _ => ex.Message,
-    };
+        => HostFile.TryOpen(path, mode, access, 1, out string error) ?? throw new ChardevException(error);
 
     private sealed class OutputStream(Chardev device) : Stream, Rivet.Devices.IConsoleBackPressure
     {

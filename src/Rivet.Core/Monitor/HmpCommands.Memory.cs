@@ -59,15 +59,9 @@ internal static partial class HmpCommands
         ulong address = (ulong)a.Int("val");
         long size = a.Int("size");
         string path = a.Str("filename")!;
-        FileStream file;
-        try
+        if (HostFile.TryOpen(path, FileMode.Create, FileAccess.Write, 4096, out string error) is not FileStream file)
         {
-            if (Directory.Exists(path)) throw new IOException("Is a directory");
-            file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            o.Append(CultureInfo.InvariantCulture, $"Error: Could not open '{path}': {OpenFailure(ex)}\n");
+            o.Append("Error: ").Append(error).Append('\n');
             return;
         }
         using (file)
@@ -96,13 +90,4 @@ internal static partial class HmpCommands
             }
         }
     }
-
-    /// <summary>strerror's words for the usual reasons a file cannot be created.</summary>
-    private static string OpenFailure(Exception ex) => ex switch
-    {
-        DirectoryNotFoundException or FileNotFoundException => "No such file or directory",
-        UnauthorizedAccessException => "Permission denied",
-        IOException { Message: "Is a directory" } => "Is a directory",
-        _ => ex.Message,
-    };
 }
