@@ -48,6 +48,19 @@
     csrw stvec, t0
 .endm
 
+/* The start of every single-hart privileged test: hart 0 only, both trap handlers
+ * installed, no machine interrupts, the CLINT quiet, PMP open to S and U (which QEMU 7.2
+ * needs before mret may leave M). Delegation is each test's own. */
+.macro PRIV_INIT
+    PARK_OTHER_HARTS
+    TRAP_INIT
+    STRAP_INIT
+    csrw mie, zero
+    csrci mstatus, MSTATUS_MIE
+    CLINT_QUIET
+    PMP_ALLOW_ALL
+.endm
+
 /* Arm n traps and expect them in S / M (clobbers t6). */
 .macro ARM_TRAPS_MODE n
     ARM_TRAPS \n

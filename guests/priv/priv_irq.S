@@ -8,13 +8,7 @@
     .section .text.init
     .globl _start
 _start:
-    PARK_OTHER_HARTS
-    TRAP_INIT
-    STRAP_INIT
-    csrw mie, zero
-    csrci mstatus, MSTATUS_MIE
-    CLINT_QUIET
-    PMP_ALLOW_ALL
+    PRIV_INIT
     csrw medeleg, zero
     li t0, MIP_SSIP | MIP_SEIP
     csrw mideleg, t0

@@ -28,13 +28,7 @@
     .section .text.init
     .globl _start
 _start:
-    PARK_OTHER_HARTS
-    TRAP_INIT
-    STRAP_INIT
-    csrw mie, zero
-    csrci mstatus, MSTATUS_MIE
-    CLINT_QUIET
-    PMP_ALLOW_ALL
+    PRIV_INIT
     li t0, 1 << 12              /* fetch page faults to S, so S resumes itself */
     csrw medeleg, t0
     csrw mideleg, zero

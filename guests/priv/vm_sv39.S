@@ -48,13 +48,7 @@
     .section .text.init
     .globl _start
 _start:
-    PARK_OTHER_HARTS
-    TRAP_INIT
-    STRAP_INIT
-    csrw mie, zero
-    csrci mstatus, MSTATUS_MIE
-    CLINT_QUIET
-    PMP_ALLOW_ALL
+    PRIV_INIT
     csrw medeleg, zero
     csrw mideleg, zero
 
