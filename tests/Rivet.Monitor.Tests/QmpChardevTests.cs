@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Rivet.Monitor.Tests;
 
@@ -197,15 +198,25 @@ public sealed class QmpChardevTests
     }
 
     /// <summary>Polls a file-system condition (rivet writes the file in its own time) until it holds or the limit passes.</summary>
-    private static async Task<bool> WhenAsync(Func<bool> condition)
+    private static Task<bool> WhenAsync(Func<bool> condition) => WhenAsync(() => Task.FromResult(condition()));
+
+    private static async Task<bool> WhenAsync(Func<Task<bool>> condition)
     {
         var sw = Stopwatch.StartNew();
-        while (!condition())
+        while (!await condition())
         {
             if (sw.Elapsed > RivetProcess.Limit) return false;
             await Task.Delay(20);
         }
         return true;
+    }
+
+    /// <summary>A guest global's address, from the ELF's symbol table.</summary>
+    private static ulong SymbolAddress(string elf, string name)
+    {
+        using var reader = ELFSharp.ELF.ELFReader.Load<ulong>(elf);
+        var symbols = (ELFSharp.ELF.Sections.ISymbolTable)reader.GetSection(".symtab");
+        return symbols.Entries.OfType<ELFSharp.ELF.Sections.SymbolEntry<ulong>>().Single(e => e.Name == name).Value;
     }
 
     public static TheoryData<string[], string> BadCombinations() => new()
@@ -255,8 +266,20 @@ public sealed class QmpChardevTests
         await using QmpClient c = await rivet.ConnectAsync(qmp);
         using var peer = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { ReceiveBufferSize = 4096 };
         await peer.ConnectAsync(new UnixDomainSocketEndPoint(serial));
-        // The flood reaches the peer (its receive buffer fills): from here on rivet's side backs up.
-        Assert.True(await WhenAsync(() => peer.Available >= 2048), "the guest's output never reached the socket");
+        // The flood reaches the peer, then rivet's side backs up: the guest finds LSR.THRE clear
+        // (its thre_waits counter moves; it could not before the peer connected, since output
+        // with no client is dropped). How much sits in the peer's socket depends on how rivet's
+        // writer happened to batch the bytes, so that is not the signal.
+        Assert.True(await WhenAsync(() => peer.Available > 0), "the guest's output never reached the socket");
+        string waits = $"xp /1gx 0x{SymbolAddress(Guest("uart_flood"), "thre_waits"):x}";
+        async Task<bool> GuestWaited()
+        {
+            string line = (await c.ReturnOfAsync("human-monitor-command", new Dictionary<string, object> { ["command-line"] = waits })).GetString()!;
+            Match m = Regex.Match(line, "^[0-9a-f]{16}: 0x([0-9a-f]{16})\r?\n$");
+            Assert.True(m.Success, $"unexpected xp output: {line}");
+            return Convert.ToUInt64(m.Groups[1].Value, 16) != 0;
+        }
+        Assert.True(await WhenAsync(GuestWaited), "the guest never found the transmitter busy");
         var sw = Stopwatch.StartNew();
         await c.ReturnOfAsync("stop");
         Assert.Equal("STOP", (await c.NextEventAsync()).EventName);
