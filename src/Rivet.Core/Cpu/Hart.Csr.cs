@@ -235,9 +235,11 @@ internal sealed unsafe partial class Hart
     {
         // MPP is WARL with M, S and U: the reserved 2 reads back as U.
         if (((v & Mstatus.Mpp) >> (int)Mstatus.MppShift) == 2) v &= ~Mstatus.Mpp;
-        bool translation = ((_mstatus ^ v) & (Mstatus.Mprv | Mstatus.Mpp | Mstatus.Sum | Mstatus.Mxr)) != 0;
+        ulong changed = _mstatus ^ v;
         _mstatus = v;
-        if (translation) TranslationChanged();
+        // MXR changes what every cached load translation allows; the others only pick other TLBs.
+        if ((changed & Mstatus.Mxr) != 0) TranslationChanged();
+        else if ((changed & (Mstatus.Mprv | Mstatus.Mpp | Mstatus.Sum)) != 0) ContextChanged();
         RaiseSignal(SignalInterrupt);
     }
 

@@ -111,7 +111,11 @@ internal sealed unsafe partial class Hart
     /// </summary>
     public ExecExit Run(long budget)
     {
-        if (Instrumentation != null) return Run<InstrumentedRun>(budget);
+        if (Instrumentation != null)
+        {
+            if (_tlbLoad == s_noTlb) SelectTlbs(); // instrumentation attached while translation was off
+            return Run<InstrumentedRun>(budget);
+        }
         // Bare code runs the specialisation without translation; the loop switches when translation turns on or off.
         while (true)
         {
@@ -568,7 +572,8 @@ internal sealed unsafe partial class Hart
             case Op.SfenceVma:
                 // U-mode, and S-mode under mstatus.TVM, may not fence translations.
                 if (Privilege == Priv.User || (Privilege == Priv.Supervisor && (_mstatus & Mstatus.Tvm) != 0)) goto case Op.Illegal;
-                FlushTranslations();
+                if (d->Rs1 == 0) FlushTranslations();
+                else FlushTranslation(x[d->Rs1]);
                 pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
                 n++;
                 goto Boundary;

@@ -4,14 +4,18 @@ using Rivet.Memory;
 namespace Rivet.Cpu;
 
 /// <summary>
-/// Address translation: Sv39/Sv48/Sv57 page walks with hardware A/D updates, and one small
-/// direct-mapped TLB per access kind (fetch, load, store) that caches RAM pages only. Every
-/// change translation depends on (satp, privilege, MPRV/MPP, SUM, MXR, sfence.vma) bumps
-/// <see cref="_tlbEpoch"/>, which empties all three at once (docs/PRIVILEGED.md).
+/// Address translation: Sv39/Sv48/Sv57 page walks with hardware A/D updates, and direct-mapped
+/// TLBs that cache RAM pages only: one per access kind (fetch, load, store) for each translation
+/// context (U, S, S with SUM, M under PMP), so traps and returns only switch TLBs (as QEMU's
+/// MMU indexes) and SUM toggles cost nothing. satp writes, sfence.vma without an address, MXR
+/// and PMP changes bump <see cref="_tlbEpoch"/>, which empties them all at once; sfence.vma
+/// with an address drops that page (docs/PRIVILEGED.md).
 /// </summary>
 internal sealed unsafe partial class Hart
 {
-    private const int TlbSize = 256;
+    /// <summary>Entries per TLB: the memory bench's 4 MiB random walk fits (docs/PRIVILEGED.md has the sizes measured).</summary>
+    private const int TlbSize = 4096;
+    private const int TlbContexts = 4;
     private const ulong PageOffsetMask = PhysicalMemory.PageSize - 1;
     private const ulong PteV = 1, PteR = 2, PteW = 4, PteX = 8, PteU = 16, PteA = 64, PteD = 128;
     private const ulong NoFault = ulong.MaxValue;
@@ -31,8 +35,15 @@ internal sealed unsafe partial class Hart
         public int Epoch;
     }
 
-    private readonly TlbEntry[] _tlbFetch = new TlbEntry[TlbSize], _tlbLoad = new TlbEntry[TlbSize], _tlbStore = new TlbEntry[TlbSize];
+    /// <summary>[context * 3 + access]: the TLBs of every context, allocated on first use.</summary>
+    private readonly TlbEntry[]?[] _tlbs = new TlbEntry[TlbContexts * 3][];
+    /// <summary>What the TLB fields hold while translation is off: never read or filled then.</summary>
+    private static readonly TlbEntry[] s_noTlb = new TlbEntry[TlbSize];
+    /// <summary>The TLBs of the current contexts (fetch: the privilege; load and store: the data privilege and SUM).</summary>
+    private TlbEntry[] _tlbFetch = null!, _tlbLoad = null!, _tlbStore = null!;
     private int _tlbEpoch = 1; // entries start at epoch 0, so they never match
+    /// <summary>Virtual addresses of superpages cached since the last full flush, as one aligned region (QEMU's large-page tracking).</summary>
+    private ulong _tlbLargeAddress = ulong.MaxValue, _tlbLargeMask;
     /// <summary>Bumped by satp writes and sfence.vma: decoded instructions that straddle two virtual pages depend on it.</summary>
     private int _mappingEpoch;
     /// <summary>The exception a failed translation or paged access reports (NoFault when none).</summary>
@@ -40,6 +51,8 @@ internal sealed unsafe partial class Hart
     private ulong _mmuFaultAddress;
     /// <summary>Set when the run loop left because translation turned on or off (the other specialisation must run).</summary>
     private bool _modeSwitch;
+    /// <summary>The offset mask of the page the last <see cref="Translate"/> found (larger for a superpage).</summary>
+    private ulong _walkPageMask = PageOffsetMask;
 
     private int DataPrivilege
         => Privilege == Priv.Machine && (_mstatus & Mstatus.Mprv) != 0 ? (int)((_mstatus & Mstatus.Mpp) >> (int)Mstatus.MppShift) : Privilege;
@@ -49,18 +62,77 @@ internal sealed unsafe partial class Hart
     /// <summary>Fetches or data accesses go through page tables or PMP checks now (the paged interpreter must run).</summary>
     private bool TranslationActive => Privilege < Priv.Machine || DataPrivilege < Priv.Machine || _pmpBindsMachine;
 
-    /// <summary>Something translation depends on changed: forget cached translations and look the code page up again.</summary>
-    private void TranslationChanged()
+    /// <summary>The TLB context of an access at <paramref name="priv"/>: 0 U, 1 S, 2 S with SUM (SUM only matters to data), 3 M.</summary>
+    private int TlbContext(int priv, bool data)
+        => priv == Priv.Machine ? 3 : priv == Priv.Supervisor ? (data && (_mstatus & Mstatus.Sum) != 0 ? 2 : 1) : 0;
+
+    private TlbEntry[] Tlb(int context, Access access)
+        => _tlbs[context * 3 + (int)access] ??= new TlbEntry[TlbSize];
+
+    /// <summary>After a privilege, MPRV, MPP or SUM change: point the fast paths at that context's TLBs.</summary>
+    private void SelectTlbs()
     {
-        _tlbEpoch++;
+        if (!TranslationActive && Instrumentation == null)
+        {
+            // Only the paged and instrumented interpreters use TLBs, and the paged one runs only
+            // while translation is active: a bare-metal M-mode hart allocates none (start-up, -smp 8).
+            _tlbFetch = _tlbLoad = _tlbStore = s_noTlb;
+            return;
+        }
+        _tlbFetch = Tlb(TlbContext(Privilege, false), Access.Fetch);
+        int data = TlbContext(DataPrivilege, true);
+        _tlbLoad = Tlb(data, Access.Load);
+        _tlbStore = Tlb(data, Access.Store);
+    }
+
+    /// <summary>The privilege or what data accesses use changed: other TLBs, and the code page must be looked up again.</summary>
+    private void ContextChanged()
+    {
+        SelectTlbs();
         RaiseSignal(SignalCodeStale | SignalModeSwitch);
     }
 
-    /// <summary>sfence.vma (any address, any ASID: flushing everything is always allowed) and satp writes.</summary>
+    /// <summary>Something every cached translation depends on changed (MXR, PMP): forget them all.</summary>
+    private void TranslationChanged()
+    {
+        if (++_tlbEpoch == int.MaxValue)
+        {
+            // Entries dropped one by one carry epoch 0; start again only from empty TLBs.
+            foreach (TlbEntry[]? tlb in _tlbs)
+            {
+                if (tlb != null) Array.Clear(tlb);
+            }
+            _tlbEpoch = 1;
+        }
+        _tlbLargeAddress = ulong.MaxValue;
+        _tlbLargeMask = 0;
+        ContextChanged();
+    }
+
+    /// <summary>sfence.vma without an address (any ASID: QEMU 7.2 ignores ASIDs) and satp writes.</summary>
     private void FlushTranslations()
     {
         _mappingEpoch++;
         TranslationChanged();
+    }
+
+    /// <summary>sfence.vma with an address: that page goes from every TLB; everything if it lies in a cached superpage.</summary>
+    private void FlushTranslation(ulong va)
+    {
+        if ((va & _tlbLargeMask) == _tlbLargeAddress)
+        {
+            FlushTranslations();
+            return;
+        }
+        ulong vpn = va >> PhysicalMemory.PageShift;
+        foreach (TlbEntry[]? tlb in _tlbs)
+        {
+            if (tlb == null) continue;
+            ref TlbEntry e = ref tlb[(int)(vpn & (TlbSize - 1))];
+            if (e.Vpn == vpn) e.Epoch = 0;
+        }
+        _mappingEpoch++;
+        RaiseSignal(SignalCodeStale);
     }
 
     /// <summary>The RAM offset of <paramref name="va"/> if a TLB entry covers the whole access, else ulong.MaxValue.</summary>
@@ -78,11 +150,26 @@ internal sealed unsafe partial class Hart
         ulong off = (pa & ~PageOffsetMask) - _memory.RamBase;
         if (off >= _memory.RamSize) return; // devices are always translated afresh
         if (!PmpUniform(pa & ~PageOffsetMask)) return; // PMP decides below page granularity: check every access
+        if (_walkPageMask > PageOffsetMask) NoteLargePage(va, _walkPageMask);
         ulong vpn = va >> PhysicalMemory.PageShift;
         ref TlbEntry e = ref tlb[(int)(vpn & (TlbSize - 1))];
         e.Vpn = vpn;
         e.RamOffset = off;
         e.Epoch = _tlbEpoch;
+    }
+
+    /// <summary>Widens the tracked superpage region to cover the superpage of <paramref name="va"/> (QEMU's tlb_add_large_page).</summary>
+    private void NoteLargePage(ulong va, ulong pageMask)
+    {
+        ulong mask = ~pageMask;
+        if (_tlbLargeAddress != ulong.MaxValue)
+        {
+            // Both regions must fit one aligned region: widen until they agree.
+            mask &= _tlbLargeMask;
+            while (((_tlbLargeAddress ^ va) & mask) != 0) mask <<= 1;
+        }
+        _tlbLargeMask = mask;
+        _tlbLargeAddress = va & mask;
     }
 
     private static ulong PageFaultCause(Access access)
@@ -115,6 +202,7 @@ internal sealed unsafe partial class Hart
     private bool Translate(ulong va, Access access, out ulong pa)
     {
         pa = va;
+        _walkPageMask = PageOffsetMask;
         int priv = access == Access.Fetch ? Privilege : DataPrivilege;
         ulong mode = _satp >> SatpModeShift;
         if (priv == Priv.Machine || mode == 0) return true;
@@ -170,6 +258,7 @@ internal sealed unsafe partial class Hart
             if (updated != pte && Interlocked.CompareExchange(ref slot, updated, pte) != pte) goto Walk;
             ulong pageMask = (1UL << (12 + 9 * level)) - 1;
             pa = ((ppn << 12) & ~pageMask) | (va & pageMask);
+            _walkPageMask = pageMask;
             return true;
         }
         return Fail(PageFaultCause(access), va); // a pointer at the last level

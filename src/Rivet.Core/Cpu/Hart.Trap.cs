@@ -91,7 +91,7 @@ internal sealed partial class Hart
         }
         _mstatus = s;
         _reservationAddress = ulong.MaxValue;
-        TranslationChanged();
+        ContextChanged();
         ulong baseAddr = vector & ~3UL;
         Pc = interrupt && (vector & 3) == 1 ? baseAddr + 4 * (ulong)code : baseAddr;
     }
@@ -110,7 +110,7 @@ internal sealed partial class Hart
         _mstatus = s;
         Privilege = mpp;
         _reservationAddress = ulong.MaxValue;
-        TranslationChanged();
+        ContextChanged();
         Pc = _mepc;
         return true;
     }
@@ -127,7 +127,7 @@ internal sealed partial class Hart
         _mstatus = s;
         Privilege = spp;
         _reservationAddress = ulong.MaxValue;
-        TranslationChanged();
+        ContextChanged();
         Pc = _sepc;
         return true;
     }

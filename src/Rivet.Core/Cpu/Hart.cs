@@ -92,6 +92,7 @@ internal sealed unsafe partial class Hart
         _regs = GC.AllocateArray<ulong>(33, pinned: true);
         _x = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_regs));
         InitCodeCache();
+        SelectTlbs();
     }
 
     public ulong InstructionsRetired => _instret;
@@ -151,8 +152,8 @@ internal sealed unsafe partial class Hart
         Volatile.Write(ref _timerCompare, -1);
         _reservationAddress = ulong.MaxValue;
         FlushCodeCache();
-        _tlbEpoch++;
         _mappingEpoch++;
+        TranslationChanged();
         _mmuFault = NoFault;
         _modeSwitch = false;
         ResetInstrumentationState();
