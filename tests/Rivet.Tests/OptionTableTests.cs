@@ -154,7 +154,7 @@ public sealed class OptionTableTests
         { ["-pidfile", ""], "-pidfile : the file name is empty" },
         { ["-daemonize", "-nographic"], "-nographic cannot be used with -daemonize" },
         { ["-daemonize", "-serial", "stdio"], "-serial stdio: cannot use stdio with -daemonize" },
-        { ["-d", "mmu"], "-d mmu: not supported: rivet does not log page-table walks yet" },
+        { ["-d", "mmu,out_asm"], "-d out_asm: not supported: rivet generates no host code" },
         { ["-foo"], "-foo: invalid option" },
         { ["--foo"], "--foo: invalid option" },
         { ["stray"], "stray: invalid option" },

@@ -42,7 +42,7 @@ public sealed class QemuCommandLineTests
         { "-machine virt -nographic -m 2048 -smp 4 -kernel {K} -device virtio-net-device,netdev=eth0 -netdev user,id=eth0", "device 'virtio-net-device' is not supported" },
         { "-M virt -nographic -kernel {K} -d guest_errors,unimp -D {D}/qemu.log", "run" },
         { "-M virt -nographic -kernel {K} -d in_asm,int,exec,cpu,nochain -D {D}/trace.log", "run" },
-        { "-M virt -nographic -kernel {K} -d mmu,guest_errors -D {D}/qemu.log", "-d mmu: not supported: rivet does not log page-table walks yet" },
+        { "-M virt -nographic -kernel {K} -d mmu,guest_errors -D {D}/qemu.log", "run" },
         { "-M virt -nographic -kernel {K} -s -S", "-s: not supported" },
         { "-M virt -nographic -kernel {K} -gdb tcp::1234", "-gdb: not supported" },
         { "-M virt -nographic -semihosting-config enable=on,target=native -kernel {K}", "-semihosting-config: not supported" },

@@ -23,6 +23,8 @@ internal enum LogItems
     Cpu = 32,
     /// <summary>items that need the instrumented interpreter</summary>
     PerBlock = InAsm | Exec | Cpu,
+    /// <summary>every translation the TLBs miss, as riscv_cpu_tlb_fill logs it</summary>
+    Mmu = 64,
 }
 
 /// <summary>
@@ -78,6 +80,28 @@ internal sealed class GuestLog(TextWriter writer, LogItems items)
     public static string InvalidAccessLine(ulong address, int size, bool write)
         => string.Create(CultureInfo.InvariantCulture,
             $"Invalid {(write ? "write" : "read")} at addr 0x{address:X}, size {size}, region '(null)', reason: rejected\n");
+
+    /// <summary>
+    /// QEMU 7.2's riscv_cpu_tlb_fill lines for one translation: the request (rw 0 load, 1 store,
+    /// 2 fetch; mmu_idx the privilege), the page walk's result and permissions (PAGE_READ 1,
+    /// PAGE_WRITE 2, PAGE_EXEC 4; ret 1 is a page fault), and, when the walk succeeded, PMP's
+    /// verdict (ret 2 is an access fault) and the size a TLB entry may cover (1 when PMP decides
+    /// below a page).
+    /// </summary>
+    public static string TlbFillLines(ulong va, int rw, int mmuIdx, bool translated, ulong pa, int prot, bool pmpAllowed, int pmpProt, bool pmpUniform)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"riscv_cpu_tlb_fill ad {va:x} rw {rw} mmu_idx {mmuIdx}\n");
+        if (!translated)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"riscv_cpu_tlb_fill address={va:x} ret 1 physical {0:x16} prot 0\n");
+            return sb.ToString();
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"riscv_cpu_tlb_fill address={va:x} ret 0 physical {pa:x16} prot {prot}\n");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"riscv_cpu_tlb_fill PMP address={pa:x16} ret {(pmpAllowed ? 0 : 2)} prot {(pmpAllowed ? pmpProt : 0)} tlb_size {(pmpAllowed && !pmpUniform ? 1 : 4096)}\n");
+        return sb.ToString();
+    }
 
     /// <summary>QEMU's <c>-d in_asm</c> block: a separator, <c>IN: </c>, the privilege, one line per instruction.</summary>
     public static string InAsmBlock(int privilege, IReadOnlyList<TranslatedInsn> insns)

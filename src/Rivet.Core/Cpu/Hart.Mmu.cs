@@ -53,6 +53,10 @@ internal sealed unsafe partial class Hart
     private bool _modeSwitch;
     /// <summary>The offset mask of the page the last <see cref="Translate"/> found (larger for a superpage).</summary>
     private ulong _walkPageMask = PageOffsetMask;
+    /// <summary>The leaf entry the last successful walk used (0 when translation was off): -d mmu reports its permissions.</summary>
+    private ulong _walkPte;
+    /// <summary>The device page -d mmu last logged per access kind (QEMU caches device pages in its TLB, so logs them once).</summary>
+    private readonly (ulong Vpn, int Epoch, int Context)[] _mmuLoggedDevice = [(ulong.MaxValue, 0, 0), (ulong.MaxValue, 0, 0), (ulong.MaxValue, 0, 0)];
 
     private int DataPrivilege
         => Privilege == Priv.Machine && (_mstatus & Mstatus.Mprv) != 0 ? (int)((_mstatus & Mstatus.Mpp) >> (int)Mstatus.MppShift) : Privilege;
@@ -60,7 +64,7 @@ internal sealed unsafe partial class Hart
     private bool FetchTranslated => Privilege < Priv.Machine && (_satp >> SatpModeShift) != 0;
 
     /// <summary>Fetches or data accesses go through page tables or PMP checks now (the paged interpreter must run).</summary>
-    private bool TranslationActive => Privilege < Priv.Machine || DataPrivilege < Priv.Machine || _pmpBindsMachine;
+    private bool TranslationActive => Privilege < Priv.Machine || DataPrivilege < Priv.Machine || _pmpBindsMachine || _logMmu;
 
     /// <summary>The TLB context of an access at <paramref name="priv"/>: 0 U, 1 S, 2 S with SUM (SUM only matters to data), 3 M.</summary>
     private int TlbContext(int priv, bool data)
@@ -181,9 +185,39 @@ internal sealed unsafe partial class Hart
     /// <summary>Translates and applies PMP to [va, va + size) within one page; false with <see cref="_mmuFault"/> set.</summary>
     private bool TranslateChecked(ulong va, ulong size, Access access, out ulong pa)
     {
-        if (!Translate(va, access, out pa)) return false;
+        if (!Translate(va, access, out pa))
+        {
+            if (_logMmu) LogTlbFill(va, access, false, 0, 0);
+            return false;
+        }
         int priv = access == Access.Fetch ? Privilege : DataPrivilege;
-        return PmpAllows(pa, size, access, priv) || Fail(AccessFaultCause(access), va);
+        byte allowed = PmpPrivileges(pa, size, priv);
+        if (_logMmu) LogTlbFill(va, access, true, pa, allowed);
+        return (allowed & PmpNeed(access)) != 0 || Fail(AccessFaultCause(access), va);
+    }
+
+    /// <summary>-d mmu: QEMU's riscv_cpu_tlb_fill lines for a translation the TLBs did not hold.</summary>
+    private void LogTlbFill(ulong va, Access access, bool translated, ulong pa, byte pmpAllowed)
+    {
+        int context = TlbContext(access == Access.Fetch ? Privilege : DataPrivilege, access != Access.Fetch);
+        if (translated && pa - _memory.RamBase >= _memory.RamSize)
+        {
+            // Rivet never caches device pages; QEMU does, and logs each once per TLB flush.
+            ref (ulong Vpn, int Epoch, int Context) last = ref _mmuLoggedDevice[(int)access];
+            if (last == (va >> PhysicalMemory.PageShift, _tlbEpoch, context)) return;
+            last = (va >> PhysicalMemory.PageShift, _tlbEpoch, context);
+        }
+        int prot = 7;
+        if (_walkPte != 0)
+        {
+            ulong pte = _walkPte;
+            prot = ((pte & PteR) != 0 || ((pte & PteX) != 0 && (_mstatus & Mstatus.Mxr) != 0) ? 1 : 0)
+                | ((pte & PteW) != 0 && (access == Access.Store || (pte & PteD) != 0) ? 2 : 0)
+                | ((pte & PteX) != 0 ? 4 : 0);
+        }
+        int rw = access switch { Access.Load => 0, Access.Store => 1, _ => 2 };
+        bool allowed = (pmpAllowed & PmpNeed(access)) != 0;
+        _log!.Write(GuestLog.TlbFillLines(va, rw, Privilege, translated, pa, prot, allowed, pmpAllowed, PmpUniform(pa & ~PageOffsetMask)));
     }
 
     private bool Fail(ulong cause, ulong va)
@@ -203,6 +237,7 @@ internal sealed unsafe partial class Hart
     {
         pa = va;
         _walkPageMask = PageOffsetMask;
+        _walkPte = 0;
         int priv = access == Access.Fetch ? Privilege : DataPrivilege;
         ulong mode = _satp >> SatpModeShift;
         if (priv == Priv.Machine || mode == 0) return true;
@@ -259,6 +294,7 @@ internal sealed unsafe partial class Hart
             ulong pageMask = (1UL << (12 + 9 * level)) - 1;
             pa = ((ppn << 12) & ~pageMask) | (va & pageMask);
             _walkPageMask = pageMask;
+            _walkPte = updated;
             return true;
         }
         return Fail(PageFaultCause(access), va); // a pointer at the last level

@@ -62,9 +62,15 @@ internal sealed partial class Hart
 
     /// <summary>Whether <paramref name="privilege"/> may make this access to [pa, pa + size).</summary>
     private bool PmpAllows(ulong pa, ulong size, Access access, int privilege)
+        => (PmpPrivileges(pa, size, privilege) & PmpNeed(access)) != 0;
+
+    private static byte PmpNeed(Access access) => access switch { Access.Fetch => PmpX, Access.Load => PmpR, _ => PmpW };
+
+    /// <summary>The R/W/X an access by <paramref name="privilege"/> to [pa, pa + size) gets (QEMU's allowed_privs).</summary>
+    private byte PmpPrivileges(ulong pa, ulong size, int privilege)
     {
-        if (privilege == Priv.Machine && !_pmpBindsMachine) return true;
-        byte need = access switch { Access.Fetch => PmpX, Access.Load => PmpR, _ => PmpW };
+        const byte all = PmpR | PmpW | PmpX;
+        if (privilege == Priv.Machine && !_pmpBindsMachine) return all;
         ulong last = pa + size - 1;
         for (int i = 0; i < PmpEntries; i++)
         {
@@ -73,13 +79,13 @@ internal sealed partial class Hart
             if (first != lastIn)
             {
                 GuestError("pmp violation - access is partially inside\n");
-                return false; // partly inside: denied, as QEMU 7.2
+                return 0; // partly inside: denied, as QEMU 7.2
             }
             if (!first) continue;
-            if (privilege == Priv.Machine && (_pmpcfg[i] & PmpLock) == 0) return true;
-            return (_pmpcfg[i] & need) != 0;
+            if (privilege == Priv.Machine && (_pmpcfg[i] & PmpLock) == 0) return all;
+            return (byte)(_pmpcfg[i] & all);
         }
-        return privilege == Priv.Machine;
+        return privilege == Priv.Machine ? all : (byte)0;
     }
 
     /// <summary>True when no active entry covers only part of the 4 KiB page at <paramref name="page"/> (a TLB entry may then stand for every access in it).</summary>

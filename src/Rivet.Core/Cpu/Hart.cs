@@ -82,7 +82,20 @@ internal sealed unsafe partial class Hart
     private volatile int _signal;
 
     /// <summary>The -d log, or null (set before the hart runs; read only off the fast path).</summary>
-    public GuestLog? Log { get; set; }
+    public GuestLog? Log
+    {
+        get => _log;
+        set
+        {
+            _log = value;
+            // -d mmu logs every TLB fill, M-mode's too (as QEMU): every access goes through the TLBs then.
+            _logMmu = value?.Has(LogItems.Mmu) == true;
+            SelectTlbs();
+        }
+    }
+
+    private GuestLog? _log;
+    private bool _logMmu;
 
     public Hart(int hartId, PhysicalMemory memory, ITimeSource time)
     {
