@@ -295,6 +295,7 @@ public sealed class HmpTests
         const string All = """
             cont|c  -- resume emulation
             cpu index -- set the default CPU
+            gva2gpa addr -- print the guest physical address corresponding to a guest virtual address
             help|? [cmd] -- show the help
             info [subcommand] -- show various information about the system state
             memsave addr size file -- save to disk virtual memory dump starting at 'addr' of size 'size'
@@ -317,6 +318,7 @@ public sealed class HmpTests
             info iothreads  -- show iothreads
             info irq  -- show the interrupts statistics (if available)
             info kvm  -- show KVM information
+            info mem  -- show the active virtual memory mappings
             info memory_size_summary  -- show the amount of initially allocated and present hotpluggable (if enabled) memory in bytes.
             info mtree [-f] -- show memory tree (-f: dump flat view for address spaces)
             info name  -- show the current VM name
@@ -414,6 +416,65 @@ public sealed class HmpTests
         Assert.Contains(" x8/s0    0000000000000000 x9/s1    0000000000000000 x10/a0   0000000000000000 x11/a1   0000000000000000\r\n", registers);
         // The image is in RAM before the first instruction runs: li t0, 0x80000200 starts with addiw t0,zero,1.
         Assert.Equal("0x0000000080000000:  0010029b          addiw                   t0,zero,1\r\n", await Hmp(c, "xp /i 0x80000000"));
+    }
+
+    /// <summary>
+    /// x, memsave, gva2gpa and info mem through the hart's Sv39 translation (monitor/paged.S: its
+    /// mappings and values), each answer as qemu-system-riscv64 7.2 gave it for the same guest.
+    /// </summary>
+    [Fact]
+    public async Task VirtualAddressesGoThroughTheCurrentCpusTranslationAsQemu()
+    {
+        var console = new ConsoleWatch();
+        using QmpRig rig = QmpRig.Start("monitor/paged.elf", harts: 1, console: console);
+        await console.WhenAsync(text => text.Contains('P', StringComparison.Ordinal));
+        await using QmpClient c = await rig.ConnectAsync();
+        Assert.Equal(Terminal("""
+            vaddr            paddr            size             attr
+            ---------------- ---------------- ---------------- -------
+            0000000010000000 0000000010000000 0000000000200000 rw---ad
+            0000000040000000 0000000080020000 0000000000004000 rw---ad
+            0000000040004000 0000000080030000 0000000000001000 r----a-
+            0000000040005000 0000000080024000 0000000000001000 rw---ad
+            0000000040008000 0000000080021000 0000000000001000 rw-u-ad
+            0000000040200000 0000000080200000 0000000000200000 rwx--a-
+            0000000080000000 0000000080000000 0000000040000000 rwx--ad
+            ffffffc000000000 0000000080000000 0000000040000000 r---ga-
+
+            """), await Hmp(c, "info mem"));
+        Assert.Equal("0000000040000000: 0x1111111111111111 0x0000000000000000\r\n", await Hmp(c, "x /2gx 0x40000000"));
+        // Across a page boundary into a page that maps elsewhere.
+        Assert.Equal("0000000040003ff8: 0x3333333333333333 0x0000000000000000\r\n0000000040004008: 0x0000000000000000 0x0000000000000000\r\n",
+            await Hmp(c, "x /4gx 0x40003ff8"));
+        Assert.Equal("0000000040006000: Cannot access memory\r\n", await Hmp(c, "x /2gx 0x40006000"));
+        Assert.Equal("0000000040008008: 0x2222222222222222\r\n", await Hmp(c, "x /1gx 0x40008008")); // a U page, read from S as QEMU does
+        Assert.Equal("0000000080021008: 0x2222222222222222\r\n", await Hmp(c, "xp /1gx 0x80021008"));
+        Assert.Equal("gpa: 0x80021008\r\n", await Hmp(c, "gva2gpa 0x40001008"));
+        Assert.Equal("Unmapped\r\n", await Hmp(c, "gva2gpa 0x40006000"));
+        Assert.Equal("gpa: 0x80000123\r\n", await Hmp(c, "gva2gpa 0xffffffc000000123"));
+        string dir = Directory.CreateTempSubdirectory("rivet-hmp-").FullName;
+        try
+        {
+            string ms = Path.Combine(dir, "ms.bin");
+            Assert.Equal("", await Hmp(c, $"memsave 0x40003ff0 32 \"{ms}\""));
+            Assert.Equal([.. new byte[8], .. Enumerable.Repeat((byte)0x33, 8), .. new byte[16]], File.ReadAllBytes(ms));
+            string partial = Path.Combine(dir, "partial.bin");
+            Assert.Equal("Error: Invalid addr 0x0000000040005ff0/size 32 specified\r\n", await Hmp(c, $"memsave 0x40005ff0 32 \"{partial}\""));
+            Assert.Empty(File.ReadAllBytes(partial));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        Assert.Equal("", rig.Diagnostics);
+    }
+
+    [Fact]
+    public async Task InfoMemWithoutTranslationSaysSo()
+    {
+        using QmpRig rig = QmpRig.Start(harts: 1);
+        await using QmpClient c = await rig.ConnectAsync();
+        Assert.Equal("No translation or protection\r\n", await Hmp(c, "info mem"));
     }
 
     [Fact]

@@ -235,20 +235,47 @@ internal sealed unsafe partial class Hart
     /// </summary>
     private bool Translate(ulong va, Access access, out ulong pa)
     {
-        pa = va;
         _walkPageMask = PageOffsetMask;
         _walkPte = 0;
         int priv = access == Access.Fetch ? Privilege : DataPrivilege;
-        ulong mode = _satp >> SatpModeShift;
+        if (!Walk(va, access, priv, debug: false, out pa, out ulong leaf, out ulong pageMask, out ulong cause)) return Fail(cause, va);
+        _walkPageMask = pageMask;
+        _walkPte = leaf;
+        return true;
+    }
+
+    /// <summary>
+    /// The monitor's and debuggers' view of <paramref name="va"/> through this hart's current
+    /// translation, as QEMU's riscv_cpu_get_phys_page_debug: a load at the current privilege
+    /// (U pages readable from S), without setting A or D, logging or touching the hart's state
+    /// (safe from another thread).
+    /// </summary>
+    internal bool DebugTranslate(ulong va, out ulong pa)
+        => Walk(va, Access.Load, Privilege, debug: true, out pa, out _, out _, out _);
+
+    /// <summary>
+    /// The page walk behind <see cref="Translate"/> and <see cref="DebugTranslate"/>: the
+    /// physical address, the leaf entry (0 when translation is off) and its page's offset mask,
+    /// or the cause of the fault. <paramref name="debug"/>: no A/D updates and nothing logged.
+    /// </summary>
+    private bool Walk(ulong va, Access access, int priv, bool debug, out ulong pa, out ulong leaf, out ulong pageMask, out ulong cause)
+    {
+        pa = va;
+        leaf = 0;
+        pageMask = PageOffsetMask;
+        cause = PageFaultCause(access);
+        ulong satp = _satp;
+        ulong mode = satp >> SatpModeShift;
         if (priv == Priv.Machine || mode == 0) return true;
         int levels = mode == 8 ? 3 : mode == 9 ? 4 : 5;
         int vaBits = 12 + 9 * levels;
         // The bits above the virtual address must copy its top bit.
-        if (((long)va << (64 - vaBits)) >> (64 - vaBits) != (long)va) return Fail(PageFaultCause(access), va);
+        if (((long)va << (64 - vaBits)) >> (64 - vaBits) != (long)va) return false;
+        ulong mstatus = _mstatus;
         byte* ram = _memory.Ram;
         ulong ramBase = _memory.RamBase, ramSize = _memory.RamSize;
     Walk:
-        ulong table = (_satp & ((1UL << 44) - 1)) << 12;
+        ulong table = (satp & ((1UL << 44) - 1)) << 12;
         for (int level = levels - 1; level >= 0; level--)
         {
             ulong pteAddress = table + ((va >> (12 + 9 * level)) & 511) * 8;
@@ -256,14 +283,18 @@ internal sealed unsafe partial class Hart
             if (off > ramSize - 8)
             {
                 // QEMU 7.2 turns a failed page-table read into a page fault (the spec says access fault).
-                LogUnmapped(pteAddress, 8, false);
-                return Fail(PageFaultCause(access), va);
+                if (!debug) LogUnmapped(pteAddress, 8, false);
+                return false;
             }
             // Page-table reads are S-mode accesses for PMP; a refusal is an access fault (QEMU 7.2).
-            if (!PmpAllows(pteAddress, 8, Access.Load, Priv.Supervisor)) return Fail(AccessFaultCause(access), va);
+            if ((PmpPrivileges(pteAddress, 8, Priv.Supervisor, quiet: debug) & PmpR) == 0)
+            {
+                cause = AccessFaultCause(access);
+                return false;
+            }
             ref ulong slot = ref *(ulong*)(ram + off);
             ulong pte = Volatile.Read(ref slot);
-            if ((pte & PteV) == 0 || (pte & (PteR | PteW)) == PteW || (pte >> 54) != 0) return Fail(PageFaultCause(access), va);
+            if ((pte & PteV) == 0 || (pte & (PteR | PteW)) == PteW || (pte >> 54) != 0) return false;
             ulong ppn = (pte >> 10) & ((1UL << 44) - 1);
             if ((pte & (PteR | PteX)) == 0)
             {
@@ -272,32 +303,32 @@ internal sealed unsafe partial class Hart
             }
             // A leaf: superpages must be aligned to their size.
             ulong superMask = (1UL << (9 * level)) - 1;
-            if ((ppn & superMask) != 0) return Fail(PageFaultCause(access), va);
+            if ((ppn & superMask) != 0) return false;
             if ((pte & PteU) != 0)
             {
-                if (priv == Priv.Supervisor && (access == Access.Fetch || (_mstatus & Mstatus.Sum) == 0)) return Fail(PageFaultCause(access), va);
+                // A debugger's read sees U pages from S as if SUM were set (QEMU 7.2).
+                if (priv == Priv.Supervisor && (access == Access.Fetch || ((mstatus & Mstatus.Sum) == 0 && !debug))) return false;
             }
             else if (priv == Priv.User)
             {
-                return Fail(PageFaultCause(access), va);
+                return false;
             }
             bool allowed = access switch
             {
                 Access.Fetch => (pte & PteX) != 0,
-                Access.Load => (pte & PteR) != 0 || ((_mstatus & Mstatus.Mxr) != 0 && (pte & PteX) != 0),
+                Access.Load => (pte & PteR) != 0 || ((mstatus & Mstatus.Mxr) != 0 && (pte & PteX) != 0),
                 _ => (pte & PteW) != 0,
             };
-            if (!allowed) return Fail(PageFaultCause(access), va);
+            if (!allowed) return false;
             ulong updated = pte | PteA | (access == Access.Store ? PteD : 0);
             // Another hart may have changed the entry since it was read: walk again, as QEMU does.
-            if (updated != pte && Interlocked.CompareExchange(ref slot, updated, pte) != pte) goto Walk;
-            ulong pageMask = (1UL << (12 + 9 * level)) - 1;
+            if (!debug && updated != pte && Interlocked.CompareExchange(ref slot, updated, pte) != pte) goto Walk;
+            pageMask = (1UL << (12 + 9 * level)) - 1;
             pa = ((ppn << 12) & ~pageMask) | (va & pageMask);
-            _walkPageMask = pageMask;
-            _walkPte = updated;
+            leaf = debug ? pte : updated;
             return true;
         }
-        return Fail(PageFaultCause(access), va); // a pointer at the last level
+        return false; // a pointer at the last level
     }
 
     /// <summary>The physical address of an instruction fetch (TLB first); false with <see cref="_mmuFault"/> set.</summary>

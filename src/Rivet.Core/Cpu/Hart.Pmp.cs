@@ -60,14 +60,10 @@ internal sealed partial class Hart
         }
     }
 
-    /// <summary>Whether <paramref name="privilege"/> may make this access to [pa, pa + size).</summary>
-    private bool PmpAllows(ulong pa, ulong size, Access access, int privilege)
-        => (PmpPrivileges(pa, size, privilege) & PmpNeed(access)) != 0;
-
     private static byte PmpNeed(Access access) => access switch { Access.Fetch => PmpX, Access.Load => PmpR, _ => PmpW };
 
     /// <summary>The R/W/X an access by <paramref name="privilege"/> to [pa, pa + size) gets (QEMU's allowed_privs).</summary>
-    private byte PmpPrivileges(ulong pa, ulong size, int privilege)
+    private byte PmpPrivileges(ulong pa, ulong size, int privilege, bool quiet = false)
     {
         const byte all = PmpR | PmpW | PmpX;
         if (privilege == Priv.Machine && !_pmpBindsMachine) return all;
@@ -78,7 +74,7 @@ internal sealed partial class Hart
             bool first = pa >= start && pa <= end, lastIn = last >= start && last <= end;
             if (first != lastIn)
             {
-                GuestError("pmp violation - access is partially inside\n");
+                if (!quiet) GuestError("pmp violation - access is partially inside\n");
                 return 0; // partly inside: denied, as QEMU 7.2
             }
             if (!first) continue;

@@ -118,6 +118,26 @@ public sealed class Machine : IDisposable
     public bool ReadPhysicalMemory(ulong address, Span<byte> destination)
         => !_disposed && _board.Memory.ReadRam(address, destination);
 
+    /// <summary>
+    /// The physical address hart <paramref name="hart"/>'s current translation gives
+    /// <paramref name="va"/> (QEMU's debug translation: a load at the hart's privilege, A and D
+    /// left alone); false where that would fault. Physical when translation is off.
+    /// </summary>
+    public bool TranslateForDebug(int hart, ulong va, out ulong pa) => _board.Harts[hart].DebugTranslate(va, out pa);
+
+    /// <summary>As <see cref="ReadPhysicalMemory"/>, through hart <paramref name="hart"/>'s translation, page by page.</summary>
+    public bool ReadVirtualMemory(int hart, ulong va, Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            int n = (int)Math.Min((ulong)destination.Length, Memory.PhysicalMemory.PageSize - (va & (Memory.PhysicalMemory.PageSize - 1)));
+            if (!TranslateForDebug(hart, va, out ulong pa) || !ReadPhysicalMemory(pa, destination[..n])) return false;
+            destination = destination[n..];
+            va = unchecked(va + (ulong)n);
+        }
+        return true;
+    }
+
     public void Dispose()
     {
         if (!_controller.HasExited) return; // threads may still touch RAM; leak rather than crash

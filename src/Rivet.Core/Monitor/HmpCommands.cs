@@ -24,6 +24,7 @@ internal static partial class HmpCommands
         new("kvm", "", "", "show KVM information", (_, _, o) => o.Append("kvm support: not compiled\n")),
         new("memory_size_summary", "", "", "show the amount of initially allocated and present hotpluggable (if enabled) memory in bytes.",
             (m, _, o) => o.Append(CultureInfo.InvariantCulture, $"base memory: {m.Machine.Config.RamSize}\n")),
+        new("mem", "", "", "show the active virtual memory mappings", InfoMem),
         new("mtree", "flatview:-f", "[-f]", "show memory tree (-f: dump flat view for address spaces)", InfoMtree),
         new("numa", "", "", "show NUMA information", (_, _, o) => o.Append("0 nodes\n")),
         new("name", "", "", "show the current VM name", (m, _, o) => { if (m.Host.Name is string n) o.Append(n).Append('\n'); }),
@@ -43,6 +44,7 @@ internal static partial class HmpCommands
         new("cpu", "index:i", "index", "set the default CPU", SelectCpu),
         new("help|?", "name:S?", "[cmd]", "show the help", (_, a, o) => Hmp.Help(o, a.Str("name"))),
         new("info", "item:S?", "[subcommand]", "show various information about the system state", (_, _, o) => Hmp.Help(o, "info"), Info),
+        new("gva2gpa", "addr:l", "addr", "print the guest physical address corresponding to a guest virtual address", Gva2Gpa),
         new("memsave", "val:l,size:i,filename:s", "addr size file", "save to disk virtual memory dump starting at 'addr' of size 'size'",
             (m, a, o) => MemorySave(m, a, o, physical: false)),
         new("nmi", "", "", "inject an NMI", (_, _, o) => o.Append("Error: this feature or command is not currently supported\n")),
@@ -216,7 +218,7 @@ internal static partial class HmpCommands
                 o.Append(CultureInfo.InvariantCulture, $"{name}: at most {Hmp.MaxDumpInstructions} instructions at once\n");
                 return;
             }
-            Disassemble(m, o, addr, (int)count);
+            Disassemble(m, o, addr, (int)count, physical);
             return;
         }
         long len = size * count;
@@ -238,7 +240,7 @@ internal static partial class HmpCommands
         {
             o.Append(Hex16(addr)).Append(':');
             int l = (int)Math.Min(len, lineSize);
-            if (!m.Machine.ReadPhysicalMemory(addr, buffer[..l]))
+            if (!ReadGuest(m, addr, buffer[..l], physical))
             {
                 o.Append(" Cannot access memory\n");
                 break;
@@ -272,13 +274,13 @@ internal static partial class HmpCommands
     /// x/i: QEMU's layout (address, the instruction's bytes, the mnemonic in 24 columns); the text
     /// is Rivet's disassembler's (base-ISA forms, absolute targets), not QEMU's pseudo-instructions.
     /// </summary>
-    private static void Disassemble(Hmp m, StringBuilder o, ulong addr, int count)
+    private static void Disassemble(Hmp m, StringBuilder o, ulong addr, int count, bool physical)
     {
         Span<byte> bytes = stackalloc byte[4];
         for (int i = 0; i < count; i++)
         {
             o.Append(CultureInfo.InvariantCulture, $"0x{Hex16(addr)}:  ");
-            if (!m.Machine.ReadPhysicalMemory(addr, bytes[..2]))
+            if (!ReadGuest(m, addr, bytes[..2], physical))
             {
                 o.Append(CultureInfo.InvariantCulture, $"Address 0x{addr:x} is out of bounds.\n\n");
                 return;
@@ -286,7 +288,7 @@ internal static partial class HmpCommands
             uint raw = BitConverter.ToUInt16(bytes);
             if (Decoder.IsFullLength(raw))
             {
-                if (!m.Machine.ReadPhysicalMemory(addr + 2, bytes[2..4]))
+                if (!ReadGuest(m, addr + 2, bytes[2..4], physical))
                 {
                     o.Append(CultureInfo.InvariantCulture, $"Address 0x{addr + 2:x} is out of bounds.\n\n");
                     return;
