@@ -151,12 +151,12 @@ internal static partial class CommandLine
         """;
 
     /// <summary>rv64's boolean properties that describe exactly Rivet's harts: always on.</summary>
-    private static readonly string[] CpuAlwaysOn = ["i", "m", "a", "c", "s", "u", "mmu", "sstc", "Zicsr", "Zifencei"];
+    private static readonly string[] CpuAlwaysOn = ["i", "m", "a", "f", "d", "c", "g", "s", "u", "mmu", "sstc", "Zicsr", "Zifencei"];
 
     /// <summary>rv64's boolean properties for what Rivet's harts do not have: always off.</summary>
     private static readonly string[] CpuAlwaysOff =
     [
-        "e", "g", "f", "d", "h", "v", "Zfh", "Zfhmin", "Zve32f", "Zve64f", "sscofpmf", "svinval",
+        "e", "h", "v", "Zfh", "Zfhmin", "Zve32f", "Zve64f", "sscofpmf", "svinval",
         "svnapot", "svpbmt", "x-epmp", "x-j", "x-smaia", "x-ssaia", "xventanacondops", "zba", "zbb", "zbc", "zbkb", "zbkc",
         "zbkx", "zbs", "zdinx", "zfinx", "zhinx", "zhinxmin", "zk", "zkn", "zknd", "zkne", "zknh", "zkr", "zks", "zksed",
         "zksh", "zkt",
@@ -186,7 +186,7 @@ internal static partial class CommandLine
             {
                 bool rivet = CpuAlwaysOn.Contains(key);
                 if (KeyValueOptions.ParseBool(key, value) != rivet)
-                    throw new KeyValueException($"{key}={value} is not supported: rivet's rv64 is RV64IMAC with M, S and U modes and Sv39/Sv48/Sv57 paging ({key} is always {(rivet ? "on" : "off")})");
+                    throw new KeyValueException($"{key}={value} is not supported: rivet's rv64 is RV64GC (IMAFDC) with M, S and U modes and Sv39/Sv48/Sv57 paging ({key} is always {(rivet ? "on" : "off")})");
             }
             else if (CpuBoolNoOps.Contains(key))
             {

@@ -134,7 +134,7 @@ internal static partial class CommandLine
     public static readonly OptionRow[] Table =
     [
         new("machine", "[type=]virt[,prop=value...]", "the QEMU 'virt' board (the only one); -machine help lists machines,\n-machine virt,help its properties", (b, v) => Machine(b, v), "M"),
-        new("cpu", "rv64[,prop=on|off...]", "CPU model (rv64, RV64IMAC; -cpu help)", (b, v) => Cpu(b, v)),
+        new("cpu", "rv64[,prop=on|off...]", "CPU model (rv64, RV64GC; -cpu help)", (b, v) => Cpu(b, v)),
         new("accel", "tcg[,thread=multi|single]", "accelerator: tcg only; Rivet always runs one host thread per hart", (b, v) => Accel(b, v)),
         new("smp", "[cpus=]n[,maxcpus=m][,sockets=s][,cores=c][,threads=t]", "harts (1..512) and their topology, checked as QEMU 7.2 does", (b, v) => b.Smp = SmpTopology.Parse(v, MachineConfig.MaxHarts)),
         new("m", "[size=]SIZE[,slots=n,maxmem=SIZE]", "RAM size, e.g. 128M, 1G (default and -m 0: 128M; plain numbers are MiB)", (b, v) => Memory(b, v)),
