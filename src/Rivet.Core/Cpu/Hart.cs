@@ -55,6 +55,9 @@ internal sealed unsafe partial class Hart
     public ulong ResetVector { get; set; }
     /// <summary>Value put in a1 at reset (the device tree address on QEMU's virt; 0 when there is none).</summary>
     public ulong ResetA1 { get; set; }
+    /// <summary>Values put in a2 and t0 at reset (what QEMU's reset ROM leaves: fw_dynamic_info, the start address).</summary>
+    public ulong ResetA2 { get; set; }
+    public ulong ResetT0 { get; set; }
     public IHartWaker? Waker { get; set; }
 
     public ulong Pc;
@@ -147,6 +150,8 @@ internal sealed unsafe partial class Hart
         Array.Clear(_regs);
         _regs[10] = (ulong)HartId;
         _regs[11] = ResetA1;
+        _regs[12] = ResetA2;
+        _regs[5] = ResetT0;
         Pc = ResetVector;
         Privilege = Priv.Machine;
         Halted = false;

@@ -37,6 +37,8 @@ public enum MemoryRegionKind
     Ram,
     /// <summary>A device's registers (QEMU's "i/o" regions).</summary>
     Io,
+    /// <summary>Read-only memory (QEMU's "rom" regions: the reset ROM).</summary>
+    Rom,
 }
 
 /// <summary>

@@ -127,7 +127,7 @@ internal static partial class HmpCommands
     }
 
     private static string RegionLine(MemoryRegionInfo r)
-        => $"{Hex16(r.Base)}-{Hex16(r.Last)} (prio 0, {(r.Kind == MemoryRegionKind.Ram ? "ram" : "i/o")}): {r.Name}";
+        => $"{Hex16(r.Base)}-{Hex16(r.Last)} (prio 0, {r.Kind switch { MemoryRegionKind.Ram => "ram", MemoryRegionKind.Rom => "rom", _ => "i/o" }}): {r.Name}";
 
     /// <summary>QEMU's mtree_info: the one address space every hart shares, rooted at "system".</summary>
     private static void InfoMtree(Hmp m, HmpArgs a, StringBuilder o)
