@@ -4,9 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 # cc builds the rivet launcher (src/Rivet.Cli/Launcher), which the process tests run.
-if ! command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1; then
+# The boot tests run qemu-system-riscv64 and Debian's dtc, OpenSBI and U-Boot beside rivet.
+if ! command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1 \
+    || ! command -v qemu-system-riscv64 >/dev/null 2>&1 || ! command -v dtc >/dev/null 2>&1 \
+    || [ ! -e /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin ] || [ ! -e /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf ]; then
     apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gcc-riscv64-unknown-elf make gcc libc6-dev
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gcc-riscv64-unknown-elf make gcc libc6-dev \
+        qemu-system-misc device-tree-compiler opensbi u-boot-qemu
 fi
 make -s -C guests
 # The built-in demo is checked in (so running rivet needs no cross compiler); it must match its source.

@@ -209,10 +209,19 @@ public sealed class MachineTests
 
         Assert.Equal(
             [
+                ("riscv_virt_board.mrom", 0x1000UL, 0xF000UL, MemoryRegionKind.Rom),
                 ("riscv.sifive.test", 0x100000UL, 0x1000UL, MemoryRegionKind.Io),
                 ("riscv.sifive.clint", 0x2000000UL, 0x10000UL, MemoryRegionKind.Io),
                 ("riscv.sifive.plic", 0xC000000UL, 0x600000UL, MemoryRegionKind.Io),
                 ("serial", 0x10000000UL, 0x100UL, MemoryRegionKind.Io),
+                ("virtio-mmio", 0x10001000UL, 0x200UL, MemoryRegionKind.Io),
+                ("virtio-mmio", 0x10002000UL, 0x200UL, MemoryRegionKind.Io),
+                ("virtio-mmio", 0x10003000UL, 0x200UL, MemoryRegionKind.Io),
+                ("virtio-mmio", 0x10004000UL, 0x200UL, MemoryRegionKind.Io),
+                ("virtio-mmio", 0x10005000UL, 0x200UL, MemoryRegionKind.Io),
+                ("virtio-mmio", 0x10006000UL, 0x200UL, MemoryRegionKind.Io),
+                ("virtio-mmio", 0x10007000UL, 0x200UL, MemoryRegionKind.Io),
+                ("virtio-mmio", 0x10008000UL, 0x200UL, MemoryRegionKind.Io),
                 ("riscv_virt_board.ram", 0x80000000UL, MachineConfig.DefaultRamSize, MemoryRegionKind.Ram),
             ],
             m.MemoryRegions.Select(r => (r.Name, r.Base, r.Size, r.Kind)));
