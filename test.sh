@@ -3,8 +3,9 @@
 # installs the RISC-V cross toolchain if it is missing, builds the guest programs, runs every test.
 set -euo pipefail
 cd "$(dirname "$0")"
-# cc builds the rivet launcher (src/Rivet.Cli/Launcher), which the process tests run.
-if ! command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1; then
+# cc builds the rivet launcher (src/Rivet.Cli/Launcher), which the process tests run; gcc builds
+# the floating-point reference (tests/fpref/fpref.c) for SoftFloatDifferentialTests.
+if ! command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1; then
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gcc-riscv64-unknown-elf make gcc libc6-dev
 fi
