@@ -281,17 +281,23 @@ public sealed class BootTests
         "Boot HART MEDELEG",
     ];
 
+    private const string Generic = "/usr/lib/riscv64-linux-gnu/opensbi/generic/";
+
     [Theory]
-    [InlineData("1", "128M")]
-    [InlineData("4", "2G")]
-    [InlineData("8", "256M")]
-    public void OpenSbiBannerMatchesQemus(string harts, string ram)
+    [InlineData("1", "128M", null)]
+    [InlineData("4", "2G", null)]
+    [InlineData("8", "256M", null)]
+    [InlineData("2", "128M", "default")]
+    [InlineData("2", "128M", Generic + "fw_dynamic.elf")]
+    [InlineData("2", "256M", Generic + "fw_jump.bin")]
+    [InlineData("1", "128M", Generic + "fw_jump.elf")]
+    public void OpenSbiBannerMatchesQemus(string harts, string ram, string? bios)
     {
         string kernel = SrstKernel();
-        var q = Run("qemu-system-riscv64", ["-M", "virt", "-nographic", "-smp", harts, "-m", ram, "-bios", OpenSbi, "-kernel", kernel]);
+        var q = Run("qemu-system-riscv64", ["-M", "virt", "-nographic", "-smp", harts, "-m", ram, "-bios", bios is null or "default" ? OpenSbi : bios, "-kernel", kernel]);
         Assert.True(q.Code == 0, q.Err);
         // No -bios: a raw kernel is an OS image, so Rivet loads Debian's OpenSBI as QEMU would.
-        var r = RivetProcess.Run("-M", "virt", "-nographic", "-smp", harts, "-m", ram, "-kernel", kernel);
+        var r = RivetProcess.Run(["-M", "virt", "-nographic", "-smp", harts, "-m", ram, .. bios is null ? Array.Empty<string>() : ["-bios", bios], "-kernel", kernel]);
         Assert.True(r.Code == 0, r.Err);
         List<string> qb = Banner(q.Out), rb = Banner(r.Out);
         Assert.Equal(qb.Count, rb.Count);
