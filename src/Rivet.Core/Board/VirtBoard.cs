@@ -86,7 +86,7 @@ internal sealed class VirtBoard : IResettable, IDisposable
         ulong firmwareEnd = DramBase;
         if (bios is not null and not "none")
         {
-            string path = bios == "default" ? FindDefaultFirmware() : bios;
+            string path = bios == "default" ? FindDefaultFirmware(config.DefaultFirmwarePath) : bios;
             (IReadOnlyList<LoadSegment> fw, firmwareEnd) = Firmware(path);
             LoadImage(fw, path);
         }
@@ -201,11 +201,11 @@ internal sealed class VirtBoard : IResettable, IDisposable
         return null;
     }
 
-    private static string FindDefaultFirmware()
+    private static string FindDefaultFirmware(string path)
     {
-        if (!File.Exists(MachineConfig.DefaultFirmware))
-            throw new ImageException($"-bios default needs OpenSBI: {MachineConfig.DefaultFirmware} is missing (install Debian's opensbi package)");
-        return MachineConfig.DefaultFirmware;
+        if (!File.Exists(path))
+            throw new ImageException($"-bios default needs OpenSBI: {path} is missing (install Debian's opensbi package)");
+        return path;
     }
 
     /// <summary>A firmware file's segments and where it ends (QEMU: the ELF's highest address, or the raw image's end).</summary>
