@@ -31,6 +31,10 @@ wait_bss:
     beqz t1, 1b
     fence
 call_main:
+#ifdef __riscv_flen
+    li t0, 0x2000               /* F/D guests: mstatus.FS = Initial (it is Off at reset) */
+    csrs mstatus, t0
+#endif
     csrr a0, mhartid
     call main
     csrr t0, mhartid

@@ -38,6 +38,10 @@ _start:
     csrc mstatus, t0
     li t0, 0x800
     csrs mstatus, t0            /* MPP = S */
+#ifdef __riscv_flen
+    li t0, 0x2000               /* F/D guests: mstatus.FS = Initial (it is Off at reset) */
+    csrs mstatus, t0
+#endif
     la t0, s_main
     csrw mepc, t0
     mret

@@ -22,9 +22,13 @@ internal static partial class CommandLine
           aclint=<bool>          - accepted: on or off, the timer and software interrupts are at the CLINT's addresses either way
           aia-guests=<string>    - accepted (0..7); no AIA without aia=aplic
           aia=<string>           - none (Rivet has no AIA)
+          append=<string>        - the same as -append
+          dtb=<string>           - the same as -dtb
+          dumpdtb=<string>       - write the device tree to the file and exit
           dump-guest-core=<bool> - accepted, no effect
           firmware=<string>      - the same as -bios
           graphics=<bool>        - accepted, no effect (Rivet has no display)
+          initrd=<string>        - the same as -initrd
           kernel=<string>        - the same as -kernel
           mem-merge=<bool>       - accepted, no effect
           suppress-vmdesc=<bool> - accepted, no effect
@@ -35,7 +39,7 @@ internal static partial class CommandLine
     /// <summary>virt properties QEMU 7.2 has and Rivet does not implement.</summary>
     private static readonly string[] VirtNotSupported =
     [
-        "append", "boot", "confidential-guest-support", "dt-compatible", "dtb", "dumpdtb", "initrd", "memory",
+        "boot", "confidential-guest-support", "dt-compatible", "memory",
         "memory-backend", "memory-encryption", "phandle-start", "smp",
     ];
 
@@ -86,6 +90,18 @@ internal static partial class CommandLine
                     break;
                 case "firmware":
                     Bios(b, value);
+                    break;
+                case "append":
+                    b.Machine = b.Machine with { Append = value };
+                    break;
+                case "initrd":
+                    b.Machine = b.Machine with { Initrd = value };
+                    break;
+                case "dtb":
+                    b.Machine = b.Machine with { Dtb = value };
+                    break;
+                case "dumpdtb":
+                    b.Machine = b.Machine with { DumpDtb = value };
                     break;
                 default:
                     if (VirtBoolNoOps.Contains(key)) KeyValueOptions.ParseBool(key, value);
@@ -151,12 +167,12 @@ internal static partial class CommandLine
         """;
 
     /// <summary>rv64's boolean properties that describe exactly Rivet's harts: always on.</summary>
-    private static readonly string[] CpuAlwaysOn = ["i", "m", "a", "c", "s", "u", "mmu", "sstc", "Zicsr", "Zifencei"];
+    private static readonly string[] CpuAlwaysOn = ["i", "m", "a", "f", "d", "c", "g", "s", "u", "mmu", "sstc", "Zicsr", "Zifencei"];
 
     /// <summary>rv64's boolean properties for what Rivet's harts do not have: always off.</summary>
     private static readonly string[] CpuAlwaysOff =
     [
-        "e", "g", "f", "d", "h", "v", "Zfh", "Zfhmin", "Zve32f", "Zve64f", "sscofpmf", "svinval",
+        "e", "h", "v", "Zfh", "Zfhmin", "Zve32f", "Zve64f", "sscofpmf", "svinval",
         "svnapot", "svpbmt", "x-epmp", "x-j", "x-smaia", "x-ssaia", "xventanacondops", "zba", "zbb", "zbc", "zbkb", "zbkc",
         "zbkx", "zbs", "zdinx", "zfinx", "zhinx", "zhinxmin", "zk", "zkn", "zknd", "zkne", "zknh", "zkr", "zks", "zksed",
         "zksh", "zkt",
@@ -186,7 +202,7 @@ internal static partial class CommandLine
             {
                 bool rivet = CpuAlwaysOn.Contains(key);
                 if (KeyValueOptions.ParseBool(key, value) != rivet)
-                    throw new KeyValueException($"{key}={value} is not supported: rivet's rv64 is RV64IMAC with M, S and U modes and Sv39/Sv48/Sv57 paging ({key} is always {(rivet ? "on" : "off")})");
+                    throw new KeyValueException($"{key}={value} is not supported: rivet's rv64 is RV64GC (IMAFDC) with M, S and U modes and Sv39/Sv48/Sv57 paging ({key} is always {(rivet ? "on" : "off")})");
             }
             else if (CpuBoolNoOps.Contains(key))
             {

@@ -134,12 +134,15 @@ internal static partial class CommandLine
     public static readonly OptionRow[] Table =
     [
         new("machine", "[type=]virt[,prop=value...]", "the QEMU 'virt' board (the only one); -machine help lists machines,\n-machine virt,help its properties", (b, v) => Machine(b, v), "M"),
-        new("cpu", "rv64[,prop=on|off...]", "CPU model (rv64, RV64IMAC; -cpu help)", (b, v) => Cpu(b, v)),
+        new("cpu", "rv64[,prop=on|off...]", "CPU model (rv64, RV64GC; -cpu help)", (b, v) => Cpu(b, v)),
         new("accel", "tcg[,thread=multi|single]", "accelerator: tcg only; Rivet always runs one host thread per hart", (b, v) => Accel(b, v)),
         new("smp", "[cpus=]n[,maxcpus=m][,sockets=s][,cores=c][,threads=t]", "harts (1..512) and their topology, checked as QEMU 7.2 does", (b, v) => b.Smp = SmpTopology.Parse(v, MachineConfig.MaxHarts)),
         new("m", "[size=]SIZE[,slots=n,maxmem=SIZE]", "RAM size, e.g. 128M, 1G (default and -m 0: 128M; plain numbers are MiB)", (b, v) => Memory(b, v)),
-        new("bios", "none|FILE", "firmware: none (default) or an ELF/raw image loaded at 0x80000000", (b, v) => Bios(b, v)),
-        new("kernel", "FILE", "ELF executable loaded at its segment addresses", (b, v) => b.Machine = b.Machine with { Kernel = v }),
+        new("bios", "default|none|FILE", "firmware: default (Debian's OpenSBI fw_dynamic), none, or an ELF/raw image\nloaded at 0x80000000; without -bios: default for an OS kernel, none for an\nELF that loads at 0x80000000 (docs/BOOT.md)", (b, v) => Bios(b, v)),
+        new("kernel", "FILE", "the kernel: an ELF at its segment addresses, or a raw image (Linux Image,\nu-boot.bin) at 0x80200000 after the firmware", (b, v) => b.Machine = b.Machine with { Kernel = v }),
+        new("initrd", "FILE", "initial ram disk, 128 MiB above the kernel (half of RAM when smaller)", (b, v) => b.Machine = b.Machine with { Initrd = v }),
+        new("append", "CMDLINE", "the kernel command line (/chosen/bootargs)", (b, v) => b.Machine = b.Machine with { Append = v }),
+        new("dtb", "FILE", "use FILE as the device tree (QEMU still sets /chosen's bootargs, rng-seed\nand initrd range)", (b, v) => b.Machine = b.Machine with { Dtb = v }),
         new("nographic", null, "no display; the serial port and the human monitor share standard\ninput/output (mon:stdio: C-a h for help, C-a c switches, C-a x quits)", (b, _) => b.NoGraphic = true),
         new("display", "none", "no display (the default)", (b, v) => Display(v)),
         new("chardev", "BACKEND,id=ID[,mux=on][,...]", "character device: null, stdio[,signal=on|off], file,path=F[,append=on],\npipe,path=P, pty, socket,path=PATH|host=H,port=N[,server=on][,wait=off];\nmux=on shares it between the serial port and a monitor (docs/CHARDEV.md)", (b, v) => Chardev(b, v)),
@@ -174,10 +177,10 @@ internal static partial class CommandLine
     /// <summary>QEMU 7.2 options Rivet does not have (yet): named as such rather than "invalid option".</summary>
     internal static readonly string[] NotSupported =
     [
-        "L", "action", "add-fd", "append", "async-teardown", "audio", "audio-help", "audiodev", "blockdev", "boot", "cdrom",
-        "chroot", "compat", "debugcon", "dfilter", "drive", "dtb", "dump-vmstate", "echr", "enable-sync-profile",
+        "L", "action", "add-fd", "async-teardown", "audio", "audio-help", "audiodev", "blockdev", "boot", "cdrom",
+        "chroot", "compat", "debugcon", "dfilter", "drive", "dump-vmstate", "echr", "enable-sync-profile",
         "fda", "fdb", "fsdev", "full-screen", "fw_cfg", "gdb", "global", "hda", "hdb", "hdc", "hdd", "icount", "incoming",
-        "initrd", "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa", "object",
+        "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa", "object",
         "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "readconfig", "rotate",
         "runas", "s", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
         "tpmdev", "trace", "usb", "usbdevice", "uuid", "virtfs", "vnc", "watchdog-action",
@@ -266,7 +269,9 @@ internal static partial class CommandLine
     {
         MachineConfig m = b.Machine;
         if (b.Smp is SmpTopology smp) m = m with { Harts = (int)smp.Cpus };
-        if (m.Kernel == null && (m.Bios == null || m.Bios == "none"))
+        if (m.Kernel == null && m.Append != null) throw new UsageException("-append only allowed with -kernel option");
+        if (m.Kernel == null && m.Initrd != null) throw new UsageException("-initrd only allowed with -kernel option");
+        if (m.Kernel == null && (m.Bios == null || m.Bios == "none") && m.DumpDtb == null)
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
         DefaultDevices(b);
@@ -312,12 +317,7 @@ internal static partial class CommandLine
         };
     }
 
-    private static void Bios(CliBuilder b, string v)
-    {
-        if (v == "default")
-            throw new KeyValueException("built-in firmware is not available yet; use -bios none or -bios FILE");
-        b.Machine = b.Machine with { Bios = v };
-    }
+    private static void Bios(CliBuilder b, string v) => b.Machine = b.Machine with { Bios = v };
 
     private static void Display(string v)
     {

@@ -29,6 +29,7 @@ internal sealed class PluginOptions
         int             show interrupts/exceptions in short format
         exec            show trace before each executed TB (lots of logs)
         cpu             show CPU registers before entering a TB (lots of logs)
+        fpu             include FPU registers in the 'cpu' logging
         mmu             log MMU-related activities
         unimp           log unimplemented functionality
         guest_errors    log when the guest OS does something invalid (eg accessing a
@@ -46,7 +47,6 @@ internal sealed class PluginOptions
         ["op"] = "rivet has no TCG micro ops",
         ["op_opt"] = "rivet has no TCG micro ops",
         ["op_ind"] = "rivet has no TCG micro ops",
-        ["fpu"] = "rivet has no FPU (RV64IMAC)",
         ["pcall"] = "it is x86 only",
         ["cpu_reset"] = "rivet does not log resets yet",
         ["page"] = "it is for user-mode emulation",
@@ -71,8 +71,9 @@ internal sealed class PluginOptions
                 case "in_asm": Items |= LogItems.InAsm; break;
                 case "exec": Items |= LogItems.Exec; break;
                 case "cpu": Items |= LogItems.Cpu; break;
+                case "fpu": Items |= LogItems.Fpu; break;
                 case "mmu": Items |= LogItems.Mmu; break;
-                case "all": Items |= LogItems.Int | LogItems.GuestErrors | LogItems.Unimp | LogItems.PerBlock | LogItems.Mmu; LogPlugin = true; break; // QEMU's unlisted 'all': every item Rivet has
+                case "all": Items |= LogItems.Int | LogItems.GuestErrors | LogItems.Unimp | LogItems.PerBlock | LogItems.Fpu | LogItems.Mmu; LogPlugin = true; break; // QEMU's unlisted 'all': every item Rivet has
                 case "nochain": break; // rivet never chains blocks: exec and cpu always see every block
                 default:
                     if (Unsupported.TryGetValue(item, out string? why))

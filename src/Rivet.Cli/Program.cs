@@ -93,6 +93,21 @@ namespace Rivet.Cli
                 Console.Error.WriteLine($"rivet: cannot allocate {config.RamSize >> 20} MiB of guest RAM");
                 return ExitCodes.StartupError;
             }
+            if (config.DumpDtb is string dtbFile)
+            {
+                // As QEMU: the tree is written once the images are placed (its /chosen has the initrd), then exit.
+                try
+                {
+                    machine.DumpDeviceTree(dtbFile);
+                }
+                catch (ImageException ex)
+                {
+                    Console.Error.WriteLine($"rivet: {ex.Message}");
+                    return ExitCodes.StartupError;
+                }
+                Console.Error.WriteLine($"rivet: info: dtb dumped to {dtbFile}. Exiting.");
+                return 0;
+            }
             var machineDown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             machine.Event += e =>
             {

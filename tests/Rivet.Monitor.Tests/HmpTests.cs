@@ -349,6 +349,7 @@ public sealed class HmpTests
         using QmpRig rig = QmpRig.Start(harts: 2);
         await using QmpClient c = await rig.ConnectAsync();
         const string Regions = """
+            0000000000001000-000000000000ffff (prio 0, rom): riscv_virt_board.mrom
             0000000000100000-0000000000100fff (prio 0, i/o): riscv.sifive.test
             0000000002000000-000000000200ffff (prio 0, i/o): riscv.sifive.clint
             000000000c000000-000000000c5fffff (prio 0, i/o): riscv.sifive.plic

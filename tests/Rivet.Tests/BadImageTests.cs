@@ -167,7 +167,7 @@ public sealed class BadImageFileTests
 
             string notElf = Path.Combine(dir, "text.elf");
             using (FileStream f = File.Create(notElf)) f.SetLength(3L << 30);
-            Assert.Equal($"'{notElf}' is not an ELF file", KernelError(notElf));
+            Assert.Equal($"could not load kernel '{notElf}': the file is 3 GiB, larger than the guest's 16 MiB of RAM", KernelError(notElf));
         }
         finally
         {

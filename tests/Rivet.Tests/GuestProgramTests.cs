@@ -34,7 +34,7 @@ public sealed class GuestProgramTests
     {
         // A guest source that is not in the manifest would silently never run.
         var listed = Manifest().Select(row => (string)row[0]).ToHashSet();
-        foreach (string dir in new[] { "isa", "priv", "smp", "demo", "htif" })
+        foreach (string dir in new[] { "isa", "priv", "smp", "demo", "htif", "fp" })
         {
             foreach (string src in Directory.EnumerateFiles(Path.Combine(Repo.Guests, dir)).Where(f => f.EndsWith(".S") || f.EndsWith(".c")))
             {

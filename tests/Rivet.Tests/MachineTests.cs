@@ -209,6 +209,7 @@ public sealed class MachineTests
 
         Assert.Equal(
             [
+                ("riscv_virt_board.mrom", 0x1000UL, 0xF000UL, MemoryRegionKind.Rom),
                 ("riscv.sifive.test", 0x100000UL, 0x1000UL, MemoryRegionKind.Io),
                 ("riscv.sifive.clint", 0x2000000UL, 0x10000UL, MemoryRegionKind.Io),
                 ("riscv.sifive.plic", 0xC000000UL, 0x600000UL, MemoryRegionKind.Io),

@@ -13,8 +13,22 @@ public sealed record MachineConfig
     /// <summary>An ELF image given as bytes (the built-in demo, tests); used when <see cref="Kernel"/> is null.</summary>
     public byte[]? KernelImage { get; init; }
     public string KernelName { get; init; } = "kernel";
-    /// <summary>-bios: null or "none" loads no firmware.</summary>
+    /// <summary>
+    /// -bios: "none" loads no firmware, "default" Debian's OpenSBI (<see cref="DefaultFirmware"/>),
+    /// anything else is a file; null (no -bios) chooses by the kernel (docs/BOOT.md).
+    /// </summary>
     public string? Bios { get; init; }
+    /// <summary>-initrd FILE.</summary>
+    public string? Initrd { get; init; }
+    /// <summary>-append: the kernel command line (/chosen/bootargs).</summary>
+    public string? Append { get; init; }
+    /// <summary>-dtb FILE: the user's device tree instead of the board's.</summary>
+    public string? Dtb { get; init; }
+    /// <summary>-machine dumpdtb=FILE: write the device tree and exit.</summary>
+    public string? DumpDtb { get; init; }
+
+    /// <summary>What -bios default loads: OpenSBI's fw_dynamic from Debian's opensbi package.</summary>
+    public const string DefaultFirmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
     public Machine.LifecycleOptions Lifecycle { get; init; } = new();
     /// <summary>-S: start in prelaunch, paused.</summary>
     public bool StartPaused { get; init; }

@@ -3,6 +3,7 @@ namespace Rivet.Cpu;
 /// <summary>CSR numbers from the RISC-V privileged specification.</summary>
 internal static class Csr
 {
+    public const int Fflags = 0x001, Frm = 0x002, Fcsr = 0x003;
     public const int Cycle = 0xC00, Time = 0xC01, Instret = 0xC02;
     public const int HpmCounter3 = 0xC03, HpmCounter31 = 0xC1F;
     public const int Sstatus = 0x100, Sie = 0x104, Stvec = 0x105, Scounteren = 0x106, Senvcfg = 0x10A;
@@ -32,19 +33,21 @@ internal static class Cause
         SupervisorExternal = 9, MachineExternal = 11;
 }
 
-/// <summary>mstatus fields of an M + S + U hart without F, V or H (sstatus is a view of it).</summary>
+/// <summary>mstatus fields of an M + S + U hart with F and D, without V or H (sstatus is a view of it).</summary>
 internal static class Mstatus
 {
     public const ulong Sie = 1UL << 1, Mie = 1UL << 3, Spie = 1UL << 5, Mpie = 1UL << 7, Spp = 1UL << 8;
     public const ulong MppShift = 11, Mpp = 3UL << 11, Fs = 3UL << 13, Xs = 3UL << 15;
+    /// <summary>FS values: Off makes every F/D instruction and FP CSR illegal; Dirty says f registers or fcsr were written.</summary>
+    public const ulong FsOff = 0, FsInitial = 1UL << 13, FsClean = 2UL << 13, FsDirty = 3UL << 13;
     public const ulong Mprv = 1UL << 17, Sum = 1UL << 18, Mxr = 1UL << 19, Tvm = 1UL << 20, Tw = 1UL << 21, Tsr = 1UL << 22;
     public const ulong Sd = 1UL << 63;
-    // UXL and SXL are read-only 2 (64-bit U and S); FS and XS read 0 (no F, no custom state), so SD is 0 too.
+    // UXL and SXL are read-only 2 (64-bit U and S); XS reads 0 (no custom state), so SD is FS == Dirty.
     public const ulong Uxl64 = 2UL << 32, Sxl64 = 2UL << 34;
-    public const ulong Writable = Sie | Mie | Spie | Mpie | Spp | Mpp | Mprv | Sum | Mxr | Tvm | Tw | Tsr;
+    public const ulong Writable = Sie | Mie | Spie | Mpie | Spp | Mpp | Fs | Mprv | Sum | Mxr | Tvm | Tw | Tsr;
     /// <summary>The bits sstatus shows (and writes, minus UXL).</summary>
     public const ulong SstatusMask = Sie | Spie | Spp | Fs | Xs | Sum | Mxr | (3UL << 32) | Sd;
-    public const ulong SstatusWritable = Sie | Spie | Spp | Sum | Mxr;
+    public const ulong SstatusWritable = Sie | Spie | Spp | Fs | Sum | Mxr;
 }
 
 internal static class Priv

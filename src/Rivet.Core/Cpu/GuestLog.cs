@@ -25,6 +25,8 @@ internal enum LogItems
     PerBlock = InAsm | Exec | Cpu,
     /// <summary>every translation the TLBs miss, as riscv_cpu_tlb_fill logs it</summary>
     Mmu = 64,
+    /// <summary>the f registers too in the cpu dump</summary>
+    Fpu = 128,
 }
 
 /// <summary>
@@ -129,8 +131,8 @@ internal sealed class GuestLog(TextWriter writer, LogItems items)
         => string.Create(CultureInfo.InvariantCulture,
             $"Trace {cpu}: 0x{block:x12} [0000000000000000/{pc:x16}/{privilege:x8}/00000000] \n");
 
-    /// <summary>QEMU's riscv_cpu_dump_state layout for a CPU without the H and F extensions.</summary>
-    public static string CpuDump(Machine.HartState s)
+    /// <summary>QEMU's riscv_cpu_dump_state layout for a CPU without the H extension; the f registers with CPU_DUMP_FPU (-d fpu, info registers).</summary>
+    public static string CpuDump(Machine.HartState s, bool fpu = false)
     {
         var sb = new StringBuilder();
         void Csr(string name, ulong v) => sb.Append(CultureInfo.InvariantCulture, $" {name,-8} {v:x16}\n");
@@ -157,6 +159,17 @@ internal sealed class GuestLog(TextWriter writer, LogItems items)
             sb.Append(CultureInfo.InvariantCulture, $" {"x" + i.ToString(CultureInfo.InvariantCulture) + "/" + Disassembler.RegisterName(i),-8} {s.X[i]:x16}");
             if ((i & 3) == 3) sb.Append('\n');
         }
+        if (fpu) AppendFpRegisters(sb, s.F);
         return sb.ToString();
+    }
+
+    /// <summary>QEMU 7.2's f register lines: <c> f0/ft0   0000000000000000</c>, four to a line.</summary>
+    public static void AppendFpRegisters(StringBuilder sb, IReadOnlyList<ulong> f)
+    {
+        for (int i = 0; i < 32; i++)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" {"f" + i.ToString(CultureInfo.InvariantCulture) + "/" + Disassembler.FpRegisterName(i),-8} {f[i]:x16}");
+            if ((i & 3) == 3) sb.Append('\n');
+        }
     }
 }

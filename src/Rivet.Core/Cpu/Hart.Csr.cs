@@ -39,6 +39,10 @@ internal sealed unsafe partial class Hart
         if (((csr >> 8) & 3) > Privilege) return false;
         switch (csr)
         {
+            case Csr.Fflags or Csr.Frm or Csr.Fcsr:
+                if (!FpEnabled) return false;
+                value = csr switch { Csr.Fflags => _fflags, Csr.Frm => _frm, _ => (_frm << 5) | _fflags };
+                return true;
             case Csr.Cycle or Csr.Time or Csr.Instret or (>= Csr.HpmCounter3 and <= Csr.HpmCounter31):
                 // Below M the counter must be enabled in mcounteren, and for U also in scounteren.
                 if (Privilege < Priv.Machine && !CounterEnabled(_mcounteren, csr)) return false;
@@ -113,6 +117,13 @@ internal sealed unsafe partial class Hart
         if (((csr >> 8) & 3) > Privilege) return false;
         switch (csr)
         {
+            case Csr.Fflags or Csr.Frm or Csr.Fcsr:
+                if (!FpEnabled) return false;
+                if (csr != Csr.Frm) _fflags = (uint)value & 0x1F;
+                if (csr == Csr.Frm) _frm = (uint)value & 7;
+                else if (csr == Csr.Fcsr) _frm = (uint)(value >> 5) & 7;
+                MarkFsDirty();
+                return true;
             case Csr.Sstatus:
                 WriteMstatus((_mstatus & ~Mstatus.SstatusWritable) | (value & Mstatus.SstatusWritable));
                 return true;
@@ -235,6 +246,8 @@ internal sealed unsafe partial class Hart
     {
         // MPP is WARL with M, S and U: the reserved 2 reads back as U.
         if (((v & Mstatus.Mpp) >> (int)Mstatus.MppShift) == 2) v &= ~Mstatus.Mpp;
+        // SD summarises FS (XS is always 0): it is read-only, computed here.
+        v = (v & Mstatus.Fs) == Mstatus.FsDirty ? v | Mstatus.Sd : v & ~Mstatus.Sd;
         ulong changed = _mstatus ^ v;
         _mstatus = v;
         // MXR changes what every cached load translation allows; the others only pick other TLBs.

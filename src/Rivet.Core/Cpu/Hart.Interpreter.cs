@@ -669,8 +669,18 @@ internal sealed unsafe partial class Hart
                     }
                     break;
                 }
-            default:
-                goto case Op.Illegal;
+            case >= Op.Flw:
+                {
+                    // F and D (Hart.Fpu.cs): one call, so the integer cases above stay as they were.
+                    FpExit e = ExecuteFp<TMode>(d);
+                    if (e == FpExit.Done) break;
+                    if (e == FpExit.Illegal) goto case Op.Illegal;
+                    if (e == FpExit.LoadFault) goto LoadFault;
+                    if (e == FpExit.StoreFault) goto StoreFault;
+                    if (e == FpExit.MmioStore) goto AfterMmioStore;
+                    flagged = _fpFlagged;
+                    goto FlaggedStore;
+                }
         }
         // Sequential: the next slot (one per 2 bytes of instruction).
         d += d->Length >> 1;
@@ -688,7 +698,7 @@ internal sealed unsafe partial class Hart
 
     FlaggedStore:
         {
-            int size = d->Op switch { Op.Sb => 1, Op.Sh => 2, Op.Sw => 4, _ => 8 };
+            int size = d->Op switch { Op.Sb => 1, Op.Sh => 2, Op.Sw or Op.Fsw => 4, _ => 8 };
             pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
             n++;
             Pc = pc;

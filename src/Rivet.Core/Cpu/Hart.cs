@@ -32,16 +32,17 @@ internal enum ExecExit
 }
 
 /// <summary>
-/// One RV64IMAC hart with machine, supervisor and user mode: architectural state. CSR access
+/// One RV64GC (IMAFDC) hart with machine, supervisor and user mode: architectural state. CSR access
 /// lives in Hart.Csr.cs, traps and interrupt selection in Hart.Trap.cs, the interpreter in
-/// Hart.Interpreter.cs (docs/PRIVILEGED.md). Only the hart's own vCPU thread touches its state,
+/// Hart.Interpreter.cs (docs/PRIVILEGED.md), F and D in Hart.Fpu.cs (docs/FLOATING-POINT.md). Only the hart's own vCPU thread touches its state,
 /// except <see cref="SetPending"/>, <see cref="RequestExit"/> and the timer compare, which
 /// other threads use through atomics.
 /// </summary>
 internal sealed unsafe partial class Hart
 {
-    public const ulong MisaValue = (2UL << 62) | (1UL << ('A' - 'A')) | (1UL << ('C' - 'A')) | (1UL << ('I' - 'A'))
-        | (1UL << ('M' - 'A')) | (1UL << ('S' - 'A')) | (1UL << ('U' - 'A'));
+    /// <summary>RV64 IMAFDC with S and U (QEMU 7.2's rv64 also sets H, which Rivet does not have).</summary>
+    public const ulong MisaValue = (2UL << 62) | (1UL << ('A' - 'A')) | (1UL << ('C' - 'A')) | (1UL << ('D' - 'A'))
+        | (1UL << ('F' - 'A')) | (1UL << ('I' - 'A')) | (1UL << ('M' - 'A')) | (1UL << ('S' - 'A')) | (1UL << ('U' - 'A'));
 
     // Signal bits (_signal): why the interpreter must look up from guest code at the next block boundary.
     internal const int SignalExit = 1, SignalInterrupt = 2, SignalCodeStale = 4, SignalModeSwitch = 8;
@@ -55,6 +56,9 @@ internal sealed unsafe partial class Hart
     public ulong ResetVector { get; set; }
     /// <summary>Value put in a1 at reset (the device tree address on QEMU's virt; 0 when there is none).</summary>
     public ulong ResetA1 { get; set; }
+    /// <summary>Values put in a2 and t0 at reset (what QEMU's reset ROM leaves: fw_dynamic_info, the start address).</summary>
+    public ulong ResetA2 { get; set; }
+    public ulong ResetT0 { get; set; }
     public IHartWaker? Waker { get; set; }
 
     public ulong Pc;
@@ -104,6 +108,8 @@ internal sealed unsafe partial class Hart
         _time = time;
         _regs = GC.AllocateArray<ulong>(33, pinned: true);
         _x = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_regs));
+        _fregs = GC.AllocateArray<ulong>(32, pinned: true);
+        _f = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_fregs));
         InitCodeCache();
         SelectTlbs();
     }
@@ -145,12 +151,16 @@ internal sealed unsafe partial class Hart
     public void Reset()
     {
         Array.Clear(_regs);
+        Array.Clear(_fregs);
+        _fflags = _frm = 0;
         _regs[10] = (ulong)HartId;
         _regs[11] = ResetA1;
+        _regs[12] = ResetA2;
+        _regs[5] = ResetT0;
         Pc = ResetVector;
         Privilege = Priv.Machine;
         Halted = false;
-        _mstatus = 0;
+        _mstatus = 0; // FS Off, as QEMU 7.2: firmware turns the FPU on
         _mtvec = _mscratch = _mepc = _mcause = _mtval = _mie = _mcounteren = 0;
         _medeleg = _mideleg = _menvcfg = 0;
         _stvec = _sscratch = _sepc = _scause = _stval = _scounteren = _senvcfg = _satp = 0;
@@ -241,6 +251,8 @@ internal sealed unsafe partial class Hart
     {
         var x = new ulong[32];
         for (int i = 1; i < 32; i++) x[i] = Volatile.Read(ref _regs[i]);
+        var f = new ulong[32];
+        for (int i = 0; i < 32; i++) f[i] = Volatile.Read(ref _fregs[i]);
         return new Machine.HartState
         {
             HartId = HartId,
@@ -263,6 +275,7 @@ internal sealed unsafe partial class Hart
             Stval = Volatile.Read(ref _stval),
             Sscratch = Volatile.Read(ref _sscratch),
             Satp = Volatile.Read(ref _satp),
+            F = f,
         };
     }
 }

@@ -17,11 +17,11 @@ internal sealed class LogInstrumentation(GuestLog log, Hart hart, IHartInstrumen
         hooks ??= new BlockHooks();
         long block = _blocks++;
         Action<int, ulong>? next = hooks.Exec;
-        bool exec = log.Has(LogItems.Exec), dump = log.Has(LogItems.Cpu);
+        bool exec = log.Has(LogItems.Exec), dump = log.Has(LogItems.Cpu), fpu = log.Has(LogItems.Fpu);
         hooks.Exec = (c, p) =>
         {
             // QEMU prints both for a block as one piece: Trace first, then the registers.
-            string text = (exec ? GuestLog.ExecLine(c, block, p, hart.Privilege) : "") + (dump ? GuestLog.CpuDump(hart.CaptureState()) : "");
+            string text = (exec ? GuestLog.ExecLine(c, block, p, hart.Privilege) : "") + (dump ? GuestLog.CpuDump(hart.CaptureState(), fpu) : "");
             log.Write(text);
             next?.Invoke(c, p);
         };

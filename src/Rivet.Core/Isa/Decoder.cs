@@ -1,7 +1,7 @@
 namespace Rivet.Isa;
 
 /// <summary>
-/// Pure RV64IMAC + Zicsr + Zifencei decoder: instruction bits in, <see cref="DecodedInsn"/> out.
+/// Pure RV64GC (IMAFD + Zicsr + Zifencei, and C) decoder: instruction bits in, <see cref="DecodedInsn"/> out.
 /// Anything it does not recognise decodes to <see cref="Op.Illegal"/>; it never throws.
 /// </summary>
 internal static class Decoder
@@ -25,6 +25,14 @@ internal static class Decoder
         };
 
     private static DecodedInsn Illegal(uint raw, byte length) => Make(Op.Illegal, 0, 0, 0, 0, raw, length);
+
+    /// <summary>An F/D instruction whose destination is an f register (f0 is a real register, not the x0 sink).</summary>
+    private static DecodedInsn MakeF(Op op, uint rd, uint rs1, uint rs2, int imm, uint raw, byte length)
+    {
+        DecodedInsn d = Make(op, rd, rs1, rs2, imm, raw, length);
+        d.Rd = (byte)rd;
+        return d;
+    }
 
     // Immediate formats of the base ISA.
     private static int ImmI(uint i) => (int)i >> 20;
@@ -197,9 +205,142 @@ internal static class Decoder
                 }
             case 0x2F:
                 return DecodeAmo(i, rd, f3, rs1, rs2);
+            case 0x07:
+                return f3 switch
+                {
+                    2 => MakeF(Op.Flw, rd, rs1, 0, ImmI(i), i, 4),
+                    3 => MakeF(Op.Fld, rd, rs1, 0, ImmI(i), i, 4),
+                    _ => Illegal(i, 4),
+                };
+            case 0x27:
+                return f3 switch
+                {
+                    2 => Make(Op.Fsw, 0, rs1, rs2, ImmS(i), i, 4),
+                    3 => Make(Op.Fsd, 0, rs1, rs2, ImmS(i), i, 4),
+                    _ => Illegal(i, 4),
+                };
+            case 0x43 or 0x47 or 0x4B or 0x4F:
+                {
+                    // fmadd/fmsub/fnmsub/fnmadd: rs3 in 31:27, fmt in 26:25.
+                    uint fmt = (i >> 25) & 3;
+                    if (fmt > 1 || f3 is 5 or 6) return Illegal(i, 4);
+                    Op op = (opcode, fmt) switch
+                    {
+                        (0x43, 0) => Op.FmaddS,
+                        (0x47, 0) => Op.FmsubS,
+                        (0x4B, 0) => Op.FnmsubS,
+                        (0x4F, 0) => Op.FnmaddS,
+                        (0x43, _) => Op.FmaddD,
+                        (0x47, _) => Op.FmsubD,
+                        (0x4B, _) => Op.FnmsubD,
+                        _ => Op.FnmaddD,
+                    };
+                    return MakeF(op, rd, rs1, rs2, FpImm(i >> 27, f3), i, 4);
+                }
+            case 0x53:
+                return DecodeOpFp(i, rd, f3, rs1, rs2);
             default:
                 return Illegal(i, 4);
         }
+    }
+
+    /// <summary>rs3 in bits 0-4, the rounding mode in bits 8-10 (see <see cref="Op"/>).</summary>
+    private static int FpImm(uint rs3, uint rm) => (int)(rs3 | (rm << 8));
+
+    /// <summary>The OP-FP major opcode: funct5 in 31:27 picks the operation, fmt in 26:25 the precision (S or D).</summary>
+    private static DecodedInsn DecodeOpFp(uint i, uint rd, uint f3, uint rs1, uint rs2)
+    {
+        uint fmt = (i >> 25) & 3, f5 = i >> 27;
+        if (fmt > 1) return Illegal(i, 4);
+        bool d = fmt == 1;
+        // A static rounding mode of 5 or 6 is reserved (7 is dynamic: frm decides at run time).
+        bool rmOk = f3 is not (5 or 6);
+        int imm = FpImm(0, f3);
+        Op op;
+        bool toX = false; // the destination is an x register
+        switch (f5)
+        {
+            case 0x00: op = d ? Op.FaddD : Op.FaddS; break;
+            case 0x01: op = d ? Op.FsubD : Op.FsubS; break;
+            case 0x02: op = d ? Op.FmulD : Op.FmulS; break;
+            case 0x03: op = d ? Op.FdivD : Op.FdivS; break;
+            case 0x0B:
+                if (rs2 != 0) return Illegal(i, 4);
+                op = d ? Op.FsqrtD : Op.FsqrtS;
+                break;
+            case 0x04:
+                op = f3 switch
+                {
+                    0 => d ? Op.FsgnjD : Op.FsgnjS,
+                    1 => d ? Op.FsgnjnD : Op.FsgnjnS,
+                    2 => d ? Op.FsgnjxD : Op.FsgnjxS,
+                    _ => Op.Illegal,
+                };
+                rmOk = true;
+                break;
+            case 0x05:
+                op = f3 switch
+                {
+                    0 => d ? Op.FminD : Op.FminS,
+                    1 => d ? Op.FmaxD : Op.FmaxS,
+                    _ => Op.Illegal,
+                };
+                rmOk = true;
+                break;
+            case 0x08:
+                // fcvt.s.d (fmt S, rs2 1) and fcvt.d.s (fmt D, rs2 0).
+                op = (d, rs2) switch { (false, 1) => Op.FcvtSD, (true, 0) => Op.FcvtDS, _ => Op.Illegal };
+                break;
+            case 0x14:
+                op = f3 switch
+                {
+                    2 => d ? Op.FeqD : Op.FeqS,
+                    1 => d ? Op.FltD : Op.FltS,
+                    0 => d ? Op.FleD : Op.FleS,
+                    _ => Op.Illegal,
+                };
+                rmOk = true;
+                toX = true;
+                break;
+            case 0x18:
+                op = rs2 switch
+                {
+                    0 => d ? Op.FcvtWD : Op.FcvtWS,
+                    1 => d ? Op.FcvtWuD : Op.FcvtWuS,
+                    2 => d ? Op.FcvtLD : Op.FcvtLS,
+                    3 => d ? Op.FcvtLuD : Op.FcvtLuS,
+                    _ => Op.Illegal,
+                };
+                toX = true;
+                break;
+            case 0x1A:
+                op = rs2 switch
+                {
+                    0 => d ? Op.FcvtDW : Op.FcvtSW,
+                    1 => d ? Op.FcvtDWu : Op.FcvtSWu,
+                    2 => d ? Op.FcvtDL : Op.FcvtSL,
+                    3 => d ? Op.FcvtDLu : Op.FcvtSLu,
+                    _ => Op.Illegal,
+                };
+                break;
+            case 0x1C:
+                op = (rs2, f3) switch
+                {
+                    (0, 0) => d ? Op.FmvXD : Op.FmvXW,
+                    (0, 1) => d ? Op.FclassD : Op.FclassS,
+                    _ => Op.Illegal,
+                };
+                rmOk = true;
+                toX = true;
+                break;
+            case 0x1E:
+                op = rs2 == 0 && f3 == 0 ? (d ? Op.FmvDX : Op.FmvWX) : Op.Illegal;
+                break;
+            default:
+                return Illegal(i, 4);
+        }
+        if (op == Op.Illegal || !rmOk) return Illegal(i, 4);
+        return toX ? Make(op, rd, rs1, rs2, imm, i, 4) : MakeF(op, rd, rs1, rs2, imm, i, 4);
     }
 
     private static DecodedInsn DecodeAmo(uint i, uint rd, uint f3, uint rs1, uint rs2)
@@ -245,11 +386,13 @@ internal static class Decoder
                             int imm = (int)((((i >> 11) & 3) << 4) | (((i >> 7) & 0xF) << 6) | (((i >> 6) & 1) << 2) | (((i >> 5) & 1) << 3));
                             return imm == 0 ? Illegal(i, 2) : Make(Op.Addi, rdp, 2, 0, imm, i, 2);
                         }
+                    case 1: return MakeF(Op.Fld, rdp, rs1p, 0, CLdImm(i), i, 2); // c.fld
                     case 2: return Make(Op.Lw, rdp, rs1p, 0, CLwImm(i), i, 2);
                     case 3: return Make(Op.Ld, rdp, rs1p, 0, CLdImm(i), i, 2);
+                    case 5: return Make(Op.Fsd, 0, rs1p, rdp, CLdImm(i), i, 2); // c.fsd
                     case 6: return Make(Op.Sw, 0, rs1p, rdp, CLwImm(i), i, 2);
                     case 7: return Make(Op.Sd, 0, rs1p, rdp, CLdImm(i), i, 2);
-                    default: return Illegal(i, 2); // c.fld/c.fsd (no F/D) and reserved
+                    default: return Illegal(i, 2); // reserved
                 }
             case 1:
                 switch (f3)
@@ -298,6 +441,7 @@ internal static class Decoder
                 switch (f3)
                 {
                     case 0: return Make(Op.Slli, rdFull, rdFull, 0, CShamt(i), i, 2);
+                    case 1: return MakeF(Op.Fld, rdFull, 2, 0, CLdspImm(i), i, 2); // c.fldsp (f0 is allowed)
                     case 2:
                         {
                             // c.lwsp: uimm[5|4:2|7:6]
@@ -306,9 +450,7 @@ internal static class Decoder
                         }
                     case 3:
                         {
-                            // c.ldsp: uimm[5|4:3|8:6]
-                            int imm = (int)((((i >> 12) & 1) << 5) | (((i >> 5) & 3) << 3) | (((i >> 2) & 7) << 6));
-                            return rdFull == 0 ? Illegal(i, 2) : Make(Op.Ld, rdFull, 2, 0, imm, i, 2);
+                            return rdFull == 0 ? Illegal(i, 2) : Make(Op.Ld, rdFull, 2, 0, CLdspImm(i), i, 2);
                         }
                     case 4:
                         if (((i >> 12) & 1) == 0)
@@ -330,17 +472,16 @@ internal static class Decoder
                             int imm = (int)((((i >> 9) & 0xF) << 2) | (((i >> 7) & 3) << 6));
                             return Make(Op.Sw, 0, 2, rs2Full, imm, i, 2);
                         }
-                    case 7:
-                        {
-                            // c.sdsp: uimm[5:3|8:6]
-                            int imm = (int)((((i >> 10) & 7) << 3) | (((i >> 7) & 7) << 6));
-                            return Make(Op.Sd, 0, 2, rs2Full, imm, i, 2);
-                        }
-                    default: return Illegal(i, 2); // c.fldsp/c.fsdsp
+                    case 5: return Make(Op.Fsd, 0, 2, rs2Full, CSdspImm(i), i, 2); // c.fsdsp
+                    default: return Make(Op.Sd, 0, 2, rs2Full, CSdspImm(i), i, 2); // 7: c.sdsp
                 }
         }
     }
 
+    // c.ldsp/c.fldsp: uimm[5|4:3|8:6]
+    private static int CLdspImm(uint i) => (int)((((i >> 12) & 1) << 5) | (((i >> 5) & 3) << 3) | (((i >> 2) & 7) << 6));
+    // c.sdsp/c.fsdsp: uimm[5:3|8:6]
+    private static int CSdspImm(uint i) => (int)((((i >> 10) & 7) << 3) | (((i >> 7) & 7) << 6));
     private static int CImm6(uint i) => ((int)(i << 19) >> 31 << 5) | (int)((i >> 2) & 0x1F);
     private static int CShamt(uint i) => (int)((((i >> 12) & 1) << 5) | ((i >> 2) & 0x1F));
     // c.lw/c.sw: uimm[5:3|2|6]

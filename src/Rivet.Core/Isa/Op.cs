@@ -29,4 +29,18 @@ internal enum Op : byte
 
     LrW, ScW, AmoswapW, AmoaddW, AmoxorW, AmoandW, AmoorW, AmominW, AmomaxW, AmominuW, AmomaxuW,
     LrD, ScD, AmoswapD, AmoaddD, AmoxorD, AmoandD, AmoorD, AmominD, AmomaxD, AmominuD, AmomaxuD,
+
+    // F and D (Hart.Fpu.cs): every one from Flw to FmvDX needs mstatus.FS on. Rd, Rs1 and Rs2 name f
+    // registers where the instruction reads or writes them (an f destination is never the x0 sink);
+    // Imm holds rs3 in bits 0-4 and rm in bits 8-10 (loads and stores: the offset).
+    Flw, Fld, Fsw, Fsd,
+    FaddS, FsubS, FmulS, FdivS, FsqrtS, FminS, FmaxS, FsgnjS, FsgnjnS, FsgnjxS,
+    FmaddS, FmsubS, FnmsubS, FnmaddS,
+    FeqS, FltS, FleS, FclassS, FcvtWS, FcvtWuS, FcvtLS, FcvtLuS, FmvXW,
+    FcvtSW, FcvtSWu, FcvtSL, FcvtSLu, FmvWX,
+    FaddD, FsubD, FmulD, FdivD, FsqrtD, FminD, FmaxD, FsgnjD, FsgnjnD, FsgnjxD,
+    FmaddD, FmsubD, FnmsubD, FnmaddD,
+    FeqD, FltD, FleD, FclassD, FcvtWD, FcvtWuD, FcvtLD, FcvtLuD, FmvXD,
+    FcvtDW, FcvtDWu, FcvtDL, FcvtDLu, FmvDX,
+    FcvtSD, FcvtDS,
 }

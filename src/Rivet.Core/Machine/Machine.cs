@@ -69,6 +69,23 @@ public sealed class Machine : IDisposable
     public int WaitForExit() => _controller.WaitForExit();
     public int? WaitForExit(TimeSpan timeout) => _controller.WaitForExit(timeout);
 
+    /// <summary>
+    /// -machine dumpdtb=FILE: the device tree as the guest gets it, padded to the room QEMU
+    /// reserves for it (QEMU's dump is that size too). Throws <see cref="ImageException"/> when the
+    /// file cannot be written.
+    /// </summary>
+    public void DumpDeviceTree(string path)
+    {
+        try
+        {
+            File.WriteAllBytes(path, _board.DeviceTreeBlob);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new ImageException($"Failed dumping dtb to {path}: {ex.Message.ReplaceLineEndings(" ").Trim()}");
+        }
+    }
+
     /// <summary>Sends bytes to the UART's receiver (as typed on the console).</summary>
     public void SendInput(ReadOnlySpan<byte> bytes) => Console.EnqueueInput(bytes);
 

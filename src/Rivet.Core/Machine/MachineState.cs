@@ -28,6 +28,8 @@ public sealed record HartState
     public ulong Stval { get; init; }
     public ulong Sscratch { get; init; }
     public ulong Satp { get; init; }
+    /// <summary>f0..f31 as the register file holds them (single values NaN-boxed).</summary>
+    public IReadOnlyList<ulong> F { get; init; } = new ulong[32];
     public ulong Mhartid => (ulong)HartId;
 }
 
@@ -37,6 +39,8 @@ public enum MemoryRegionKind
     Ram,
     /// <summary>A device's registers (QEMU's "i/o" regions).</summary>
     Io,
+    /// <summary>Read-only memory (QEMU's "rom" regions: the reset ROM).</summary>
+    Rom,
 }
 
 /// <summary>

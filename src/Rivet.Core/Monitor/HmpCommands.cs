@@ -111,7 +111,7 @@ internal static partial class HmpCommands
         DumpHart(m, vcpu >= 0 ? vcpu : m.CurrentCpu, o);
     }
 
-    /// <summary>QEMU's riscv_cpu_dump_state for the registers Rivet has (M, S and U CSRs; no H-mode CSRs, no F registers).</summary>
+    /// <summary>QEMU's riscv_cpu_dump_state with CPU_DUMP_FPU for the registers Rivet has (M, S and U CSRs, no H-mode CSRs; x then f registers).</summary>
     private static void DumpHart(Hmp m, int index, StringBuilder o)
     {
         HartState s = m.Machine.CaptureHartState(index);
@@ -124,10 +124,11 @@ internal static partial class HmpCommands
             o.Append(CultureInfo.InvariantCulture, $" {Hmp.IntRegisterName(i),-8} {Hex16(s.X[i])}");
             if ((i & 3) == 3) o.Append('\n');
         }
+        Rivet.Cpu.GuestLog.AppendFpRegisters(o, s.F);
     }
 
     private static string RegionLine(MemoryRegionInfo r)
-        => $"{Hex16(r.Base)}-{Hex16(r.Last)} (prio 0, {(r.Kind == MemoryRegionKind.Ram ? "ram" : "i/o")}): {r.Name}";
+        => $"{Hex16(r.Base)}-{Hex16(r.Last)} (prio 0, {r.Kind switch { MemoryRegionKind.Ram => "ram", MemoryRegionKind.Rom => "rom", _ => "i/o" }}): {r.Name}";
 
     /// <summary>QEMU's mtree_info: the one address space every hart shares, rooted at "system".</summary>
     private static void InfoMtree(Hmp m, HmpArgs a, StringBuilder o)

@@ -1,0 +1,429 @@
+using System.Diagnostics;
+using System.Text;
+using Rivet.Cpu.Fpu;
+
+namespace Rivet.FpRef;
+
+/// <summary>The operations the differential test compares (fpref.c's numbering; +32 is binary64).</summary>
+internal enum FpOp
+{
+    Add, Sub, Mul, Div, Sqrt, MulAdd, Min, Max, Eq, Lt, Le, Class,
+    CvtW, CvtWU, CvtL, CvtLU, FromW, FromWU, FromL, FromLU,
+    /// <summary>binary32: fcvt.d.s; binary64: fcvt.s.d.</summary>
+    CvtFormat,
+}
+
+/// <summary>One mismatch between Rivet and the reference, printable.</summary>
+internal sealed record FpMismatch(string Op, RoundingMode Rm, ulong A, ulong B, ulong C, ulong Expected, FpFlags ExpectedFlags, ulong Got, FpFlags GotFlags)
+{
+    public override string ToString() =>
+        $"{Op} rm={Rm} a={A:x16} b={B:x16} c={C:x16}: reference {Expected:x16} [{ExpectedFlags}], Rivet {Got:x16} [{GotFlags}]";
+}
+
+/// <summary>Counts for one operation and width.</summary>
+internal sealed class FpOpResult(string name)
+{
+    public string Name { get; } = name;
+    public long Cases { get; set; }
+    public long Mismatches { get; set; }
+    public long[] CasesPerMode { get; } = new long[5];
+    public List<FpMismatch> First { get; } = [];
+}
+
+/// <summary>
+/// The differential test: generates cases biased to the hard ones, has both the native reference
+/// (fpref.c, built with the host gcc) and Rivet's <see cref="SoftFloat"/> compute them, and
+/// compares result bits and flags. Shared by the unit test (a fast subset) and the bench (--section fpdiff).
+/// </summary>
+internal sealed class FpDiff : IDisposable
+{
+    public const int Batch = 8192;
+    public const int Ops = 21;
+
+    private readonly Process _process;
+    private readonly Stream _in, _out;
+    private readonly byte[] _sendBuffer = new byte[12 + 24 * Batch];
+    private readonly byte[] _receiveBuffer = new byte[9 * Batch];
+
+    private FpDiff(Process process)
+    {
+        _process = process;
+        _in = process.StandardInput.BaseStream;
+        _out = process.StandardOutput.BaseStream;
+    }
+
+    public static string OpName(FpOp op, bool dbl) => op switch
+    {
+        FpOp.MulAdd => dbl ? "fmadd.d" : "fmadd.s",
+        FpOp.Class => dbl ? "fclass.d" : "fclass.s",
+        FpOp.CvtW => dbl ? "fcvt.w.d" : "fcvt.w.s",
+        FpOp.CvtWU => dbl ? "fcvt.wu.d" : "fcvt.wu.s",
+        FpOp.CvtL => dbl ? "fcvt.l.d" : "fcvt.l.s",
+        FpOp.CvtLU => dbl ? "fcvt.lu.d" : "fcvt.lu.s",
+        FpOp.FromW => dbl ? "fcvt.d.w" : "fcvt.s.w",
+        FpOp.FromWU => dbl ? "fcvt.d.wu" : "fcvt.s.wu",
+        FpOp.FromL => dbl ? "fcvt.d.l" : "fcvt.s.l",
+        FpOp.FromLU => dbl ? "fcvt.d.lu" : "fcvt.s.lu",
+        FpOp.CvtFormat => dbl ? "fcvt.s.d" : "fcvt.d.s",
+        _ => $"f{op.ToString().ToLowerInvariant()}.{(dbl ? 'd' : 's')}",
+    };
+
+    /// <summary>Whether the operation rounds (and so is run in every rounding mode).</summary>
+    public static bool Rounds(FpOp op, bool dbl) => op switch
+    {
+        FpOp.Min or FpOp.Max or FpOp.Eq or FpOp.Lt or FpOp.Le or FpOp.Class => false,
+        FpOp.FromW or FpOp.FromWU => !dbl,
+        FpOp.CvtFormat => dbl,
+        _ => true,
+    };
+
+    /// <summary>Builds fpref.c (next to this assembly, in fpref/) with gcc if needed and starts it.</summary>
+    public static FpDiff Start()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "fpref");
+        string source = Path.Combine(dir, "fpref.c"), exe = Path.Combine(dir, "fpref");
+        if (!File.Exists(exe) || File.GetLastWriteTimeUtc(exe) < File.GetLastWriteTimeUtc(source))
+        {
+            // Built under a unique name and moved into place, so concurrent runs never see half a file.
+            string tmp = exe + "." + Environment.ProcessId;
+            var cc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-frounding-math", "-fsignaling-nans", "-o", tmp, source, "-lm"])
+            {
+                RedirectStandardError = true,
+            }) ?? throw new InvalidOperationException("fpref: cannot start gcc");
+            string err = cc.StandardError.ReadToEnd();
+            cc.WaitForExit();
+            if (cc.ExitCode != 0) throw new InvalidOperationException($"fpref: gcc failed: {err}");
+            File.Move(tmp, exe, overwrite: true);
+        }
+        var p = Process.Start(new ProcessStartInfo(exe)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+        }) ?? throw new InvalidOperationException("fpref: cannot start the reference");
+        return new FpDiff(p);
+    }
+
+    public void Dispose()
+    {
+        _in.Dispose();
+        _process.WaitForExit(10_000);
+        _process.Dispose();
+    }
+
+    /// <summary>Runs <paramref name="count"/> generated cases of one operation; rounding modes rotate per batch.</summary>
+    public FpOpResult Run(FpOp op, bool dbl, long count, ulong seed, int keepMismatches = 10)
+    {
+        var result = new FpOpResult(OpName(op, dbl));
+        var gen = new FpCaseGenerator(seed ^ ((ulong)op * 0x9e3779b97f4a7c15UL) ^ (dbl ? 0x5555UL : 0));
+        bool rounds = Rounds(op, dbl);
+        var a = new ulong[Batch];
+        var b = new ulong[Batch];
+        var c = new ulong[Batch];
+        var got = new ulong[Batch];
+        var gotFlags = new FpFlags[Batch];
+        long batchIndex = 0;
+        for (long done = 0; done < count; done += Batch, batchIndex++)
+        {
+            int n = (int)Math.Min(Batch, count - done);
+            var rm = rounds ? (RoundingMode)(batchIndex % 5) : RoundingMode.Rne;
+            for (int i = 0; i < n; i++) gen.Next(op, dbl, out a[i], out b[i], out c[i]);
+            Send((uint)op | (dbl ? 32u : 0), rm, n, a, b, c);
+            // Rivet computes while the reference does.
+            for (int i = 0; i < n; i++)
+            {
+                FpFlags f = FpFlags.None;
+                got[i] = Compute(op, dbl, a[i], b[i], c[i], rm, ref f);
+                gotFlags[i] = f;
+            }
+            Receive(n);
+            for (int i = 0; i < n; i++)
+            {
+                ulong expected = BitConverter.ToUInt64(_receiveBuffer, 8 * i);
+                var expectedFlags = (FpFlags)_receiveBuffer[8 * n + i];
+                if (expected != got[i] || expectedFlags != gotFlags[i])
+                {
+                    result.Mismatches++;
+                    if (result.First.Count < keepMismatches)
+                        result.First.Add(new FpMismatch(result.Name, rm, a[i], b[i], c[i], expected, expectedFlags, got[i], gotFlags[i]));
+                }
+            }
+            result.Cases += n;
+            result.CasesPerMode[(int)rm] += n;
+        }
+        return result;
+    }
+
+    private void Send(uint op, RoundingMode rm, int n, ulong[] a, ulong[] b, ulong[] c)
+    {
+        Span<byte> s = _sendBuffer;
+        BitConverter.TryWriteBytes(s, op);
+        BitConverter.TryWriteBytes(s[4..], (uint)rm);
+        BitConverter.TryWriteBytes(s[8..], (uint)n);
+        for (int i = 0; i < n; i++)
+        {
+            BitConverter.TryWriteBytes(s[(12 + 24 * i)..], a[i]);
+            BitConverter.TryWriteBytes(s[(20 + 24 * i)..], b[i]);
+            BitConverter.TryWriteBytes(s[(28 + 24 * i)..], c[i]);
+        }
+        _in.Write(_sendBuffer, 0, 12 + 24 * n);
+        _in.Flush();
+    }
+
+    private void Receive(int n)
+    {
+        int want = 9 * n;
+        _out.ReadExactly(_receiveBuffer, 0, want);
+    }
+
+    /// <summary>Rivet's answer, in the reference's encoding (32-bit results zero-extended, fcvt.w sign-extended).</summary>
+    public static ulong Compute(FpOp op, bool dbl, ulong a, ulong b, ulong c, RoundingMode rm, ref FpFlags f)
+    {
+        if (dbl)
+        {
+            return op switch
+            {
+                FpOp.Add => SoftFloat.Add64(a, b, rm, ref f),
+                FpOp.Sub => SoftFloat.Sub64(a, b, rm, ref f),
+                FpOp.Mul => SoftFloat.Mul64(a, b, rm, ref f),
+                FpOp.Div => SoftFloat.Div64(a, b, rm, ref f),
+                FpOp.Sqrt => SoftFloat.Sqrt64(a, rm, ref f),
+                FpOp.MulAdd => SoftFloat.MulAdd64(a, b, c, rm, ref f),
+                FpOp.Min => SoftFloat.Min64(a, b, ref f),
+                FpOp.Max => SoftFloat.Max64(a, b, ref f),
+                FpOp.Eq => SoftFloat.Eq64(a, b, ref f) ? 1UL : 0,
+                FpOp.Lt => SoftFloat.Lt64(a, b, ref f) ? 1UL : 0,
+                FpOp.Le => SoftFloat.Le64(a, b, ref f) ? 1UL : 0,
+                FpOp.Class => SoftFloat.Class64(a),
+                FpOp.CvtW => (ulong)(long)SoftFloat.ToInt32(a, rm, ref f),
+                FpOp.CvtWU => SoftFloat.ToUInt32(a, rm, ref f),
+                FpOp.CvtL => (ulong)SoftFloat.ToInt64(a, rm, ref f),
+                FpOp.CvtLU => SoftFloat.ToUInt64(a, rm, ref f),
+                FpOp.FromW => SoftFloat.Int32To64((int)a, rm, ref f),
+                FpOp.FromWU => SoftFloat.UInt32To64((uint)a, rm, ref f),
+                FpOp.FromL => SoftFloat.Int64To64((long)a, rm, ref f),
+                FpOp.FromLU => SoftFloat.UInt64To64(a, rm, ref f),
+                _ => SoftFloat.To32(a, rm, ref f),
+            };
+        }
+        uint x = (uint)a, y = (uint)b, z = (uint)c;
+        return op switch
+        {
+            FpOp.Add => SoftFloat.Add32(x, y, rm, ref f),
+            FpOp.Sub => SoftFloat.Sub32(x, y, rm, ref f),
+            FpOp.Mul => SoftFloat.Mul32(x, y, rm, ref f),
+            FpOp.Div => SoftFloat.Div32(x, y, rm, ref f),
+            FpOp.Sqrt => SoftFloat.Sqrt32(x, rm, ref f),
+            FpOp.MulAdd => SoftFloat.MulAdd32(x, y, z, rm, ref f),
+            FpOp.Min => SoftFloat.Min32(x, y, ref f),
+            FpOp.Max => SoftFloat.Max32(x, y, ref f),
+            FpOp.Eq => SoftFloat.Eq32(x, y, ref f) ? 1UL : 0,
+            FpOp.Lt => SoftFloat.Lt32(x, y, ref f) ? 1UL : 0,
+            FpOp.Le => SoftFloat.Le32(x, y, ref f) ? 1UL : 0,
+            FpOp.Class => SoftFloat.Class32(x),
+            FpOp.CvtW => (ulong)(long)SoftFloat.ToInt32(x, rm, ref f),
+            FpOp.CvtWU => SoftFloat.ToUInt32(x, rm, ref f),
+            FpOp.CvtL => (ulong)SoftFloat.ToInt64(x, rm, ref f),
+            FpOp.CvtLU => SoftFloat.ToUInt64(x, rm, ref f),
+            FpOp.FromW => SoftFloat.Int32To32((int)a, rm, ref f),
+            FpOp.FromWU => SoftFloat.UInt32To32((uint)a, rm, ref f),
+            FpOp.FromL => SoftFloat.Int64To32((long)a, rm, ref f),
+            FpOp.FromLU => SoftFloat.UInt64To32(a, rm, ref f),
+            _ => SoftFloat.To64(x, ref f),
+        };
+    }
+
+    /// <summary>The per-operation table the bench and the test print.</summary>
+    public static string Table(IEnumerable<FpOpResult> results)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"{"operation",-11} {"cases",12} {"RNE",11} {"RTZ",11} {"RDN",11} {"RUP",11} {"RMM",11} {"mismatches",10}");
+        foreach (FpOpResult r in results)
+        {
+            sb.Append($"{r.Name,-11} {r.Cases,12}");
+            foreach (long m in r.CasesPerMode) sb.Append($" {m,11}");
+            sb.AppendLine($" {r.Mismatches,10}");
+        }
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Operands biased to the hard cases: specials (zeros, infinities, quiet and signalling NaNs),
+/// subnormals, exponent extremes, significands with long runs of zeros or ones (ties and carries),
+/// operands close to each other (cancellation), fma addends close to -a*b, integers around the
+/// conversion limits and at .5 fractions; and plain random bits.
+/// </summary>
+internal sealed class FpCaseGenerator(ulong seed)
+{
+    private ulong _state = seed == 0 ? 0x853c49e6748fea9bUL : seed;
+
+    private ulong NextU64()
+    {
+        // SplitMix64.
+        ulong z = _state += 0x9e3779b97f4a7c15UL;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
+        return z ^ (z >> 31);
+    }
+
+    private int Below(int n) => (int)(NextU64() % (ulong)n);
+
+    public void Next(FpOp op, bool dbl, out ulong a, out ulong b, out ulong c)
+    {
+        int fracBits = dbl ? 52 : 23, bias = dbl ? 1023 : 127;
+        switch (op)
+        {
+            case FpOp.FromW or FpOp.FromWU or FpOp.FromL or FpOp.FromLU:
+                a = Integer(op is FpOp.FromW or FpOp.FromWU ? 32 : 64);
+                b = c = 0;
+                return;
+            case FpOp.CvtW or FpOp.CvtWU or FpOp.CvtL or FpOp.CvtLU:
+                a = Below(3) == 0 ? Value(fracBits, bias) : NearInteger(op, fracBits, bias);
+                b = c = 0;
+                return;
+            case FpOp.CvtFormat when !dbl:
+                a = Value(23, 127);
+                b = c = 0;
+                return;
+            case FpOp.CvtFormat:
+                // Doubles around binary32's range and precision.
+                a = Below(2) == 0 ? Value(52, 1023) : Around(52, 1023, 127 + Below(60) - 30 - (Below(2) == 0 ? 0 : 150), 52 - 23);
+                b = c = 0;
+                return;
+        }
+        a = Value(fracBits, bias);
+        b = Below(4) == 0 ? Near(a, fracBits, bias) : Value(fracBits, bias);
+        c = Value(fracBits, bias);
+        if (op == FpOp.MulAdd && Below(2) == 0)
+        {
+            // c close to -(a*b): massive cancellation, and ties after it.
+            ulong p = dbl
+                ? BitConverter.DoubleToUInt64Bits(BitConverter.UInt64BitsToDouble(a) * BitConverter.UInt64BitsToDouble(b))
+                : BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle((uint)a) * BitConverter.UInt32BitsToSingle((uint)b));
+            ulong sign = 1UL << (dbl ? 63 : 31);
+            c = (p ^ sign) + (ulong)(Below(5) - 2);
+            if (!dbl) c &= 0xffffffff;
+        }
+        if (op is FpOp.Eq or FpOp.Lt or FpOp.Le or FpOp.Min or FpOp.Max && Below(4) == 0) b = Below(2) == 0 ? a : a ^ (1UL << (dbl ? 63 : 31));
+    }
+
+    private ulong Value(int fracBits, int bias)
+    {
+        ulong sign = (NextU64() & 1) << (fracBits == 52 ? 63 : 31);
+        ulong fracMask = (1UL << fracBits) - 1, expMax = (ulong)(2 * bias + 1);
+        ulong exp, frac;
+        switch (Below(16))
+        {
+            case 0:
+                return NextU64() & (fracBits == 52 ? ulong.MaxValue : 0xffffffff);
+            case 1:
+                {
+                    // Specials.
+                    ulong q = 1UL << (fracBits - 1);
+                    ulong[] specials =
+                    [
+                        0, expMax << fracBits, (expMax << fracBits) | q, (expMax << fracBits) | q | (NextU64() & (q - 1)),
+                        (expMax << fracBits) | 1, (expMax << fracBits) | ((NextU64() & (q - 1)) | 1), 1, fracMask,
+                        1UL << fracBits, ((expMax - 1) << fracBits) | fracMask, (ulong)bias << fracBits,
+                    ];
+                    return sign | specials[Below(specials.Length)];
+                }
+            case 2 or 3:
+                exp = 0; // subnormal
+                break;
+            case 4 or 5:
+                exp = (ulong)(1 + Below(fracBits + 3)); // just above the subnormals
+                break;
+            case 6 or 7:
+                exp = expMax - 1 - (ulong)Below(fracBits + 3); // near overflow
+                break;
+            case 8 or 9:
+                exp = (ulong)(bias - 40 + Below(80)); // around 1
+                break;
+            default:
+                exp = (ulong)(1 + Below((int)expMax - 1));
+                break;
+        }
+        frac = Significand(fracBits);
+        return sign | (exp << fracBits) | frac;
+    }
+
+    /// <summary>A fraction: random, or with long runs of zeros/ones at the bottom or top (ties, carries).</summary>
+    private ulong Significand(int fracBits)
+    {
+        ulong mask = (1UL << fracBits) - 1, r = NextU64() & mask;
+        return Below(6) switch
+        {
+            0 => r & ~((1UL << Below(fracBits)) - 1),                  // trailing zeros
+            1 => r | ((1UL << Below(fracBits)) - 1),                   // trailing ones
+            2 => (r >> Below(fracBits + 1)),                           // leading zeros
+            3 => (mask << Below(fracBits + 1)) & mask,                 // leading ones
+            4 => (1UL << Below(fracBits)) | (Below(2) == 0 ? 0UL : 1UL), // one or two bits
+            _ => r,
+        };
+    }
+
+    /// <summary>An operand near x: a few ulps away, or with a nearby exponent.</summary>
+    private ulong Near(ulong x, int fracBits, int bias)
+    {
+        ulong mask = fracBits == 52 ? ulong.MaxValue : 0xffffffff;
+        return Below(2) == 0
+            ? (x + (ulong)(Below(9) - 4)) & mask
+            : (x + ((ulong)(Below(5) - 2) << fracBits) ^ (NextU64() & ((1UL << Below(fracBits)) - 1))) & mask;
+    }
+
+    /// <summary>A value with the given unbiased exponent, and maybe a tie-prone significand around position <paramref name="cut"/>.</summary>
+    private ulong Around(int fracBits, int bias, int exponent, int cut)
+    {
+        ulong sign = (NextU64() & 1) << (fracBits == 52 ? 63 : 31);
+        int e = Math.Clamp(exponent + bias, 1, 2 * bias);
+        ulong frac = Significand(fracBits);
+        if (Below(2) == 0)
+        {
+            // Exactly halfway at the cut, or just either side of it.
+            frac &= ~((1UL << cut) - 1);
+            frac |= (1UL << (cut - 1)) + (ulong)(Below(3) - 1);
+            frac &= (1UL << fracBits) - 1;
+        }
+        return sign | ((ulong)e << fracBits) | frac;
+    }
+
+    private ulong NearInteger(FpOp op, int fracBits, int bias)
+    {
+        int limit = op is FpOp.CvtW or FpOp.CvtWU ? 32 : 64;
+        ulong x;
+        switch (Below(3))
+        {
+            case 0:
+                {
+                    // Around the limits: 2^31, 2^32, 2^63, 2^64 (and their negatives), a few ulps either side.
+                    int e = limit - 1 + Below(2);
+                    x = ((ulong)(e + bias) << fracBits) + (ulong)(Below(9) - 4);
+                    break;
+                }
+            case 1:
+                // k + 1/2 and neighbours: ties for RNE/RMM.
+                x = Around(fracBits, bias, Below(Math.Min(limit, fracBits)), Math.Max(1, fracBits - Below(Math.Min(limit, fracBits) + 1)));
+                x &= ~(1UL << (fracBits == 52 ? 63 : 31));
+                break;
+            default:
+                // Small magnitudes, around and below 1.
+                x = ((ulong)(bias - 3 + Below(8)) << fracBits) | Significand(fracBits);
+                break;
+        }
+        return x | ((NextU64() & 1) << (fracBits == 52 ? 63 : 31));
+    }
+
+    private ulong Integer(int width)
+    {
+        ulong v = Below(4) switch
+        {
+            0 => NextU64(),
+            1 => 1UL << Below(64) ^ (ulong)(Below(5) - 2),                                    // around powers of two
+            2 => (NextU64() >> Below(64)) & ~((1UL << Below(40)) - 1) | (1UL << Below(40)),   // tie-prone patterns
+            _ when width == 32 => (ulong)(Below(2) == 0 ? int.MinValue : int.MaxValue) + (ulong)(Below(9) - 4),
+            _ => (ulong)(Below(2) == 0 ? long.MinValue : long.MaxValue) + (ulong)(Below(9) - 4),
+        };
+        return width == 32 ? v & 0xffffffff : v;
+    }
+}
