@@ -7,11 +7,11 @@ cd "$(dirname "$0")"
 # boot tests (tests/Rivet.Boot.Tests) run QEMU beside rivet, build the initramfs with cpio and xz,
 # and the disk image with mke2fs (read back with debugfs); they fetch the kernel themselves.
 if ! command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1 \
-    || ! command -v qemu-system-riscv64 >/dev/null 2>&1 || ! command -v cpio >/dev/null 2>&1 || ! command -v xz >/dev/null 2>&1 \
+    || ! command -v qemu-system-riscv64 >/dev/null 2>&1 || [ ! -f /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf ] || ! command -v cpio >/dev/null 2>&1 || ! command -v xz >/dev/null 2>&1 \
     || ! PATH="$PATH:/usr/sbin:/sbin" command -v debugfs >/dev/null 2>&1; then
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gcc-riscv64-unknown-elf make gcc libc6-dev \
-        qemu-system-misc cpio xz-utils e2fsprogs debian-archive-keyring
+        qemu-system-misc opensbi cpio xz-utils e2fsprogs debian-archive-keyring
 fi
 make -s -C guests
 # The built-in demo is checked in (so running rivet needs no cross compiler); it must match its source.

@@ -54,6 +54,23 @@ public sealed partial class LinuxBootTests
         Assert.Equal($"written by {LinuxImages.Release} on {harts} harts\n", disk.ReadBack("/guest.txt"));
     }
 
+    /// <summary>Debian's opensbi package: fw_jump runs the kernel at 0x80200000 with its own device tree address, where QEMU's loader put them.</summary>
+    public const string FwJump = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf";
+
+    [Theory]
+    [MemberData(nameof(Emulators))]
+    public void Boots_with_opensbi_fw_jump_as_bios(string emulator)
+    {
+        Assert.True(File.Exists(FwJump), $"{FwJump} is missing (apt-get install opensbi)");
+        List<string> args = Emulator.LinuxArgs(2, $"{Console} rivet.test=1", rng: false);
+        args.AddRange(["-bios", FwJump]);
+        using var guest = Emulator.Start(IsQemu(emulator), args);
+        guest.WaitForLine(InitMarker.Prefix);
+        Assert.Equal(0, guest.WaitForExit());
+        Assert.Contains("Domain0 Next Address      : 0x0000000080200000", guest.Output);
+        Assert.Equal("0-1", InitMarker.Parse(guest.Output, DateTimeOffset.UtcNow)["online"]);
+    }
+
     [Theory]
     [MemberData(nameof(Emulators))]
     public void The_shell_on_the_console_takes_typed_input(string emulator)
