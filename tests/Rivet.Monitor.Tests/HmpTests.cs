@@ -354,6 +354,14 @@ public sealed class HmpTests
             0000000002000000-000000000200ffff (prio 0, i/o): riscv.sifive.clint
             000000000c000000-000000000c5fffff (prio 0, i/o): riscv.sifive.plic
             0000000010000000-00000000100000ff (prio 0, i/o): serial
+            0000000010001000-00000000100011ff (prio 0, i/o): virtio-mmio
+            0000000010002000-00000000100021ff (prio 0, i/o): virtio-mmio
+            0000000010003000-00000000100031ff (prio 0, i/o): virtio-mmio
+            0000000010004000-00000000100041ff (prio 0, i/o): virtio-mmio
+            0000000010005000-00000000100051ff (prio 0, i/o): virtio-mmio
+            0000000010006000-00000000100061ff (prio 0, i/o): virtio-mmio
+            0000000010007000-00000000100071ff (prio 0, i/o): virtio-mmio
+            0000000010008000-00000000100081ff (prio 0, i/o): virtio-mmio
             0000000080000000-0000000080ffffff (prio 0, ram): riscv_virt_board.ram
             """;
         string Indented(string prefix) => string.Concat(Regions.Split('\n').Select(l => prefix + l + "\n"));

@@ -40,7 +40,9 @@ internal sealed class VirtBoard : IResettable, IDisposable
         Uart.Irq = level => Plic.SetLevel(UartIrq, level);
         console.InputArrived += Uart.OnInput;
         Finisher = new SifiveTest(SifiveTest.DefaultBase, requests);
-        Memory = new PhysicalMemory(DramBase, config.RamSize, [Rom, Finisher, Clint, Plic, Uart]);
+        var slots = Enumerable.Range(0, VirtDeviceTree.VirtioSlots)
+            .Select(i => (IMmioDevice)new EmptyVirtioSlot(VirtDeviceTree.VirtioBase + (ulong)i * VirtDeviceTree.VirtioStride));
+        Memory = new PhysicalMemory(DramBase, config.RamSize, [Rom, Finisher, Clint, Plic, Uart, .. slots]);
         for (int i = 0; i < harts.Length; i++)
         {
             harts[i] = new Hart(i, Memory, Clock);
@@ -226,6 +228,7 @@ internal sealed class VirtBoard : IResettable, IDisposable
             (string name, string? type) = d switch
             {
                 ResetRom => ("riscv_virt_board.mrom", null),
+                EmptyVirtioSlot => ("virtio-mmio", null),
                 SifiveTest => ("riscv.sifive.test", "riscv.sifive.test"),
                 Devices.Clint => ("riscv.sifive.clint", "riscv.sifive.clint"),
                 Devices.Plic => ("riscv.sifive.plic", "riscv.sifive.plic"),
