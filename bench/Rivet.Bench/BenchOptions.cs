@@ -30,6 +30,12 @@ internal sealed record BenchOptions
     /// <summary>Sections to run; empty means all of them.</summary>
     public IReadOnlyList<string> Sections { get; init; } = [];
 
+    /// <summary>--cases N: fpdiff's generated cases per operation and width; null means the section's default.</summary>
+    public long? Cases { get; init; }
+
+    /// <summary>--seed N: fpdiff's generator seed.</summary>
+    public ulong Seed { get; init; } = 20261205;
+
     public bool ShowHelp { get; init; }
     public bool ListSections { get; init; }
 
@@ -46,6 +52,8 @@ internal sealed record BenchOptions
         --no-qemu        do not run QEMU for comparison (mips, lifecycle, qmp, startstop)
         --filter NAME    mips: only guests whose name contains NAME (repeatable, or comma-separated)
         --guests DIR     mips: folder with the benchmark guests (default: guests/build/bench)
+        --cases N        fpdiff: generated cases per operation and width (default 10000000; --quick 200000)
+        --seed N         fpdiff: the case generator's seed (default 20261205)
         --help, -h       print this help and exit
 
         sections:
@@ -86,6 +94,22 @@ internal sealed record BenchOptions
                 case "--filter": filters.AddRange(SplitList(Value())); break;
                 case "--section": sections.AddRange(SplitList(Value())); break;
                 case "--guests": o = o with { GuestsDir = Value() }; break;
+                case "--cases":
+                    {
+                        string v = Value();
+                        if (!long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n < 1)
+                            throw new UsageException($"--cases {v}: expected a positive number");
+                        o = o with { Cases = n };
+                        break;
+                    }
+                case "--seed":
+                    {
+                        string v = Value();
+                        if (!ulong.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out ulong n))
+                            throw new UsageException($"--seed {v}: expected a number");
+                        o = o with { Seed = n };
+                        break;
+                    }
                 default: throw new UsageException($"{opt}: unknown option");
             }
         }

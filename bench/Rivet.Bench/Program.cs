@@ -20,6 +20,7 @@ namespace Rivet.Bench
             new QmpSection(),
             new PluginsSection(),
             new BootSection(),
+            new FpDiffSection(),
         ];
 
         public static int Run(string[] args)

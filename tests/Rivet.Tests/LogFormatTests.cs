@@ -285,7 +285,6 @@ public sealed class LogFormatTests
     [Theory]
     [InlineData("out_asm", "rivet generates no host code")]
     [InlineData("op", "no TCG micro ops")]
-    [InlineData("int,fpu", "rivet has no FPU")]
     [InlineData("trace:help", "rivet has no trace events")]
     public void ItemsRivetCannotProvideAreRefusedInOneLine(string items, string why)
     {
@@ -307,11 +306,25 @@ public sealed class LogFormatTests
     }
 
     [Fact]
+    public void FpuAddsTheFRegistersToEachCpuDumpAsQemu()
+    {
+        // QEMU 7.2 with -d cpu,fpu prints f0..f31 after x31, four to a line (recorded: all zero at reset).
+        string fLines = string.Concat(Enumerable.Range(0, 8).Select(r => string.Concat(Enumerable.Range(r * 4, 4).Select(
+            i => " " + $"f{i}/{Isa.Disassembler.FpRegisterName(i)}".PadRight(8) + " 0000000000000000")) + "\n"));
+        string log = RunLogged("trap_ecall", "cpu,fpu");
+        int dumps = Regex.Matches(log, "^ pc ", RegexOptions.Multiline).Count;
+        Assert.True(dumps > 0);
+        Assert.Equal(dumps, Regex.Matches(log, "x31/t6   [0-9a-f]{16}\n" + Regex.Escape(fLines), RegexOptions.Multiline).Count);
+        Assert.DoesNotContain("f0/ft0", RunLogged("trap_ecall", "cpu"));
+        Assert.StartsWith(" f0/ft0   0000000000000000 f1/ft1   0000000000000000 f2/ft2   0000000000000000 f3/ft3   0000000000000000\n", fLines);
+    }
+
+    [Fact]
     public void HelpListsExactlyTheAcceptedItems()
     {
         string[] names = PluginOptions.LogHelp.Split('\n').Skip(1).Where(l => l.Length > 16 && l[15] == ' ' && !l.StartsWith("non-", StringComparison.Ordinal) && !l.StartsWith("complete", StringComparison.Ordinal))
             .Select(l => l[..16].Trim()).ToArray();
-        Assert.Equal(["in_asm", "int", "exec", "cpu", "mmu", "unimp", "guest_errors", "nochain", "plugin"], names);
+        Assert.Equal(["in_asm", "int", "exec", "cpu", "fpu", "mmu", "unimp", "guest_errors", "nochain", "plugin"], names);
         foreach (string n in names) Assert.True(new PluginOptions().AddLogItems(n), n);
     }
 

@@ -66,7 +66,7 @@ public sealed class OptionTableTests
     public void ScriptBoilerplateIsAccepted()
     {
         CliOptions o = Parse("-machine", "virt,accel=tcg,aclint=off,aia=none,aia-guests=0,usb=off,graphics=off,dump-guest-core=off,mem-merge=on,suppress-vmdesc=on",
-            "-cpu", "rv64,i=on,m=on,a=on,c=on,u=on,Zicsr=on,Zifencei=on,f=off,d=off,s=on,sstc=on,h=off,v=off,mmu=on,pmp=on,debug=on,zmmul=true",
+            "-cpu", "rv64,i=on,m=on,a=on,c=on,u=on,Zicsr=on,Zifencei=on,f=on,d=on,s=on,sstc=on,h=off,v=off,mmu=on,pmp=on,debug=on,zmmul=true",
             "-accel", "tcg,thread=multi,tb-size=64,split-wx=off", "-nodefaults", "-no-user-config", "-net", "none", "-nic", "none",
             "-vga", "none", "-parallel", "none", "-monitor", "none", "-serial", "stdio", "-display", "none", "-nographic",
             "-rtc", "base=utc,clock=host,driftfix=none", "-no-reboot", "-no-shutdown", "-name", "guest=box,debug-threads=on");
@@ -85,7 +85,8 @@ public sealed class OptionTableTests
         { ["-cpu", "foo"], "-cpu foo: unable to find CPU model 'foo'" },
         { ["-cpu", "rv64,foo=on"], "-cpu rv64,foo=on: Property 'rv64-riscv-cpu.foo' not found" },
         { ["-cpu", "rv64,sv39=on"], "Property 'rv64-riscv-cpu.sv39' not found" },
-        { ["-cpu", "rv64,f=on"], "-cpu rv64,f=on: f=on is not supported" },
+        { ["-cpu", "rv64,h=on"], "-cpu rv64,h=on: h=on is not supported" },
+        { ["-cpu", "rv64,d=off"], "-cpu rv64,d=off: d=off is not supported" },
         { ["-cpu", "rv64,m=off"], "m=off is not supported" },
         { ["-cpu", "rv64,c=maybe"], "Parameter 'c' expects 'on' or 'off'" },
         { ["-cpu", "rv64,vlen=256"], "property 'vlen' is not supported" },

@@ -294,6 +294,7 @@ internal sealed class FpCaseGenerator(ulong seed)
         a = Value(fracBits, bias);
         b = Below(4) == 0 ? Near(a, fracBits, bias) : Value(fracBits, bias);
         c = Value(fracBits, bias);
+        if (op is FpOp.Mul or FpOp.Div or FpOp.MulAdd && Below(3) == 0) b = Steer(op, a, fracBits, bias);
         if (op == FpOp.MulAdd && Below(2) == 0)
         {
             // c close to -(a*b): massive cancellation, and ties after it.
@@ -346,6 +347,37 @@ internal sealed class FpCaseGenerator(ulong seed)
         }
         frac = Significand(fracBits);
         return sign | (exp << fracBits) | frac;
+    }
+
+    /// <summary>
+    /// A b that puts a*b or a/b at the edges of the range: around the smallest normal (where
+    /// tininess after rounding differs from before), in the subnormals, or around overflow.
+    /// </summary>
+    private ulong Steer(FpOp op, ulong a, int fracBits, int bias)
+    {
+        int ea = (int)((a >> fracBits) & (ulong)(2 * bias + 1)) - bias;
+        int target = Below(3) switch
+        {
+            0 => -bias - Below(3) + 1,            // emin - 2 .. emin
+            1 => -bias + 1 - Below(fracBits + 2), // the subnormal range
+            _ => bias - 1 + Below(3),             // emax - 1 .. emax + 1
+        };
+        int eb = op == FpOp.Div ? ea - target : target - ea;
+        int field = Math.Clamp(eb + bias + Below(3) - 1, 1, 2 * bias);
+        ulong sign = (NextU64() & 1) << (fracBits == 52 ? 63 : 31);
+        ulong mask = (1UL << fracBits) - 1, frac = Significand(fracBits);
+        if (Below(2) == 0)
+        {
+            // A significand making the result's significand all ones or all zeros, give or take a few ulps.
+            ulong fa = a & mask;
+            if (op != FpOp.Div)
+            {
+                double recip = 2.0 / (1.0 + fa / (double)(1UL << fracBits));
+                fa = recip >= 2.0 ? 0 : (ulong)((recip - 1.0) * (1UL << fracBits));
+            }
+            frac = (fa + (ulong)(Below(7) - 3)) & mask;
+        }
+        return sign | ((ulong)field << fracBits) | frac;
     }
 
     /// <summary>A fraction: random, or with long runs of zeros/ones at the bottom or top (ties, carries).</summary>
