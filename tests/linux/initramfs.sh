@@ -29,11 +29,14 @@ mkdir -p "$tree"/{bin,sbin,dev,proc,sys,mnt,tmp,lib/modules,usr/bin,usr/sbin}
 cp "$root/usr/bin/busybox" "$tree/bin/busybox"
 
 # Modules: the wanted ones that the config builds as modules (=m), each after what it depends on
-# (the "depends=" field of its .modinfo). crc32c_generic is what ext4's crc32c transform loads at
-# mount time through request_module, which has no modprobe here.
-wanted="virtio_mmio virtio_blk virtio-rng crc32c_generic ext4"
-order=()
+# (the "depends=" field of its .modinfo), in three groups /init loads as needed: the virtio-mmio
+# transport always, virtio-rng when there is an entropy device, virtio-blk and ext4 when there is
+# a block device (loading ext4 and jbd2, 8 MB, is most of /init's time on a slow emulator).
+# crc32c_generic is what ext4's crc32c transform loads at mount time through request_module,
+# which has no modprobe here.
+declare -A groups=([transport]="virtio_mmio" [rng]="virtio-rng" [blk]="virtio_blk crc32c_generic ext4")
 declare -A seen=()
+order=()
 find_module() { find "$moddir/kernel" \( -name "$1.ko" -o -name "$1.ko.xz" -o -name "${1//_/-}.ko.xz" -o -name "${1//-/_}.ko.xz" \) | head -n 1; }
 modinfo_depends() {
     case "$1" in
@@ -53,31 +56,34 @@ add_module() {
     for dep in $(modinfo_depends "$file"); do add_module "$dep"; done
     order+=("$file")
 }
-for m in $wanted; do
-    # Built into the kernel: nothing to load.
-    sym=$(echo "$m" | tr 'a-z-' 'A-Z_')
-    case "$m" in
-        virtio-rng) sym=HW_RANDOM_VIRTIO ;;
-        crc32c_generic) sym=CRYPTO_CRC32C ;;
-        ext4) sym=EXT4_FS ;;
-    esac
-    if [ -f "$config" ] && grep -q "^CONFIG_$sym=y" "$config"; then
-        echo "initramfs.sh: $m is built in"
-        continue
-    fi
-    add_module "$m"
+for group in transport rng blk; do
+    order=()
+    for m in ${groups[$group]}; do
+        # Built into the kernel: nothing to load.
+        sym=$(echo "$m" | tr 'a-z-' 'A-Z_')
+        case "$m" in
+            virtio-rng) sym=HW_RANDOM_VIRTIO ;;
+            crc32c_generic) sym=CRYPTO_CRC32C ;;
+            ext4) sym=EXT4_FS ;;
+        esac
+        if [ -f "$config" ] && grep -q "^CONFIG_$sym=y" "$config"; then
+            echo "initramfs.sh: $m is built in"
+            continue
+        fi
+        add_module "$m"
+    done
+    : > "$tree/lib/modules/$group"
+    for file in "${order[@]}"; do
+        base=$(basename "$file")
+        base=${base%.xz}
+        case "$file" in
+            *.xz) xz -dc "$file" > "$tree/lib/modules/$base" ;;
+            *) cp "$file" "$tree/lib/modules/$base" ;;
+        esac
+        echo "$base" >> "$tree/lib/modules/$group"
+    done
+    echo "initramfs.sh: modules ($group): $(tr '\n' ' ' < "$tree/lib/modules/$group")"
 done
-: > "$tree/lib/modules/order"
-for file in "${order[@]}"; do
-    base=$(basename "$file")
-    base=${base%.xz}
-    case "$file" in
-        *.xz) xz -dc "$file" > "$tree/lib/modules/$base" ;;
-        *) cp "$file" "$tree/lib/modules/$base" ;;
-    esac
-    echo "$base" >> "$tree/lib/modules/order"
-done
-echo "initramfs.sh: modules: $(tr '\n' ' ' < "$tree/lib/modules/order")"
 
 cat > "$tree/init" <<'INIT'
 #!/bin/busybox sh
@@ -87,9 +93,20 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-for m in $(cat /lib/modules/order); do
-    insmod /lib/modules/$m || echo "RIVET-INIT-ERROR insmod $m failed"
-done
+# Each step in the kernel log: its timestamps show where a slow boot spends its time.
+step() { echo "rivet-init: $*" > /dev/kmsg; }
+load() {
+    for m in $(cat /lib/modules/$1); do
+        step "insmod $m"
+        insmod /lib/modules/$m || echo "RIVET-INIT-ERROR insmod $m failed"
+    done
+}
+# virtio device ids (virtio spec 5): 2 block, 4 entropy.
+has_virtio() { grep -qx "$1" /sys/bus/virtio/devices/*/device 2>/dev/null; }
+load transport
+if has_virtio 0x0004; then load rng; fi
+if has_virtio 0x0002; then load blk; fi
+step "modules loaded"
 mode=shell
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
@@ -102,16 +119,18 @@ ncpu=$(grep -c '^processor' /proc/cpuinfo)
 rtc=none
 if [ -r /sys/class/rtc/rtc0/since_epoch ]; then rtc=$(cat /sys/class/rtc/rtc0/since_epoch); fi
 rng=none
+step "reading /dev/hwrng"
 if [ -c /dev/hwrng ]; then
     rng=$(timeout 10 dd if=/dev/hwrng bs=16 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')
     [ -n "$rng" ] || rng=unreadable
     rng="$(cat /sys/class/misc/hw_random/rng_current):$rng"
 fi
 # A virtio block device (virtio device id 2) may show as /dev/vda a little after its probe.
-if grep -qx 0x0002 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+if has_virtio 0x0002; then
     n=0
     while [ ! -b /dev/vda ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 fi
+step "disk"
 vda=no
 diskin=none
 diskout=no
