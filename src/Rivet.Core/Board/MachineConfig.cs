@@ -15,6 +15,14 @@ public sealed record MachineConfig
     public string KernelName { get; init; } = "kernel";
     /// <summary>-bios: null or "none" loads no firmware.</summary>
     public string? Bios { get; init; }
+    /// <summary>-device virtio-*-device, in command-line order.</summary>
+    public IReadOnlyList<VirtioDeviceSpec> VirtioDevices { get; init; } = [];
+    /// <summary>-rtc base=DATE: the RTC's time at start (UTC); null: the host's time.</summary>
+    public DateTime? RtcStart { get; init; }
+    /// <summary>-rtc base=localtime: the host's local time of day, as the guest's UTC.</summary>
+    public bool RtcLocalTime { get; init; }
+    /// <summary>-rtc clock=vm: the RTC counts the guest's virtual time (stops while paused).</summary>
+    public bool RtcVirtualClock { get; init; }
     public Machine.LifecycleOptions Lifecycle { get; init; } = new();
     /// <summary>-S: start in prelaunch, paused.</summary>
     public bool StartPaused { get; init; }
