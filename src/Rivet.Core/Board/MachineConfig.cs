@@ -29,6 +29,14 @@ public sealed record MachineConfig
 
     /// <summary>What -bios default loads: OpenSBI's fw_dynamic from Debian's opensbi package.</summary>
     public const string DefaultFirmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
+    /// <summary>-device virtio-*-device, in command-line order.</summary>
+    public IReadOnlyList<VirtioDeviceSpec> VirtioDevices { get; init; } = [];
+    /// <summary>-rtc base=DATE: the RTC's time at start (UTC); null: the host's time.</summary>
+    public DateTime? RtcStart { get; init; }
+    /// <summary>-rtc base=localtime: the host's local time of day, as the guest's UTC.</summary>
+    public bool RtcLocalTime { get; init; }
+    /// <summary>-rtc clock=vm: the RTC counts the guest's virtual time (stops while paused).</summary>
+    public bool RtcVirtualClock { get; init; }
     public Machine.LifecycleOptions Lifecycle { get; init; } = new();
     /// <summary>-S: start in prelaunch, paused.</summary>
     public bool StartPaused { get; init; }
