@@ -19,6 +19,7 @@ namespace Rivet.Bench
             new StartStopSection(),
             new QmpSection(),
             new PluginsSection(),
+            new BootSection(),
             new FpDiffSection(),
         ];
 

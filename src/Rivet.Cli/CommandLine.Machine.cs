@@ -261,26 +261,6 @@ internal static partial class CommandLine
     /// <summary>QEMU's ACPI_MAX_RAM_SLOTS: more slots than any board QEMU has can describe.</summary>
     private const ulong MaxSlots = 256;
 
-    public const string DeviceHelp = """
-        Rivet has no devices that -device can add. The 'virt' machine always has:
-        name "riscv.sifive.clint", desc "CLINT at 0x2000000: software interrupts, 10 MHz timer"
-        name "riscv.sifive.plic", desc "PLIC at 0xc000000"
-        name "serial", desc "NS16550A UART at 0x10000000 (-serial)"
-        name "riscv.sifive.test", desc "SiFive test finisher at 0x100000"
-
-        """;
-
-    private static void Device(CliBuilder b, string v)
-    {
-        var kv = KeyValueOptions.Parse(v, "driver");
-        if (kv.HelpWanted)
-        {
-            b.PrintAndExit(DeviceHelp);
-            return;
-        }
-        throw new KeyValueException($"device '{kv.Get("driver")}' is not supported: rivet has no devices that -device can add (-device help)");
-    }
-
     private static RtcOptions Rtc(string v)
     {
         var kv = KeyValueOptions.Parse(v);

@@ -91,6 +91,11 @@ internal sealed class CliBuilder
     public ulong? MaxMem;
     public ulong Slots;
     public RtcOptions Rtc = new();
+    public List<DriveOption> Drives = [];
+    /// <summary>-device: (option as given, its values), in order.</summary>
+    public List<(string Origin, KeyValueOptions Values)> Devices = [];
+    /// <summary>-object rng-random/rng-builtin by id: the file to read, or null for the host's generator.</summary>
+    public Dictionary<string, string?> RngObjects = [];
     /// <summary>The first -serial's value (the virt board has one UART).</summary>
     public string? Serial;
     public List<ChardevSpec> Chardevs = [];
@@ -155,8 +160,11 @@ internal static partial class CommandLine
         new("nic", "none", "accepted: Rivet has no network devices", (b, v) => None("-nic", v, "network devices")),
         new("vga", "none", "accepted: Rivet has no display devices", (b, v) => None("-vga", v, "display devices")),
         new("parallel", "none", "accepted: Rivet has no parallel port", (b, v) => None("-parallel", v, "parallel ports")),
-        new("device", "help", "lists the devices; Rivet has none that -device can add", (b, v) => Device(b, v)),
-        new("rtc", "[base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]", "the real-time clock's start and source (kept for an RTC device; Rivet has none yet)", (b, v) => b.Rtc = Rtc(v)),
+        new("drive", "file=F[,format=raw][,if=none][,id=ID][,readonly=on|off]", "a raw disk image for -device virtio-blk-device,drive=ID (locked as QEMU locks it)", (b, v) => Drive(b, v)),
+        new("device", "DRIVER[,prop=value...]", "virtio-blk-device,drive=ID[,serial=S] or virtio-rng-device[,rng=ID] on the\nvirtio-mmio bus (first given: highest slot, as QEMU); -device help", (b, v) => Device(b, v)),
+        new("object", "rng-random,id=ID[,filename=F]|rng-builtin,id=ID", "a random-number source for -device virtio-rng-device,rng=ID", (b, v) => Object(b, v)),
+        new("global", "virtio-mmio.force-legacy=off", "accepted for QEMU command lines: Rivet's virtio-mmio is modern (version 2)", (b, v) => Global(b, v)),
+        new("rtc", "[base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]", "the goldfish RTC's start time and clock (clock=vm: stops while paused)", (b, v) => b.Rtc = Rtc(v)),
         new("no-reboot", null, "exit instead of resetting when the guest resets", (b, _) => b.NoReboot = true),
         new("no-shutdown", null, "stop instead of exiting when the guest shuts down", (b, _) => b.NoShutdown = true),
         new("S", null, "start paused (prelaunch)", (b, _) => b.Machine = b.Machine with { StartPaused = true }),
@@ -178,9 +186,9 @@ internal static partial class CommandLine
     internal static readonly string[] NotSupported =
     [
         "L", "action", "add-fd", "async-teardown", "audio", "audio-help", "audiodev", "blockdev", "boot", "cdrom",
-        "chroot", "compat", "debugcon", "dfilter", "drive", "dump-vmstate", "echr", "enable-sync-profile",
-        "fda", "fdb", "fsdev", "full-screen", "fw_cfg", "gdb", "global", "hda", "hdb", "hdc", "hdd", "icount", "incoming",
-        "iscsi", "k", "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa", "object",
+        "chroot", "compat", "debugcon", "dfilter", "dump-vmstate", "echr", "enable-sync-profile", "fda", "fdb",
+        "fsdev", "full-screen", "fw_cfg", "gdb", "hda", "hdb", "hdc", "hdd", "icount", "incoming", "iscsi", "k",
+        "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa",
         "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "readconfig", "rotate",
         "runas", "s", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
         "tpmdev", "trace", "usb", "usbdevice", "uuid", "virtfs", "vnc", "watchdog-action",
@@ -294,6 +302,13 @@ internal static partial class CommandLine
                 ? "cannot use stdio by multiple character devices" // -nographic's implied serial (QEMU names no option either)
                 : $"{second.Origin}: cannot use stdio by multiple character devices");
         }
+        m = m with
+        {
+            VirtioDevices = VirtioDevices(b),
+            RtcStart = b.Rtc.StartDate,
+            RtcLocalTime = b.Rtc.Base == "localtime",
+            RtcVirtualClock = b.Rtc.Clock == "vm",
+        };
         var lifecycle = m.Lifecycle with { NoReboot = b.NoReboot, NoShutdown = b.NoShutdown };
         if (b.ShutdownTimeout is TimeSpan t) lifecycle = lifecycle with { ShutdownTimeout = t };
         return new CliOptions

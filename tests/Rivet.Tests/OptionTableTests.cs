@@ -53,7 +53,7 @@ public sealed class OptionTableTests
     [InlineData("-machine", "help", "Supported machines are:\nvirt ")]
     [InlineData("-M", "?", "Supported machines are:\n")]
     [InlineData("-machine", "virt,help", "virt-machine options:\n")]
-    [InlineData("-device", "help", "Rivet has no devices that -device can add")]
+    [InlineData("-device", "help", "Rivet's -device adds these to the virt board's virtio-mmio bus")]
     [InlineData("-d", "help", "Log items (comma separated):\nin_asm ")]
     [InlineData("-accel", "help", "Accelerators supported in QEMU binary:\ntcg\n")]
     public void HelpListings(string option, string value, string expectedStart)
@@ -158,7 +158,24 @@ public sealed class OptionTableTests
         { ["-foo"], "-foo: invalid option" },
         { ["--foo"], "--foo: invalid option" },
         { ["stray"], "stray: invalid option" },
-        { ["-drive", "file=disk.img"], "-drive: not supported by rivet yet" },
+        { ["-drive", "file=d.img,format=qcow2,if=none,id=x"], "-drive file=d.img,format=qcow2,if=none,id=x: format 'qcow2' is not supported" },
+        { ["-drive", "file=d.img,format=raw,if=none,id=x,bogus=1"], "Block format 'raw' does not support the option 'bogus'" },
+        { ["-drive", "file=d.img,format=raw,if=none,id=x,readonly=maybe"], "Parameter 'read-only' expects 'on' or 'off'" },
+        { ["-drive", "file=d.img,format=raw,if=virtio"], "if=virtio is not supported: on QEMU's virt it is a virtio-blk-pci device" },
+        { ["-drive", "file=d.img,format=raw,if=scsi"], "machine type does not support if=scsi,bus=0,unit=0" },
+        { ["-drive", "file=d.img,format=raw,if=none,id=x", "-drive", "file=e.img,format=raw,if=none,id=x"], "Duplicate ID 'x' for drive" },
+        { ["-device", "virtio-blk-device"], "-device virtio-blk-device: drive property not set" },
+        { ["-drive", "file=d.img,format=raw,if=none,id=x", "-device", "virtio-blk-device,drive=y"], "-device virtio-blk-device,drive=y: Property 'virtio-blk-device.drive' can't find value 'y'" },
+        { ["-drive", "file=d.img,format=raw,if=none,id=x", "-device", "virtio-blk-device,drive=x", "-device", "virtio-blk-device,drive=x"], "Drive 'x' is already in use by another device" },
+        { ["-drive", "file=d.img,format=raw,if=none,id=x", "-device", "virtio-blk-device,drive=x,bogus=1"], "Property 'virtio-blk-device.bogus' not found" },
+        { ["-drive", "if=none,id=x", "-device", "virtio-blk-device,drive=x"], "Device needs media, but drive is empty" },
+        { ["-device", "virtio-rng-device,rng=r0"], "-device virtio-rng-device,rng=r0: Device 'r0' not found" },
+        { ["-object", "memory-backend-ram,id=m,size=1G"], "object type 'memory-backend-ram' is not supported" },
+        { ["-object", "rng-random,filename=/dev/urandom"], "Parameter 'id' is missing" },
+        { ["-global", "virtio-mmio.force-legacy=maybe"], "can't apply global virtio-mmio.force-legacy=maybe: Parameter 'force-legacy' expects 'on' or 'off'" },
+        { ["-global", "virtio-mmio.bogus=1"], "can't apply global virtio-mmio.bogus=1: Property 'virtio-mmio.bogus' not found" },
+        { ["-global", "virtio-mmio.force-legacy=true"], "rivet's virtio-mmio is modern (version 2) only" },
+        { ["-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device"], "-device virtio-rng-device: No 'virtio-bus' bus found for device 'virtio-rng-device'" },
         { ["-gdb", "tcp::1234"], "-gdb: not supported by rivet yet" },
         { ["-s"], "-s: not supported by rivet yet" },
     };

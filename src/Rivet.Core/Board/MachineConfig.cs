@@ -32,6 +32,14 @@ public sealed record MachineConfig
 
     /// <summary>Where -bios default is looked for (<see cref="DefaultFirmware"/>; tests point it elsewhere).</summary>
     public string DefaultFirmwarePath { get; init; } = DefaultFirmware;
+    /// <summary>-device virtio-*-device, in command-line order.</summary>
+    public IReadOnlyList<VirtioDeviceSpec> VirtioDevices { get; init; } = [];
+    /// <summary>-rtc base=DATE: the RTC's time at start (UTC); null: the host's time.</summary>
+    public DateTime? RtcStart { get; init; }
+    /// <summary>-rtc base=localtime: the host's local time of day, as the guest's UTC.</summary>
+    public bool RtcLocalTime { get; init; }
+    /// <summary>-rtc clock=vm: the RTC counts the guest's virtual time (stops while paused).</summary>
+    public bool RtcVirtualClock { get; init; }
     public Machine.LifecycleOptions Lifecycle { get; init; } = new();
     /// <summary>-S: start in prelaunch, paused.</summary>
     public bool StartPaused { get; init; }

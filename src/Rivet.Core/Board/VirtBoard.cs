@@ -14,7 +14,7 @@ namespace Rivet.Board;
 internal sealed class VirtBoard : IResettable, IDisposable
 {
     public const ulong DramBase = 0x80000000;
-    public const int UartIrq = 10;
+    public const int UartIrq = 10, RtcIrq = 11;
 
     private readonly List<LoadSegment> _images = [];
     private readonly List<(LoadSegment Segment, string Name)> _loaded = [];
@@ -26,6 +26,9 @@ internal sealed class VirtBoard : IResettable, IDisposable
     public Plic Plic { get; }
     public Uart16550 Uart { get; }
     public SifiveTest Finisher { get; }
+    public GoldfishRtc Rtc { get; }
+    /// <summary>The eight virtio-mmio slots by index (slot i at 0x10001000 + 0x1000*i, irq 1+i).</summary>
+    public VirtioMmio[] Virtio { get; }
     public Htif? Htif { get; private set; }
     public HostConsole Console { get; }
 
@@ -40,9 +43,16 @@ internal sealed class VirtBoard : IResettable, IDisposable
         Uart.Irq = level => Plic.SetLevel(UartIrq, level);
         console.InputArrived += Uart.OnInput;
         Finisher = new SifiveTest(SifiveTest.DefaultBase, requests);
-        var slots = Enumerable.Range(0, VirtDeviceTree.VirtioSlots)
-            .Select(i => (IMmioDevice)new EmptyVirtioSlot(VirtDeviceTree.VirtioBase + (ulong)i * VirtDeviceTree.VirtioStride));
-        Memory = new PhysicalMemory(DramBase, config.RamSize, [Rom, Finisher, Clint, Plic, Uart, .. slots]);
+        Rtc = DeviceFactory.CreateRtc(config, Clock);
+        Rtc.Irq = level => Plic.SetLevel(RtcIrq, level);
+        Virtio = DeviceFactory.CreateVirtio(config.VirtioDevices);
+        foreach (VirtioMmio slot in Virtio)
+        {
+            int irq = VirtioMmio.FirstIrq + (int)((slot.Base - VirtioMmio.DefaultBase) / VirtioMmio.Stride);
+            slot.Irq = level => Plic.SetLevel(irq, level);
+        }
+        Memory = new PhysicalMemory(DramBase, config.RamSize, [Rom, Finisher, Rtc, Clint, Plic, Uart, .. Virtio]);
+        foreach (VirtioMmio slot in Virtio) slot.Attach(Memory);
         for (int i = 0; i < harts.Length; i++)
         {
             harts[i] = new Hart(i, Memory, Clock);
@@ -55,6 +65,7 @@ internal sealed class VirtBoard : IResettable, IDisposable
         catch
         {
             Memory.Dispose(); // a bad image must not leak the guest's RAM (nobody disposes a board that was never built)
+            CloseDevices();
             throw;
         }
         ResetHarts();
@@ -228,8 +239,9 @@ internal sealed class VirtBoard : IResettable, IDisposable
             (string name, string? type) = d switch
             {
                 ResetRom => ("riscv_virt_board.mrom", null),
-                EmptyVirtioSlot => ("virtio-mmio", null),
                 SifiveTest => ("riscv.sifive.test", "riscv.sifive.test"),
+                GoldfishRtc => ("goldfish_rtc", "goldfish_rtc"),
+                VirtioMmio => ("virtio-mmio", "virtio-mmio"),
                 Devices.Clint => ("riscv.sifive.clint", "riscv.sifive.clint"),
                 Devices.Plic => ("riscv.sifive.plic", "riscv.sifive.plic"),
                 Uart16550 => ("serial", "serial-mm"),
@@ -307,7 +319,22 @@ internal sealed class VirtBoard : IResettable, IDisposable
         else Clock.Thaw();
     }
 
-    public void Close() => Console.Flush();
+    public void Close()
+    {
+        Console.Flush();
+        CloseDevices();
+    }
 
-    public void Dispose() => Memory.Dispose();
+    /// <summary>Drives flushed and closed, the RTC's timer stopped. Idempotent.</summary>
+    private void CloseDevices()
+    {
+        Rtc.Dispose();
+        foreach (VirtioMmio slot in Virtio) slot.Dispose();
+    }
+
+    public void Dispose()
+    {
+        CloseDevices();
+        Memory.Dispose();
+    }
 }
