@@ -235,6 +235,37 @@ public sealed class BootTests
         Assert.Equal("default", CommandLine.Parse(["-bios", "default"]).Machine.Bios);
     }
 
+    [Theory]
+    [InlineData("default", "k.elf")]
+    [InlineData(null, "k.bin")]
+    public void MissingOpenSbiNamesThePackage(string? bios, string kernelName)
+    {
+        // An OS image without -bios wants the default firmware too.
+        string kernel = kernelName.EndsWith(".elf", StringComparison.Ordinal)
+            ? TinyElf.WriteTemp(TinyElf.Build(0x80200000, TinyElf.PassProgram), kernelName) : SrstKernel();
+        var config = new MachineConfig { Kernel = kernel, Bios = bios, DefaultFirmwarePath = "/nonexistent/fw_dynamic.bin" };
+        var ex = Assert.Throws<ImageException>(() => new Machine.Machine(config, Stream.Null, TextWriter.Null).Dispose());
+        Assert.Equal("-bios default needs OpenSBI: /nonexistent/fw_dynamic.bin is missing (install Debian's opensbi package)", ex.Message);
+    }
+
+    [Fact]
+    public void SystemResetReloadsTheTreeWithANewRngSeed()
+    {
+        string elf = TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram), "boot-seed.elf");
+        using var m = new Machine.Machine(new MachineConfig { Kernel = elf, Append = "keep me" }, Stream.Null, TextWriter.Null);
+        byte[] before = new byte[4096], after = new byte[4096];
+        Assert.True(m.ReadPhysicalMemory(0x87e00000, before));
+        Assert.True(m.Board.Memory.WriteRam(0x87e00000, new byte[64])); // the guest overwrote its tree
+        m.Board.ResetState();
+        Assert.True(m.ReadPhysicalMemory(0x87e00000, after));
+        FdtNode b = Fdt.Read(before, "before"), a = Fdt.Read(after, "after");
+        Assert.Equal(Fdt.String("keep me"), a.Find("/chosen")!.Get("bootargs"));
+        Assert.Equal(32, a.Find("/chosen")!.Get("rng-seed")!.Length);
+        Assert.NotEqual(b.Find("/chosen")!.Get("rng-seed"), a.Find("/chosen")!.Get("rng-seed"));
+        b.Find("/chosen")!.Set("rng-seed", a.Find("/chosen")!.Get("rng-seed")!);
+        Assert.Equal(Fdt.Write(b), Fdt.Write(a)); // nothing else changed
+    }
+
     [Fact]
     public void MissingInitrdIsOneLine()
         => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", SrstKernel(), "-initrd", "/nonexistent/initrd", "-nographic"), "could not load ramdisk '/nonexistent/initrd': no such file");
@@ -252,6 +283,9 @@ public sealed class BootTests
             Assert.Equal(0x1028UL, h.ReadRegister(12));
             Assert.Equal(0x80000000UL, h.ReadRegister(5));
         }
+        Span<byte> magic = stackalloc byte[4];
+        Assert.True(m.ReadPhysicalMemory(0x87e00000, magic));
+        Assert.Equal([0xd0, 0x0d, 0xfe, 0xed], magic.ToArray()); // the tree is in RAM where a1 points
     }
 
     /// <summary>OpenSBI's banner lines, from its first line up to the last "Boot HART" line.</summary>
@@ -276,17 +310,23 @@ public sealed class BootTests
         "Boot HART MEDELEG",
     ];
 
+    private const string Generic = "/usr/lib/riscv64-linux-gnu/opensbi/generic/";
+
     [Theory]
-    [InlineData("1", "128M")]
-    [InlineData("4", "2G")]
-    [InlineData("8", "256M")]
-    public void OpenSbiBannerMatchesQemus(string harts, string ram)
+    [InlineData("1", "128M", null)]
+    [InlineData("4", "2G", null)]
+    [InlineData("8", "256M", null)]
+    [InlineData("2", "128M", "default")]
+    [InlineData("2", "128M", Generic + "fw_dynamic.elf")]
+    [InlineData("2", "256M", Generic + "fw_jump.bin")]
+    [InlineData("1", "128M", Generic + "fw_jump.elf")]
+    public void OpenSbiBannerMatchesQemus(string harts, string ram, string? bios)
     {
         string kernel = SrstKernel();
-        var q = Run("qemu-system-riscv64", ["-M", "virt", "-nographic", "-smp", harts, "-m", ram, "-bios", OpenSbi, "-kernel", kernel]);
+        var q = Run("qemu-system-riscv64", ["-M", "virt", "-nographic", "-smp", harts, "-m", ram, "-bios", bios is null or "default" ? OpenSbi : bios, "-kernel", kernel]);
         Assert.True(q.Code == 0, q.Err);
         // No -bios: a raw kernel is an OS image, so Rivet loads Debian's OpenSBI as QEMU would.
-        var r = RivetProcess.Run("-M", "virt", "-nographic", "-smp", harts, "-m", ram, "-kernel", kernel);
+        var r = RivetProcess.Run(["-M", "virt", "-nographic", "-smp", harts, "-m", ram, .. bios is null ? Array.Empty<string>() : ["-bios", bios], "-kernel", kernel]);
         Assert.True(r.Code == 0, r.Err);
         List<string> qb = Banner(q.Out), rb = Banner(r.Out);
         Assert.Equal(qb.Count, rb.Count);
