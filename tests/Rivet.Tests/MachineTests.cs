@@ -210,9 +210,11 @@ public sealed class MachineTests
         Assert.Equal(
             [
                 ("riscv.sifive.test", 0x100000UL, 0x1000UL, MemoryRegionKind.Io),
+                ("goldfish_rtc", 0x101000UL, 0x24UL, MemoryRegionKind.Io),
                 ("riscv.sifive.clint", 0x2000000UL, 0x10000UL, MemoryRegionKind.Io),
                 ("riscv.sifive.plic", 0xC000000UL, 0x600000UL, MemoryRegionKind.Io),
                 ("serial", 0x10000000UL, 0x100UL, MemoryRegionKind.Io),
+                .. Enumerable.Range(0, 8).Select(i => ("virtio-mmio", 0x10001000UL + 0x1000UL * (ulong)i, 0x200UL, MemoryRegionKind.Io)),
                 ("riscv_virt_board.ram", 0x80000000UL, MachineConfig.DefaultRamSize, MemoryRegionKind.Ram),
             ],
             m.MemoryRegions.Select(r => (r.Name, r.Base, r.Size, r.Kind)));
