@@ -55,6 +55,9 @@ internal sealed class FpDiffSection : IBenchSection
         w.WriteLine($"total: {results.Count} operations, {all} cases, {bad} mismatches, {total.Elapsed.TotalSeconds:F0} s");
         foreach (FpOpResult r in results)
             foreach (FpMismatch m in r.First) w.WriteLine($"  {m}");
+        w.WriteLine();
+        w.WriteLine("speed on ordinary operands (normal, magnitudes 2^-10..2^10), ns per operation:");
+        FpSpeed.Print(w, o.Quick);
         return bad == 0 ? 0 : 1;
     }
 }

@@ -70,4 +70,39 @@ public sealed class InstrumentationTests
             Assert.Equal((ulong)total, m.InstructionsRetired); // and with the hart's own count
         }
     }
+    // mstatus.FS on, then F/D loads and stores through the same hooks as the integer ones.
+    private static readonly byte[] FpProgram =
+    [
+        0xB7, 0x22, 0x00, 0x00, // 0x80000000 lui t0, 0x2
+        0x73, 0xA0, 0x02, 0x30, // 0x80000004 csrs mstatus, t0 (FS = Initial)
+        0x17, 0x13, 0x00, 0x00, // 0x80000008 auipc t1, 1 (t1 = 0x80001008)
+        0x07, 0x30, 0x03, 0x00, // 0x8000000c fld ft0, 0(t1)
+        0x27, 0x34, 0x03, 0x00, // 0x80000010 fsd ft0, 8(t1)
+        0x87, 0x20, 0x03, 0x01, // 0x80000014 flw ft1, 16(t1)
+        0x27, 0x2C, 0x13, 0x00, // 0x80000018 fsw ft1, 24(t1)
+        .. TinyElf.PassProgram, // 0x8000001c
+    ];
+
+    [Fact]
+    public void FloatingPointLoadsAndStoresReachTheMemoryHooks()
+    {
+        var config = new MachineConfig { Harts = 1, KernelImage = TinyElf.Build(0x80000000, FpProgram) };
+        using var m = new Machine.Machine(config, Stream.Null, TextWriter.Null);
+        var rec = new Recorder();
+        m.Board.Harts[0].Instrumentation = rec;
+        m.Start();
+        Assert.Equal(0, m.WaitForExit(GuestRun.HangLimit));
+        lock (rec)
+        {
+            Assert.Equal(
+            [
+                new MemoryAccess(0x8000000c, 0x80001008, 8, false, 0),
+                new MemoryAccess(0x80000010, 0x80001010, 8, true, 0),
+                new MemoryAccess(0x80000014, 0x80001018, 4, false, 0),
+                new MemoryAccess(0x80000018, 0x80001020, 4, true, 0),
+                new MemoryAccess(0x80000028, 0x100000, 4, true, 0x5555),
+            ], rec.Memory);
+            foreach (ulong pc in new ulong[] { 0x8000000c, 0x80000010, 0x80000014, 0x80000018 }) Assert.Equal(1, rec.InsnCounts[pc]);
+        }
+    }
 }

@@ -27,6 +27,8 @@ internal sealed class FpOpResult(string name)
     public long Cases { get; set; }
     public long Mismatches { get; set; }
     public long[] CasesPerMode { get; } = new long[5];
+    /// <summary>Time Rivet spent computing the cases (the reference runs meanwhile).</summary>
+    public TimeSpan RivetTime { get; set; }
     public List<FpMismatch> First { get; } = [];
 }
 
@@ -129,12 +131,14 @@ internal sealed class FpDiff : IDisposable
             for (int i = 0; i < n; i++) gen.Next(op, dbl, out a[i], out b[i], out c[i]);
             Send((uint)op | (dbl ? 32u : 0), rm, n, a, b, c);
             // Rivet computes while the reference does.
+            long t0 = Stopwatch.GetTimestamp();
             for (int i = 0; i < n; i++)
             {
                 FpFlags f = FpFlags.None;
                 got[i] = Compute(op, dbl, a[i], b[i], c[i], rm, ref f);
                 gotFlags[i] = f;
             }
+            result.RivetTime += Stopwatch.GetElapsedTime(t0);
             Receive(n);
             for (int i = 0; i < n; i++)
             {
@@ -236,12 +240,12 @@ internal sealed class FpDiff : IDisposable
     public static string Table(IEnumerable<FpOpResult> results)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"{"operation",-11} {"cases",12} {"RNE",11} {"RTZ",11} {"RDN",11} {"RUP",11} {"RMM",11} {"mismatches",10}");
+        sb.AppendLine($"{"operation",-11} {"cases",12} {"RNE",11} {"RTZ",11} {"RDN",11} {"RUP",11} {"RMM",11} {"mismatches",10} {"Rivet ns",8}");
         foreach (FpOpResult r in results)
         {
             sb.Append($"{r.Name,-11} {r.Cases,12}");
             foreach (long m in r.CasesPerMode) sb.Append($" {m,11}");
-            sb.AppendLine($" {r.Mismatches,10}");
+            sb.AppendLine($" {r.Mismatches,10} {r.RivetTime.TotalNanoseconds / Math.Max(1, r.Cases),8:F1}");
         }
         return sb.ToString();
     }

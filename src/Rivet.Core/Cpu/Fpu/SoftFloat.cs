@@ -238,7 +238,25 @@ internal static partial class SoftFloat
     }
 
     /// <summary>a * b + c with one rounding (fmsub/fnmsub/fnmadd negate a and/or c before the call).</summary>
-    public static ulong MulAdd64(ulong a, ulong b, ulong c, RoundingMode rm, ref FpFlags flags) => MulAddCore<F64>(a, b, c, rm, ref flags);
+    public static ulong MulAdd64(ulong a, ulong b, ulong c, RoundingMode rm, ref FpFlags flags)
+    {
+        if (rm == RoundingMode.Rne)
+        {
+            // When the product is exact (its FMA residual is 0), a*b + c is one addition: TwoSum's error decides NX.
+            double x = D(a), y = D(b), z = D(c), p = x * y;
+            if (InFast(p) && Math.FusedMultiplyAdd(x, y, -p) == 0)
+            {
+                double s = p + z;
+                if (InFast(s) && (z == 0 || InFast(z)))
+                {
+                    double bb = s - p, err = (p - (s - bb)) + (z - bb);
+                    if (err != 0) flags |= FpFlags.NX;
+                    return BitConverter.DoubleToUInt64Bits(s);
+                }
+            }
+        }
+        return MulAddCore<F64>(a, b, c, rm, ref flags);
+    }
 
     public static ulong Min64(ulong a, ulong b, ref FpFlags flags) => MinMax<F64>(a, b, false, ref flags);
     public static ulong Max64(ulong a, ulong b, ref FpFlags flags) => MinMax<F64>(a, b, true, ref flags);
