@@ -5,12 +5,18 @@
 #include "bench.h"
 
 #define DIM 64
+#ifndef MM_REPS
 #define MM_REPS 64
+#endif
 #define FFT_N 1024
 #define FFT_LOG 10
+#ifndef FFT_REPS
 #define FFT_REPS 100
+#endif
 #define BODIES 5
+#ifndef STEPS
 #define STEPS 150000
+#endif
 
 static double A[DIM][DIM], B[DIM][DIM], C[DIM][DIM];
 

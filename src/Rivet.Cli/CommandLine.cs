@@ -8,7 +8,7 @@ namespace Rivet.Cli;
 /// <summary>A command-line mistake: the message is printed as one line, exit code 1.</summary>
 internal sealed class UsageException(string message) : Exception(message);
 
-/// <summary>-rtc base=utc|localtime|DATE[,clock=host|rt|vm][,driftfix=none|slew], kept for an RTC device.</summary>
+/// <summary>-rtc base=utc|localtime|DATE[,clock=host|rt|vm][,driftfix=none|slew], for the goldfish RTC.</summary>
 internal sealed record RtcOptions
 {
     /// <summary>"utc", "localtime", or null when <see cref="StartDate"/> is given.</summary>

@@ -18,12 +18,15 @@ public sealed partial class LinuxBootTests
     /// <summary>Each boot is several seconds on rivet: the sizes that matter (one, a few, the most a test board has).</summary>
     public static TheoryData<string, int> Boots => new()
     {
+        { "rivet", 1 },
+        { "rivet", 4 },
+        { "rivet", 8 },
         { "qemu", 1 },
         { "qemu", 4 },
         { "qemu", 8 },
     };
 
-    public static TheoryData<string> Emulators => new() { "qemu" };
+    public static TheoryData<string> Emulators => new() { "rivet", "qemu" };
 
     private static bool IsQemu(string emulator) => emulator == "qemu";
 
@@ -151,6 +154,29 @@ public sealed partial class LinuxBootTests
         Assert.Equal("0-1", InitMarker.Parse(guest.Output, DateTimeOffset.UtcNow)["online"]);
         Assert.Equal(0, guest.WaitForExit());
         Assert.Single(Regex.Matches(guest.Output, InitMarker.Prefix));
+    }
+
+    [Fact]
+    public void The_timeline_plugin_records_a_boot()
+    {
+        using var dir = new ScratchDir();
+        string trace = dir.File("trace.json");
+        List<string> args = Emulator.LinuxArgs(2, $"{Console} rivet.test=1", rng: false);
+        args.AddRange(["-plugin", $"timeline,file={trace}"]);
+        using var guest = Emulator.Start(qemu: false, args);
+        guest.WaitForLine(InitMarker.Prefix);
+        Assert.Equal(0, guest.WaitForExit());
+
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(trace));
+        var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        string Name(System.Text.Json.JsonElement e) => e.GetProperty("name").GetString() ?? "";
+        var threads = events.Where(e => Name(e) == "thread_name").Select(e => e.GetProperty("args").GetProperty("name").GetString()).ToList();
+        Assert.Contains("vcpu-0", threads);
+        Assert.Contains("vcpu-1", threads);
+        // Linux idles its harts with wfi, and its poweroff (SBI SRST through sifive_test) is a vCPU's shutdown request.
+        Assert.Contains(events, e => Name(e) == "idle" && e.GetProperty("tid").GetInt32() == 2);
+        Assert.Contains(events, e => Name(e) == "shutdown request"
+            && e.GetProperty("args").GetProperty("source").GetString()!.StartsWith("vcpu-", StringComparison.Ordinal));
     }
 
     [GeneratedRegex("^virtio_rng\\.0:[0-9a-f]{32}$")]

@@ -359,6 +359,7 @@ public sealed class HmpTests
         const string Regions = """
             0000000000001000-000000000000ffff (prio 0, rom): riscv_virt_board.mrom
             0000000000100000-0000000000100fff (prio 0, i/o): riscv.sifive.test
+            0000000000101000-0000000000101023 (prio 0, i/o): goldfish_rtc
             0000000002000000-000000000200ffff (prio 0, i/o): riscv.sifive.clint
             000000000c000000-000000000c5fffff (prio 0, i/o): riscv.sifive.plic
             0000000010000000-00000000100000ff (prio 0, i/o): serial
@@ -380,12 +381,30 @@ public sealed class HmpTests
         const string Qtree = """
             bus: main-system-bus
               type System
+              dev: virtio-mmio, id ""
+                mmio 0000000010008000/0000000000000200
+              dev: virtio-mmio, id ""
+                mmio 0000000010007000/0000000000000200
+              dev: virtio-mmio, id ""
+                mmio 0000000010006000/0000000000000200
+              dev: virtio-mmio, id ""
+                mmio 0000000010005000/0000000000000200
+              dev: virtio-mmio, id ""
+                mmio 0000000010004000/0000000000000200
+              dev: virtio-mmio, id ""
+                mmio 0000000010003000/0000000000000200
+              dev: virtio-mmio, id ""
+                mmio 0000000010002000/0000000000000200
+              dev: virtio-mmio, id ""
+                mmio 0000000010001000/0000000000000200
               dev: serial-mm, id ""
                 mmio 0000000010000000/0000000000000100
               dev: riscv.sifive.plic, id ""
                 mmio 000000000c000000/0000000000600000
               dev: riscv.sifive.clint, id ""
                 mmio 0000000002000000/0000000000010000
+              dev: goldfish_rtc, id ""
+                mmio 0000000000101000/0000000000000024
               dev: riscv.sifive.test, id ""
                 mmio 0000000000100000/0000000000001000
               dev: riscv.hart_array, id ""

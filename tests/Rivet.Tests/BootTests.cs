@@ -249,6 +249,24 @@ public sealed class BootTests
     }
 
     [Fact]
+    public void SystemResetReloadsTheTreeWithANewRngSeed()
+    {
+        string elf = TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram), "boot-seed.elf");
+        using var m = new Machine.Machine(new MachineConfig { Kernel = elf, Append = "keep me" }, Stream.Null, TextWriter.Null);
+        byte[] before = new byte[4096], after = new byte[4096];
+        Assert.True(m.ReadPhysicalMemory(0x87e00000, before));
+        Assert.True(m.Board.Memory.WriteRam(0x87e00000, new byte[64])); // the guest overwrote its tree
+        m.Board.ResetState();
+        Assert.True(m.ReadPhysicalMemory(0x87e00000, after));
+        FdtNode b = Fdt.Read(before, "before"), a = Fdt.Read(after, "after");
+        Assert.Equal(Fdt.String("keep me"), a.Find("/chosen")!.Get("bootargs"));
+        Assert.Equal(32, a.Find("/chosen")!.Get("rng-seed")!.Length);
+        Assert.NotEqual(b.Find("/chosen")!.Get("rng-seed"), a.Find("/chosen")!.Get("rng-seed"));
+        b.Find("/chosen")!.Set("rng-seed", a.Find("/chosen")!.Get("rng-seed")!);
+        Assert.Equal(Fdt.Write(b), Fdt.Write(a)); // nothing else changed
+    }
+
+    [Fact]
     public void MissingInitrdIsOneLine()
         => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", SrstKernel(), "-initrd", "/nonexistent/initrd", "-nographic"), "could not load ramdisk '/nonexistent/initrd': no such file");
 

@@ -140,6 +140,68 @@ public sealed class DeviceTests
         Assert.Equal(0UL, harts[0].Mip & (1UL << Cause.MachineExternal));
     }
 
+    /// <summary>QEMU's serial.c: IIR reports the highest-priority cause, and a read clears THRI only when it is the one reported.</summary>
+    [Fact]
+    public void UartIirPrioritiesAndThreInterruptAsQemu()
+    {
+        var console = HostConsole.InMemory(out _);
+        var uart = new Uart16550(Uart16550.DefaultBase, console);
+        var levels = new List<bool>();
+        uart.Irq = levels.Add;
+        uart.Write(1, 1, 0x02);              // IER.THRI on an idle transmitter: interrupts at once
+        Assert.True(levels[^1]);
+        console.EnqueueInput("a"u8);
+        uart.Write(1, 1, 0x03);              // RDI too; THRI unchanged, so still pending
+        Assert.True(uart.Read(2, 1, out ulong iir));
+        Assert.Equal(0x04UL, iir);           // received data first
+        Assert.True(uart.Read(0, 1, out _));
+        Assert.True(uart.Read(2, 1, out iir));
+        Assert.Equal(0x02UL, iir);           // the THR interrupt survived the first IIR read
+        Assert.True(uart.Read(2, 1, out iir));
+        Assert.Equal(0x01UL, iir);           // and that read cleared it
+        Assert.False(levels[^1]);
+        uart.Write(1, 1, 0x03);              // rewriting IER without a THRI change does not re-arm it
+        Assert.True(uart.Read(2, 1, out iir));
+        Assert.Equal(0x01UL, iir);
+        uart.Write(1, 1, 0x01);
+        uart.Write(1, 1, 0x03);              // a THRI change does
+        Assert.True(uart.Read(2, 1, out iir));
+        Assert.Equal(0x02UL, iir);
+    }
+
+    /// <summary>PLIC contexts 2h (M) and 2h+1 (S) per hart: claim/complete across harts, thresholds, priorities.</summary>
+    [Fact]
+    public void PlicSupervisorContextsAcrossHarts()
+    {
+        var (harts, _, _) = Harts(2);
+        var plic = new Plic(Plic.DefaultBase, harts);
+        const ulong Seip = 1UL << Cause.SupervisorExternal, Meip = 1UL << Cause.MachineExternal;
+        plic.Write(5 * 4, 4, 2);
+        plic.Write(7 * 4, 4, 3);
+        plic.Write(0x2000 + 3 * 0x80, 4, 1u << 5 | 1u << 7); // context 3: hart 1, S
+        plic.Write(0x2000 + 1 * 0x80, 4, 1u << 5);           // context 1: hart 0, S
+        plic.SetLevel(5, true);
+        Assert.Equal(Seip, harts[1].Mip & (Seip | Meip));
+        Assert.Equal(Seip, harts[0].Mip & (Seip | Meip));
+        Assert.True(plic.Read(0x1000, 4, out ulong pending));
+        Assert.Equal(1UL << 5, pending);
+        plic.SetLevel(7, true);
+        Assert.True(plic.Read(0x200000 + 3 * 0x1000 + 4, 4, out ulong claim));
+        Assert.Equal(7UL, claim);                            // the higher priority first
+        Assert.True(plic.Read(0x200000 + 1 * 0x1000 + 4, 4, out claim));
+        Assert.Equal(5UL, claim);                            // hart 0 takes 5
+        Assert.Equal(0UL, harts[0].Mip & Seip);              // claimed: no longer pending anywhere
+        Assert.True(plic.Read(0x200000 + 3 * 0x1000 + 4, 4, out claim));
+        Assert.Equal(0UL, claim);                            // so hart 1 gets nothing more
+        Assert.Equal(0UL, harts[1].Mip & Seip);
+        plic.Write(0x200000 + 1 * 0x1000 + 4, 4, 5);         // complete with the line still high: pending again
+        Assert.Equal(Seip, harts[1].Mip & Seip);
+        plic.Write(0x200000 + 3 * 0x1000, 4, 2);             // hart 1's S threshold 2 masks priority 2
+        Assert.Equal(0UL, harts[1].Mip & Seip);
+        Assert.Equal(Seip, harts[0].Mip & Seip);
+        Assert.Equal(0UL, (harts[0].Mip | harts[1].Mip) & Meip); // no M context enabled
+    }
+
     [Fact]
     public void MemoryOutsideRamAndDevicesIsNotMapped()
     {

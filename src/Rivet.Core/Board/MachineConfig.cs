@@ -29,7 +29,6 @@ public sealed record MachineConfig
 
     /// <summary>What -bios default loads: OpenSBI's fw_dynamic from Debian's opensbi package.</summary>
     public const string DefaultFirmware = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
-
     /// <summary>Where -bios default is looked for (<see cref="DefaultFirmware"/>; tests point it elsewhere).</summary>
     public string DefaultFirmwarePath { get; init; } = DefaultFirmware;
     /// <summary>-device virtio-*-device, in command-line order.</summary>

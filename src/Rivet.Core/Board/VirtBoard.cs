@@ -77,6 +77,9 @@ internal sealed class VirtBoard : IResettable, IDisposable
     /// <summary>The device tree blob as placed in RAM (padded to the size QEMU reserves for it).</summary>
     public byte[] DeviceTreeBlob { get; private set; } = [];
 
+    /// <summary>Where /chosen/rng-seed's 32 bytes lie in <see cref="DeviceTreeBlob"/> (-1: nowhere).</summary>
+    private int _rngSeedOffset = -1;
+
     /// <summary>Where the device tree lies in RAM (a1 at reset).</summary>
     public ulong DeviceTreeAddress { get; private set; }
 
@@ -167,7 +170,8 @@ internal sealed class VirtBoard : IResettable, IDisposable
         DeviceTreeAddress = (top - (ulong)reserved) & ~(FdtAlign - 1);
         DeviceTreeBlob = new byte[reserved];
         blob.CopyTo(DeviceTreeBlob, 0);
-        LoadImage([new LoadSegment(DeviceTreeAddress, blob, (ulong)reserved)], "the device tree");
+        _rngSeedOffset = DeviceTreeBlob.AsSpan().IndexOf(seed);
+        LoadImage([new LoadSegment(DeviceTreeAddress, DeviceTreeBlob, (ulong)reserved)], "the device tree");
 
         // QEMU's ROM jumps to the start of DRAM whatever was loaded there.
         Rom.Program(DramBase, DeviceTreeAddress, kernelEntry);
@@ -308,6 +312,8 @@ internal sealed class VirtBoard : IResettable, IDisposable
     /// <summary>system_reset: devices and harts to reset state, images loaded again (QEMU's ROM reset).</summary>
     public void ResetState()
     {
+        // A new seed for every boot, as QEMU's qemu_fdt_randomize_seeds at reset.
+        if (_rngSeedOffset >= 0) System.Security.Cryptography.RandomNumberGenerator.Fill(DeviceTreeBlob.AsSpan(_rngSeedOffset, 32));
         foreach (IMmioDevice d in Memory.Devices) d.Reset();
         foreach (LoadSegment s in _images) WriteSegment(s);
         ResetHarts();

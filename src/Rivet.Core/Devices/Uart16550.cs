@@ -46,7 +46,8 @@ internal sealed class Uart16550(ulong baseAddress, HostConsole console) : IMmioD
                 7 => _scr,
                 _ => 0u,
             };
-            if (offset == 2) _thrInterruptPending = false; // reading IIR clears a THR-empty interrupt
+            // Reading IIR clears a THR-empty interrupt only when IIR reports it (QEMU's serial_ioport_read).
+            if (offset == 2 && (value & 0x0F) == 0x02) _thrInterruptPending = false;
             irq = InterruptLine();
         }
         Irq?.Invoke(irq);
@@ -79,9 +80,14 @@ internal sealed class Uart16550(ulong baseAddress, HostConsole console) : IMmioD
                     break;
                 case 1 when (_lcr & LcrDlab) != 0: _dlm = v; break;
                 case 1:
-                    _ier = (byte)(v & 0x0F);
-                    _thrInterruptPending = (_ier & IerThrEmpty) != 0;
-                    break;
+                    {
+                        // As QEMU 7.2: a change of IER.THRI samples THRE (an idle transmitter interrupts
+                        // at once when enabled; Linux's THRE test relies on it); other writes keep it.
+                        byte changed = (byte)((_ier ^ v) & 0x0F);
+                        _ier = (byte)(v & 0x0F);
+                        if ((changed & IerThrEmpty) != 0) _thrInterruptPending = (_ier & IerThrEmpty) != 0 && console.CanTransmit;
+                        break;
+                    }
                 case 2: _fcr = v; break;
                 case 3: _lcr = v; break;
                 case 4: _mcr = (byte)(v & 0x1F); break;
