@@ -264,4 +264,51 @@ public sealed class SoftFloatTests
         Assert.False(SoftFloat.Le64(D(1), D(-1), ref f));
         Assert.Equal(FpFlags.None, f);
     }
+
+    private delegate ulong Op(ref FpFlags f);
+
+    /// <summary>
+    /// Answers measured on qemu-system-riscv64 7.2 (Debian bookworm) with tests/fpref/qemu_corners.c:
+    /// the RISC-V-specific rules the C reference cannot show by itself (fma's NV for inf*0+qNaN,
+    /// canonical NaNs, conversion saturation) and the famous cases, result and fflags.
+    /// </summary>
+    [Fact]
+    public void QemuMeasured()
+    {
+        (string Name, Op Op, ulong Result, FpFlags Flags)[] cases =
+        [
+            ("fmadd.d inf*0+qnan", (ref FpFlags f) => SoftFloat.MulAdd64(0x7ff0000000000000, 0, 0x7ff8000000000000, Rne, ref f), 0x7ff8000000000000, FpFlags.NV),
+            ("fmadd.s 0*-inf+qnan", (ref FpFlags f) => SoftFloat.MulAdd32(0, 0xff800000, 0x7fc00000, Rne, ref f), 0x7fc00000, FpFlags.NV),
+            ("fmul.d tiny rne", (ref FpFlags f) => SoftFloat.Mul64(0x3ff0000000000001, 0x000fffffffffffff, Rne, ref f), 0x0010000000000000, FpFlags.NX),
+            ("fmul.d tiny rtz", (ref FpFlags f) => SoftFloat.Mul64(0x3ff0000000000001, 0x000fffffffffffff, Rtz, ref f), 0x000fffffffffffff, FpFlags.NX | FpFlags.UF),
+            ("fmul.s tiny rne", (ref FpFlags f) => SoftFloat.Mul32(0x3f800001, 0x007fffff, Rne, ref f), 0x00800000, FpFlags.NX),
+            ("fcvt.s.d tiny rne", (ref FpFlags f) => SoftFloat.To32(0x380ffffffc000000, Rne, ref f), 0x00800000, FpFlags.NX),
+            ("fmin.s snan,2", (ref FpFlags f) => SoftFloat.Min32(0x7f800001, 0x40000000, ref f), 0x40000000, FpFlags.NV),
+            ("fmax.d qnan,snan", (ref FpFlags f) => SoftFloat.Max64(0x7ff8000000000000, 0x7ff0000000000001, ref f), 0x7ff8000000000000, FpFlags.NV),
+            ("fmin.d +0,-0", (ref FpFlags f) => SoftFloat.Min64(0, 0x8000000000000000, ref f), 0x8000000000000000, FpFlags.None),
+            ("fcvt.w.d nan", (ref FpFlags f) => (ulong)SoftFloat.ToInt32(0x7ff8000000000000, Rtz, ref f), 0x7fffffff, FpFlags.NV),
+            ("fcvt.wu.d -0.5 rne", (ref FpFlags f) => SoftFloat.ToUInt32(0xbfe0000000000000, Rne, ref f), 0, FpFlags.NX),
+            ("fcvt.wu.d -0.5 rdn", (ref FpFlags f) => SoftFloat.ToUInt32(0xbfe0000000000000, Rdn, ref f), 0, FpFlags.NV),
+            ("fcvt.l.d 2^63", (ref FpFlags f) => (ulong)SoftFloat.ToInt64(0x43e0000000000000, Rne, ref f), 0x7fffffffffffffff, FpFlags.NV),
+            ("fcvt.lu.d -1", (ref FpFlags f) => SoftFloat.ToUInt64(0xbff0000000000000, Rne, ref f), 0, FpFlags.NV),
+            ("fcvt.w.d -2^31-0.5 rmm", (ref FpFlags f) => (ulong)(long)SoftFloat.ToInt32(0xc1e0000000100000, Rmm, ref f), 0xffffffff80000000, FpFlags.NV),
+            ("fcvt.w.d -2^31-0.5 rne", (ref FpFlags f) => (ulong)(long)SoftFloat.ToInt32(0xc1e0000000100000, Rne, ref f), 0xffffffff80000000, FpFlags.NX),
+            ("fadd.s snan+1", (ref FpFlags f) => SoftFloat.Add32(0x7f800001, 0x3f800000, Rne, ref f), 0x7fc00000, FpFlags.NV),
+            ("fcvt.d.s snan", (ref FpFlags f) => SoftFloat.To64(0x7f800001, ref f), 0x7ff8000000000000, FpFlags.NV),
+            ("fcvt.s.l 2^24+1 rmm", (ref FpFlags f) => SoftFloat.Int64To32(16777217, Rmm, ref f), 0x4b800001, FpFlags.NX),
+            ("fsub.d x-x rdn", (ref FpFlags f) => SoftFloat.Sub64(0x3ff8000000000000, 0x3ff8000000000000, Rdn, ref f), 0x8000000000000000, FpFlags.None),
+            ("fmul.d -max*2 rup", (ref FpFlags f) => SoftFloat.Mul64(0xffefffffffffffff, 0x4000000000000000, Rup, ref f), 0xffefffffffffffff, FpFlags.OF | FpFlags.NX),
+            ("fmadd.d tie-tiny", (ref FpFlags f) => SoftFloat.MulAdd64(0x3ff0000000000001, 0x3ff8000000000000, 0xb370000000000000, Rne, ref f), 0x3ff8000000000001, FpFlags.NX),
+            ("fclass.s snan", (ref FpFlags f) => SoftFloat.Class32(0x7f800001), 0x100, FpFlags.None),
+            ("fsqrt.d -0", (ref FpFlags f) => SoftFloat.Sqrt64(0x8000000000000000, Rne, ref f), 0x8000000000000000, FpFlags.None),
+            ("flt.d qnan", (ref FpFlags f) => SoftFloat.Lt64(0x7ff8000000000000, 0, ref f) ? 1UL : 0, 0, FpFlags.NV),
+            ("feq.d qnan", (ref FpFlags f) => SoftFloat.Eq64(0x7ff8000000000000, 0, ref f) ? 1UL : 0, 0, FpFlags.None),
+        ];
+        foreach (var (name, op, result, flags) in cases)
+        {
+            var f = FpFlags.None;
+            ulong got = op(ref f);
+            Assert.True(got == result && f == flags, $"{name}: QEMU {result:x16} [{flags}], Rivet {got:x16} [{f}]");
+        }
+    }
 }

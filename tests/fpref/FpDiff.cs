@@ -88,10 +88,18 @@ internal sealed class FpDiff : IDisposable
         {
             // Built under a unique name and moved into place, so concurrent runs never see half a file.
             string tmp = exe + "." + Environment.ProcessId;
-            var cc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-frounding-math", "-fsignaling-nans", "-o", tmp, source, "-lm"])
+            Process cc;
+            try
             {
-                RedirectStandardError = true,
-            }) ?? throw new InvalidOperationException("fpref: cannot start gcc");
+                cc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-frounding-math", "-fsignaling-nans", "-o", tmp, source, "-lm"])
+                {
+                    RedirectStandardError = true,
+                }) ?? throw new InvalidOperationException("fpref: cannot start gcc");
+            }
+            catch (System.ComponentModel.Win32Exception ex)
+            {
+                throw new InvalidOperationException($"fpref: cannot run gcc ({ex.Message}); install gcc and libc6-dev (test.sh does)", ex);
+            }
             string err = cc.StandardError.ReadToEnd();
             cc.WaitForExit();
             if (cc.ExitCode != 0) throw new InvalidOperationException($"fpref: gcc failed: {err}");
@@ -175,8 +183,15 @@ internal sealed class FpDiff : IDisposable
 
     private void Receive(int n)
     {
-        int want = 9 * n;
-        _out.ReadExactly(_receiveBuffer, 0, want);
+        try
+        {
+            _out.ReadExactly(_receiveBuffer, 0, 9 * n);
+        }
+        catch (EndOfStreamException)
+        {
+            _process.WaitForExit(10_000);
+            throw new InvalidOperationException($"fpref: the reference stopped answering (exit code {(_process.HasExited ? _process.ExitCode : -1)})");
+        }
     }
 
     /// <summary>Rivet's answer, in the reference's encoding (32-bit results zero-extended, fcvt.w sign-extended).</summary>
