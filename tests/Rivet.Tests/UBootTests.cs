@@ -67,4 +67,47 @@ public sealed class UBootTests
             p.WaitForExit();
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ResetBootsAgainOrWithNoRebootExits(bool noReboot)
+    {
+        // U-Boot's reset is SBI SRST's warm reboot: OpenSBI writes the test device's 0x7777.
+        using Process p = RivetProcess.Start(["-M", "virt", "-nographic", "-smp", "2", "-kernel", SMode, .. noReboot ? new[] { "-no-reboot" } : []]);
+        var console = new ConsoleReader(p);
+        try
+        {
+            int at = console.WaitFor("Hit any key to stop autoboot", 0);
+            p.StandardInput.Write(" ");
+            p.StandardInput.Flush();
+            at = console.WaitFor("=> ", at);
+            p.StandardInput.Write("reset\r");
+            p.StandardInput.Flush();
+            at = console.WaitFor("resetting ...", at);
+            if (noReboot)
+            {
+                Assert.True(p.WaitForExit(60_000), "rivet -no-reboot did not exit at the guest's reset");
+                Assert.Equal(0, p.ExitCode);
+                Assert.DoesNotContain("OpenSBI v", console.Text[at..], StringComparison.Ordinal);
+                return;
+            }
+            // The machine starts over: OpenSBI's banner, U-Boot, its prompt (the tree was written again).
+            at = console.WaitFor("OpenSBI v", at);
+            at = console.WaitFor("Platform HART Count       : 2", at);
+            at = console.WaitFor("Hit any key to stop autoboot", at);
+            p.StandardInput.Write(" ");
+            p.StandardInput.Flush();
+            console.WaitFor("=> ", at);
+            p.StandardInput.Write("poweroff\r");
+            p.StandardInput.Flush();
+            Assert.True(p.WaitForExit(60_000), "rivet did not exit after poweroff");
+            Assert.Equal(0, p.ExitCode);
+        }
+        finally
+        {
+            if (!p.HasExited) p.Kill(true);
+            p.WaitForExit();
+        }
+    }
 }
