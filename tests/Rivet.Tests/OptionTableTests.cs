@@ -160,6 +160,7 @@ public sealed class OptionTableTests
         { ["stray"], "stray: invalid option" },
         { ["-drive", "file=d.img,format=qcow2,if=none,id=x"], "-drive file=d.img,format=qcow2,if=none,id=x: format 'qcow2' is not supported" },
         { ["-drive", "file=d.img,format=raw,if=none,id=x,bogus=1"], "Block format 'raw' does not support the option 'bogus'" },
+        { ["-drive", "d.img"], "-drive d.img: Block format 'raw' does not support the option 'd.img'" },
         { ["-drive", "file=d.img,format=raw,if=none,id=x,readonly=maybe"], "Parameter 'read-only' expects 'on' or 'off'" },
         { ["-drive", "file=d.img,format=raw,if=virtio"], "if=virtio is not supported: on QEMU's virt it is a virtio-blk-pci device" },
         { ["-drive", "file=d.img,format=raw,if=scsi"], "machine type does not support if=scsi,bus=0,unit=0" },
