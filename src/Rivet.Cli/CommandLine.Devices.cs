@@ -31,7 +31,7 @@ internal static partial class CommandLine
 
     private static void Drive(CliBuilder b, string v)
     {
-        var kv = KeyValueOptions.Parse(v, "file");
+        var kv = KeyValueOptions.Parse(v); // no implied key: QEMU reads "-drive disk.img" as a flag named disk.img
         string origin = $"-drive {v}";
         foreach (var (key, value) in kv.Pairs)
         {

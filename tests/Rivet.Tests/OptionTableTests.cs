@@ -160,6 +160,7 @@ public sealed class OptionTableTests
         { ["stray"], "stray: invalid option" },
         { ["-drive", "file=d.img,format=qcow2,if=none,id=x"], "-drive file=d.img,format=qcow2,if=none,id=x: format 'qcow2' is not supported" },
         { ["-drive", "file=d.img,format=raw,if=none,id=x,bogus=1"], "Block format 'raw' does not support the option 'bogus'" },
+        { ["-drive", "d.img"], "-drive d.img: Block format 'raw' does not support the option 'd.img'" },
         { ["-drive", "file=d.img,format=raw,if=none,id=x,readonly=maybe"], "Parameter 'read-only' expects 'on' or 'off'" },
         { ["-drive", "file=d.img,format=raw,if=virtio"], "if=virtio is not supported: on QEMU's virt it is a virtio-blk-pci device" },
         { ["-drive", "file=d.img,format=raw,if=scsi"], "machine type does not support if=scsi,bus=0,unit=0" },
@@ -179,6 +180,36 @@ public sealed class OptionTableTests
         { ["-gdb", "tcp::1234"], "-gdb: not supported by rivet yet" },
         { ["-s"], "-s: not supported by rivet yet" },
     };
+
+    [Fact]
+    public void DevicesBecomeVirtioSpecsInCommandLineOrder()
+    {
+        CliOptions o = Parse("-drive", "file=a.img,format=raw,if=none,id=a,readonly=on", "-drive", "file=b.img,id=b",
+            "-object", "rng-random,id=r,filename=/dev/hwrng", "-object", "rng-random,id=u",
+            "-device", "virtio-blk-device,drive=b,serial=SN", "-device", "virtio-rng-device,rng=r", "-device", "virtio-blk-device,drive=a",
+            "-device", "virtio-rng-device,rng=u", "-global", "virtio-mmio.force-legacy=false");
+        Assert.Equal(
+            [
+                new Board.VirtioBlkSpec("-device virtio-blk-device,drive=b,serial=SN", "-drive file=b.img,id=b", "b.img", false, "SN"),
+                new Board.VirtioRngSpec("-device virtio-rng-device,rng=r", "/dev/hwrng"),
+                new Board.VirtioBlkSpec("-device virtio-blk-device,drive=a", "-drive file=a.img,format=raw,if=none,id=a,readonly=on", "a.img", true, null),
+                new Board.VirtioRngSpec("-device virtio-rng-device,rng=u", null), // /dev/urandom: the host's generator
+            ],
+            o.Machine.VirtioDevices);
+    }
+
+    [Fact]
+    public void RtcOptionsReachTheMachine()
+    {
+        MachineConfig m = Parse("-rtc", "base=2006-06-17T16:01:21,clock=vm").Machine;
+        Assert.Equal(new DateTime(2006, 6, 17, 16, 1, 21, DateTimeKind.Utc), m.RtcStart);
+        Assert.True(m.RtcVirtualClock);
+        Assert.False(m.RtcLocalTime);
+        m = Parse("-rtc", "base=localtime").Machine;
+        Assert.True(m.RtcLocalTime);
+        Assert.Null(m.RtcStart);
+        Assert.False(m.RtcVirtualClock);
+    }
 
     [Fact]
     public void MissingArgument()

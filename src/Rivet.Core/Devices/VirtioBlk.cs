@@ -49,7 +49,10 @@ internal sealed class VirtioBlk : IVirtioDevice
     public bool Process(int queue, Virtqueue ring)
     {
         bool used = false;
-        while (ring.Pop() is VirtioChain chain)
+        // At most one ring's worth per notification: what was available when the driver notified
+        // fits in the ring, and what it adds meanwhile comes with a notification of its own; so a
+        // guest that keeps the ring full cannot hold this hart here (a pause still gets through).
+        for (int n = 0; n < ring.Size && ring.Pop() is VirtioChain chain; n++)
         {
             byte status = Handle(ring.Memory, chain);
             // The status byte is the last byte the device may write.

@@ -11,6 +11,8 @@ namespace Rivet.Devices;
 internal sealed class VirtioRng(Stream? source) : IVirtioDevice
 {
     public const int QueueSize = 8;
+    /// <summary>Bytes given per request at most (a driver asks for a page or less; this bounds a huge buffer's time).</summary>
+    private const ulong MaxPerRequest = 1 << 20;
     private readonly byte[] _buffer = new byte[4096];
 
     public string TypeName => "virtio-rng-device";
@@ -22,12 +24,12 @@ internal sealed class VirtioRng(Stream? source) : IVirtioDevice
     public bool Process(int queue, Virtqueue ring)
     {
         bool used = false;
-        while (ring.Pop() is VirtioChain chain)
+        for (int c = 0; c < ring.Size && ring.Pop() is VirtioChain chain; c++) // one ring's worth, as virtio-blk
         {
-            ulong written = 0;
-            while (written < chain.WritableLength)
+            ulong written = 0, wanted = Math.Min(chain.WritableLength, MaxPerRequest);
+            while (written < wanted)
             {
-                int n = (int)Math.Min((ulong)_buffer.Length, chain.WritableLength - written);
+                int n = (int)Math.Min((ulong)_buffer.Length, wanted - written);
                 int got = Fill(_buffer.AsSpan(0, n));
                 if (got == 0) break; // the source file ended: the guest gets what there was
                 chain.Scatter(ring.Memory, written, _buffer.AsSpan(0, got));
