@@ -5,7 +5,7 @@ namespace Rivet.Plugins;
 /// <c>qemu_plugin_tb</c>). The block and its instructions are valid only during that callback;
 /// registering on them afterwards throws <see cref="InvalidOperationException"/>.
 /// </summary>
-public interface IBlock
+public partial interface IBlock
 {
     /// <summary>The address of the first instruction.</summary>
     ulong Pc { get; }
@@ -30,7 +30,7 @@ public interface IBlock
 }
 
 /// <summary>One instruction of an <see cref="IBlock"/> (QEMU's <c>qemu_plugin_insn</c>).</summary>
-public interface IInstruction
+public partial interface IInstruction
 {
     /// <summary>The instruction's address.</summary>
     ulong Pc { get; }

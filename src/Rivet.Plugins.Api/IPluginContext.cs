@@ -40,7 +40,7 @@ public delegate void AtExitCallback();
 /// returns holds up only its own vCPU; shutdown still finishes within its deadline, naming the
 /// plugin and callback in its hang report, and the process exits with code 125.</para>
 /// </remarks>
-public interface IPluginContext
+public partial interface IPluginContext
 {
     /// <summary>The plugin's name: the built-in's name, or the assembly's file name without <c>.dll</c>.</summary>
     string Name { get; }

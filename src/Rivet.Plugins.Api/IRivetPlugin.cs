@@ -52,7 +52,7 @@ public sealed class RivetPluginAttribute(int apiVersion) : Attribute
 public static class PluginApi
 {
     /// <summary>The API version this assembly defines (QEMU's <c>QEMU_PLUGIN_VERSION</c>).</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>The oldest API version a host built with this assembly still loads (QEMU's <c>QEMU_PLUGIN_MIN_VERSION</c>).</summary>
     public const int MinimumVersion = 1;

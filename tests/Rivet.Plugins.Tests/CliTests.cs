@@ -39,7 +39,7 @@ public sealed class CliTests
     [Fact]
     public void IncompatibleApiVersion()
         => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", Talker, "-plugin", PluginAssemblies.Emit("Future", apiVersion: 99)),
-            "class Emitted.Plugin targets plugin API version 99; this rivet supports version 1");
+            "class Emitted.Plugin targets plugin API version 99; this rivet supports version 1 to 2");
 
     [Fact]
     public void UndeclaredApiVersion()

@@ -8,7 +8,7 @@ namespace Rivet.Plugins.Hosting;
 /// <see cref="IRivetPlugin.Install"/> and go live only if it returns normally
 /// (<see cref="PluginHost"/>.Commit), so a plugin that rejects its arguments leaves no trace.
 /// </summary>
-internal sealed class PluginContext : IPluginContext
+internal sealed partial class PluginContext : IPluginContext
 {
     private readonly Dictionary<string, CallbackSite> _sites = [];
 

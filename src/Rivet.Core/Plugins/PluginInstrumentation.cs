@@ -10,7 +10,7 @@ namespace Rivet.Plugins.Hosting;
 /// plugin's block-translated callback, and what they attach is merged into one
 /// <see cref="BlockHooks"/>. Runs on the translating vCPU's thread.
 /// </summary>
-internal sealed class PluginInstrumentation(PluginHost host, Hart[] harts) : IHartInstrumentation
+internal sealed partial class PluginInstrumentation(PluginHost host, Hart[] harts) : IHartInstrumentation
 {
     public BlockHooks? Translate(int cpu, ulong pc, IReadOnlyList<TranslatedInsn> insns)
     {
@@ -75,7 +75,7 @@ internal sealed class PluginInstrumentation(PluginHost host, Hart[] harts) : IHa
 }
 
 /// <summary>The <see cref="IBlock"/> one plugin sees during one block-translated callback.</summary>
-internal sealed class BlockView : IBlock
+internal sealed partial class BlockView : IBlock
 {
     private readonly PluginHost _host;
     private readonly InstructionView[] _insns;
@@ -166,7 +166,7 @@ internal sealed class BlockView : IBlock
 }
 
 /// <summary>One instruction of a <see cref="BlockView"/>.</summary>
-internal sealed class InstructionView(BlockView block, TranslatedInsn insn) : IInstruction
+internal sealed partial class InstructionView(BlockView block, TranslatedInsn insn) : IInstruction
 {
     private byte[]? _bytes;
     private string? _disassembly;
