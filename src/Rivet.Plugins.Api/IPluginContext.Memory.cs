@@ -32,7 +32,7 @@ public readonly partial record struct MemoryAccessInfo
     /// What was accessed, as QEMU's <c>qemu_plugin_hwaddr_device_name</c> names it: <c>RAM</c>,
     /// or the device's QEMU memory-region name (<c>serial</c>, <c>riscv.sifive.test</c>,
     /// <c>riscv.aclint.swi</c>, <c>riscv.aclint.mtimer</c>, <c>riscv.sifive.plic</c>,
-    /// <c>virtio-mmio</c>, <c>goldfish_rtc</c>, <c>riscv_virt_board.mrom</c>). Null only in
+    /// <c>virtio-mmio</c>, <c>goldfish_rtc</c>; the reset ROM is RAM to QEMU). Null only in
     /// values a plugin built itself.
     /// </summary>
     public string? DeviceName { get; init; }

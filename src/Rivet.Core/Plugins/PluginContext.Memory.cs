@@ -26,7 +26,9 @@ internal sealed partial class PluginContext
     {
         ulong pa = hart.PhysicalOfAccess(access.Address, access.IsStore);
         IMmioDevice? device = hart.DeviceAt(pa);
-        return access with { PhysicalAddress = pa, IsIo = device != null, DeviceName = device == null ? "RAM" : QemuRegionName(device, pa - device.Base) };
+        // QEMU's reset ROM is RAM-backed: not I/O, and named RAM as RAM is.
+        bool io = device != null && device is not Board.ResetRom;
+        return access with { PhysicalAddress = pa, IsIo = io, DeviceName = io ? QemuRegionName(device!, pa - device!.Base) : "RAM" };
     }
 
     /// <summary>QEMU 7.2's memory-region names on virt (<c>info mtree</c>), which <c>qemu_plugin_hwaddr_device_name</c> returns.</summary>
