@@ -50,6 +50,10 @@ public sealed class BuiltinTests
 
         PluginRunResult byAddress = PluginRun.Run(Programs.Config(Programs.Memory), host => host.Load("hotpages,sortby=address,limit=1"));
         Assert.Equal("Addr, RCPUs, Reads, WCPUs, Writes\n0x0000000000100000, 0x0000, 0, 0x0001, 1\n", byAddress.Output);
+
+        // io=on (QEMU's track_io): device accesses only.
+        PluginRunResult io = PluginRun.Run(Programs.Config(Programs.Memory), host => host.Load("hotpages,io=on"));
+        Assert.Equal("Addr, RCPUs, Reads, WCPUs, Writes\n0x0000000000100000, 0x0000, 0, 0x0001, 1\n", io.Output);
     }
 
     [Fact]

@@ -92,7 +92,7 @@ internal static class RegisterTable
         "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
     ];
 
-    public static readonly IReadOnlyList<RegisterDescriptor> All = Build();
+    public static readonly IReadOnlyList<RegisterDescriptor> All = Array.AsReadOnly(Build());
 
     public static readonly Dictionary<string, RegisterDescriptor> ByName = Index();
 
