@@ -158,6 +158,82 @@ public sealed class RegisterMemoryTests
         Assert.Equal((ulong)(plugin.Count - 1), r.Retired[0]);
     }
 
+    /// <summary>A pc write in a block execute callback skips the whole block, its instructions' callbacks included.</summary>
+    [Fact]
+    public void PcWriteInABlockCallbackSkipsTheBlock()
+    {
+        ulong from = Sym("rd_from"), to = Sym("rd_to"), a0 = 0;
+        var executed = new ConcurrentDictionary<ulong, int>();
+        int blockRuns = 0;
+        ulong[] skipped = [];
+        var lambda = new Lambda(c => c.RegisterBlockTranslated(block =>
+        {
+            if (block.Instructions.Any(i => i.Pc == from))
+            {
+                skipped = [.. block.Instructions.Select(i => i.Pc)];
+                block.RegisterExecute((_, _) =>
+                {
+                    blockRuns++;
+                    c.WriteRegister("pc", to);
+                });
+            }
+            foreach (IInstruction insn in block.Instructions)
+            {
+                insn.RegisterExecute((_, pc) =>
+                {
+                    executed.AddOrUpdate(pc, 1, (_, n) => n + 1);
+                    if (pc == Sym("bp_end")) a0 = c.ReadRegister("a0");
+                });
+            }
+        }));
+        PluginRunResult r = PluginRun.Run(Programs.Guest(Guest, harts: 1), host => host.Install(lambda, "skipper"));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.Diagnostics);
+        Assert.Equal(1, blockRuns);
+        Assert.True(skipped.Length >= 2); // rd_from and the j after it, at least
+        Assert.All(skipped, pc => Assert.False(executed.ContainsKey(pc))); // not even rd_from's callback
+        Assert.Equal(1, executed[to]);
+        Assert.Equal(2UL, a0);
+    }
+
+    [Fact]
+    public void WritesGoThroughTheWarlRulesAndReachTheGuest()
+    {
+        var seen = new Dictionary<string, ulong>();
+        ulong stored = 0;
+        var plugin = new AtLabels(new()
+        {
+            [Sym("bp_regs")] = c =>
+            {
+                c.WriteRegister("mtvec", Sym("trap") | 2); // reserved mode: the write is ignored, as a csrw's
+                c.WriteRegister("mscratch", 7);
+                c.WriteRegister("misa", 0); // WARL, fixed
+                c.WriteRegister("ft0", 0x42);
+                c.WriteRegister("frm", 0xff); // 3 bits
+                c.WriteRegister("minstret", 1000);
+                foreach (string r in new[] { "mtvec", "mscratch", "misa", "ft0", "frm", "fcsr", "minstret" }) seen[r] = c.ReadRegister(r);
+            },
+            [Sym("rd_join")] = c => c.WriteRegister("a0", 0x77), // the guest stores a0 next
+            [Sym("bp_end")] = c =>
+            {
+                byte[] b = new byte[8];
+                Assert.Equal(MemoryResult.Ok, c.ReadPhysicalMemory(Sym("redirect_result"), b));
+                stored = BinaryPrimitives.ReadUInt64LittleEndian(b);
+            },
+        });
+        PluginRunResult r = PluginRun.Run(Programs.Guest(Guest, harts: 1), host => host.Install(plugin, "writer"));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.Diagnostics);
+        Assert.Equal(Sym("trap"), seen["mtvec"]);
+        Assert.Equal(7UL, seen["mscratch"]);
+        Assert.Equal(0x800000000014112DUL, seen["misa"]);
+        Assert.Equal(0x42UL, seen["ft0"]);
+        Assert.Equal(7UL, seen["frm"]);
+        Assert.Equal((7UL << 5) | 5, seen["fcsr"]);
+        Assert.Equal(1000UL, seen["minstret"]);
+        Assert.Equal(0x77UL, stored);
+    }
+
     [Fact]
     public void GuestMemoryThroughSv39AndByPhysicalAddress()
     {
