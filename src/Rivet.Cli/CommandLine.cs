@@ -173,7 +173,7 @@ internal static partial class CommandLine
         new("name", "[guest=]NAME[,process=P][,debug-threads=on|off]", "the guest name (query-name)", (b, v) => b.Name = Name(v)),
         new("pidfile", "FILE", "write rivet's process id to FILE (locked, removed at exit)", (b, v) => b.PidFile = v.Length > 0 ? v : throw new KeyValueException("the file name is empty")),
         new("daemonize", null, "detach once started: rivet runs again in a new session with standard\ninput/output on /dev/null; the first process exits 0 when it has started", (b, _) => b.Daemonize = true),
-        new("plugin", "NAME|PATH[,key=value...]", "load a plugin: a built-in (hotblocks, hotpages, idle, insn, stoptrigger,\ntimeline) or a plugin assembly (.dll) by path; repeatable (docs/PLUGINS.md)", (b, v) => b.Plugins.Specs.Add(v)),
+        new("plugin", "NAME|PATH[,key=value...]", "load a plugin: a built-in (execlog, hotblocks, hotpages, idle, insn,\nstoptrigger, timeline) or a plugin assembly (.dll) by path; repeatable (docs/PLUGINS.md)", (b, v) => b.Plugins.Specs.Add(v)),
         new("d", "item[,...]", "log items (docs/LOGS.md): int, guest_errors, unimp, in_asm, exec, cpu,\nmmu, nochain, plugin; to standard error, or the -D file; -d help", (b, v) => Log(b, v)),
         new("D", "FILE", "write the -d output to FILE instead of standard error (with -d plugin,\nplugin output too)", (b, v) => b.Plugins.LogFile = v),
         new("shutdown-timeout", "SECONDS", "Rivet's own: bound on shutdown; stuck vCPU threads are abandoned after\nit and rivet exits with code 125 (default 3, at most 3600)", (b, v) => b.ShutdownTimeout = ShutdownTimeout(v)),

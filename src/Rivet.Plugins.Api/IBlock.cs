@@ -78,11 +78,11 @@ public enum MemoryAccessFilter
 
 /// <summary>A guest memory access (QEMU's <c>qemu_plugin_meminfo_t</c> with its value).</summary>
 /// <param name="Pc">The address of the instruction that made the access.</param>
-/// <param name="Address">The guest (physical) address accessed.</param>
+/// <param name="Address">The virtual address accessed (as the instruction computed it; the physical one is <see cref="PhysicalAddress"/>).</param>
 /// <param name="Size">The access size in bytes: 1, 2, 4 or 8.</param>
 /// <param name="IsStore">True for a store or atomic read-modify-write, false for a load.</param>
 /// <param name="Value">The value loaded, or stored (zero-extended to 64 bits).</param>
-public readonly record struct MemoryAccessInfo(ulong Pc, ulong Address, int Size, bool IsStore, ulong Value);
+public readonly partial record struct MemoryAccessInfo(ulong Pc, ulong Address, int Size, bool IsStore, ulong Value);
 
 /// <summary>
 /// Per-vCPU 64-bit counters that inline operations update without a callback (QEMU's

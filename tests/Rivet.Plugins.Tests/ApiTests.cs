@@ -145,14 +145,15 @@ public sealed class ApiTests
         for (ulong pc = 0x80000000; pc < 0x80000028; pc += 4) Assert.Equal(1, rec.InsnCounts[pc]);
         Assert.Equal(1, rec.BlockCounts[0x80000000]);
 
-        // Memory: exactly these five accesses, with their values; ReadPc is the accessing instruction.
+        // Memory: exactly these five accesses, with their values and what they hit (no paging:
+        // physical = virtual); ReadPc is the accessing instruction.
         MemoryAccessInfo[] expected =
         [
-            new(0x80000008, 0x80001008, 8, true, 0x5a3),
-            new(0x8000000c, 0x80001008, 4, false, 0x5a3),
-            new(0x80000010, 0x80001009, 1, false, 0x05),
-            new(0x80000014, 0x80001010, 2, true, 0x5a3),
-            new(0x80000024, 0x100000, 4, true, 0x5555),
+            new MemoryAccessInfo(0x80000008, 0x80001008, 8, true, 0x5a3) { PhysicalAddress = 0x80001008, DeviceName = "RAM" },
+            new MemoryAccessInfo(0x8000000c, 0x80001008, 4, false, 0x5a3) { PhysicalAddress = 0x80001008, DeviceName = "RAM" },
+            new MemoryAccessInfo(0x80000010, 0x80001009, 1, false, 0x05) { PhysicalAddress = 0x80001009, DeviceName = "RAM" },
+            new MemoryAccessInfo(0x80000014, 0x80001010, 2, true, 0x5a3) { PhysicalAddress = 0x80001010, DeviceName = "RAM" },
+            new MemoryAccessInfo(0x80000024, 0x100000, 4, true, 0x5555) { PhysicalAddress = 0x100000, IsIo = true, DeviceName = "riscv.sifive.test" },
         ];
         Assert.Equal(expected, rec.Accesses);
         Assert.Equal(expected.Select(a => a.Pc), rec.PcInMemoryCallback);
@@ -197,7 +198,7 @@ public sealed class ApiTests
         Assert.Contains((0x80000000UL, 3, 12), rec.Translations);
         Assert.Contains((0x80000004UL, 2, 8), rec.Translations);
         Assert.Equal((long)r.Retired[0], rec.InlineTotal);
-        Assert.Equal([new MemoryAccessInfo(0x80000018, 0x100000, 4, true, 0x5555)], rec.Accesses);
+        Assert.Equal([new MemoryAccessInfo(0x80000018, 0x100000, 4, true, 0x5555) { PhysicalAddress = 0x100000, IsIo = true, DeviceName = "riscv.sifive.test" }], rec.Accesses);
     }
 
     /// <summary>Two insn counters (inline and by callback) on three spinning vCPUs agree with every hart's own count.</summary>

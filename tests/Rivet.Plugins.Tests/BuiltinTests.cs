@@ -50,6 +50,10 @@ public sealed class BuiltinTests
 
         PluginRunResult byAddress = PluginRun.Run(Programs.Config(Programs.Memory), host => host.Load("hotpages,sortby=address,limit=1"));
         Assert.Equal("Addr, RCPUs, Reads, WCPUs, Writes\n0x0000000000100000, 0x0000, 0, 0x0001, 1\n", byAddress.Output);
+
+        // io=on (QEMU's track_io): device accesses only.
+        PluginRunResult io = PluginRun.Run(Programs.Config(Programs.Memory), host => host.Load("hotpages,io=on"));
+        Assert.Equal("Addr, RCPUs, Reads, WCPUs, Writes\n0x0000000000100000, 0x0000, 0, 0x0001, 1\n", io.Output);
     }
 
     [Fact]
@@ -175,7 +179,7 @@ public sealed class BuiltinTests
     [InlineData("stoptrigger,icount=5,exitcode=300", "plugin 'stoptrigger': exitcode=300: expected a number from 0 to 255")]
     [InlineData("timeline", "plugin 'timeline': file=PATH is required")]
     [InlineData("timeline,file=/nonexistent-dir/t.json", "plugin 'timeline': file=/nonexistent-dir/t.json: cannot write it")]
-    [InlineData("nosuch", "-plugin nosuch: no built-in plugin 'nosuch' (built-ins: hotblocks, hotpages, idle, insn, stoptrigger, timeline;")]
+    [InlineData("nosuch", "-plugin nosuch: no built-in plugin 'nosuch' (built-ins: execlog, hotblocks, hotpages, idle, insn, stoptrigger, timeline;")]
     [InlineData("", "-plugin : no plugin name or path given")]
     public void BadArgumentsAreRejectedWithOneLine(string spec, string message)
     {

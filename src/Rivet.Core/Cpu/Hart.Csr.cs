@@ -33,20 +33,21 @@ internal sealed unsafe partial class Hart
     private ulong MipWritableNow => (_menvcfg & MenvcfgStce) != 0 ? MipWritable & ~(1UL << Cause.SupervisorTimer) : MipWritable;
 
     /// <summary>Reads a CSR; false if it does not exist or is not accessible (illegal instruction).</summary>
-    internal bool TryReadCsr(int csr, out ulong value)
+    /// <param name="debug">A debugger's (plugin's) read: no privilege, counter-enable, TVM or FS check.</param>
+    internal bool TryReadCsr(int csr, out ulong value, bool debug = false)
     {
         value = 0;
-        if (((csr >> 8) & 3) > Privilege) return false;
+        if (!debug && ((csr >> 8) & 3) > Privilege) return false;
         switch (csr)
         {
             case Csr.Fflags or Csr.Frm or Csr.Fcsr:
-                if (!FpEnabled) return false;
+                if (!debug && !FpEnabled) return false;
                 value = csr switch { Csr.Fflags => _fflags, Csr.Frm => _frm, _ => (_frm << 5) | _fflags };
                 return true;
             case Csr.Cycle or Csr.Time or Csr.Instret or (>= Csr.HpmCounter3 and <= Csr.HpmCounter31):
                 // Below M the counter must be enabled in mcounteren, and for U also in scounteren.
-                if (Privilege < Priv.Machine && !CounterEnabled(_mcounteren, csr)) return false;
-                if (Privilege == Priv.User && !CounterEnabled(_scounteren, csr)) return false;
+                if (!debug && Privilege < Priv.Machine && !CounterEnabled(_mcounteren, csr)) return false;
+                if (!debug && Privilege == Priv.User && !CounterEnabled(_scounteren, csr)) return false;
                 value = csr switch
                 {
                     Csr.Cycle => _instret + _cycleDelta,
@@ -66,11 +67,11 @@ internal sealed unsafe partial class Hart
             case Csr.Stval: value = _stval; return true;
             case Csr.Sip: RefreshTimer(); value = Mip & _mideleg & SupervisorInterrupts; return true;
             case Csr.Stimecmp:
-                if (!StimecmpAccessible) return false;
+                if (!debug && !StimecmpAccessible) return false;
                 value = _stimecmp;
                 return true;
             case Csr.Satp:
-                if (Privilege == Priv.Supervisor && (_mstatus & Mstatus.Tvm) != 0) return false;
+                if (!debug && Privilege == Priv.Supervisor && (_mstatus & Mstatus.Tvm) != 0) return false;
                 value = _satp;
                 return true;
             case Csr.Mvendorid or Csr.Marchid or Csr.Mimpid or Csr.Mconfigptr: return true;
@@ -111,14 +112,15 @@ internal sealed unsafe partial class Hart
         => Privilege == Priv.Machine || (CounterEnabled(_mcounteren, CounterTime) && (_menvcfg & MenvcfgStce) != 0);
 
     /// <summary>Writes a CSR (after a successful read check). False means illegal instruction.</summary>
-    internal bool TryWriteCsr(int csr, ulong value)
+    /// <param name="debug">A debugger's (plugin's) write: no privilege or FS check (read-only CSRs stay read-only).</param>
+    internal bool TryWriteCsr(int csr, ulong value, bool debug = false)
     {
         if ((csr >> 10) == 3) return false; // read-only range
-        if (((csr >> 8) & 3) > Privilege) return false;
+        if (!debug && ((csr >> 8) & 3) > Privilege) return false;
         switch (csr)
         {
             case Csr.Fflags or Csr.Frm or Csr.Fcsr:
-                if (!FpEnabled) return false;
+                if (!debug && !FpEnabled) return false;
                 if (csr != Csr.Frm) _fflags = (uint)value & 0x1F;
                 if (csr == Csr.Frm) _frm = (uint)value & 7;
                 else if (csr == Csr.Fcsr) _frm = (uint)(value >> 5) & 7;

@@ -100,6 +100,7 @@ internal sealed unsafe partial class Hart
                 {
                     Pc = pc;
                     exec(HartId, pc);
+                    if (_pcRedirected) return true; // the block does not run: neither do its instruction hooks
                 }
             }
         }

@@ -228,8 +228,19 @@ internal sealed unsafe partial class Hart
     Next:
         if (TMode.Instrumented)
         {
+            // Plugins read exact counters (instret, cycle) in their callbacks.
+            _instret += (ulong)n;
+            budget -= n;
+            n = 0;
             // False when the block cannot be read (a fetch fault): executing shows the fault.
             _ = BeforeInstruction(current!, page, d, pageBase + ((ulong)(d - page) << 1));
+            if (_pcRedirected)
+            {
+                // A plugin wrote pc in an execute callback: this instruction does not run.
+                _pcRedirected = false;
+                pc = Pc;
+                goto Boundary;
+            }
         }
     Execute:
         switch (d->Op)

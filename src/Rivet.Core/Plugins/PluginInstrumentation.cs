@@ -23,6 +23,7 @@ internal sealed partial class PluginInstrumentation(PluginHost host, Hart[] hart
             bool ok = false;
             v?.EnterCallback(r.Site.HangName);
             PluginContext? outer = PluginThreads.Enter(r.Plugin);
+            CallbackKind kind = PluginCallback.Enter(CallbackKind.Translation);
             try
             {
                 r.Callback(block);
@@ -35,6 +36,7 @@ internal sealed partial class PluginInstrumentation(PluginHost host, Hart[] hart
             }
             finally
             {
+                PluginCallback.Leave(kind);
                 PluginThreads.Leave(outer);
                 block.Close();
                 v?.LeaveCallback();
@@ -48,6 +50,7 @@ internal sealed partial class PluginInstrumentation(PluginHost host, Hart[] hart
     internal static Action<int, ulong> Contain(ExecuteCallback callback, CallbackSite site) => (cpu, pc) =>
     {
         if (site.Disabled) return;
+        CallbackKind kind = PluginCallback.Enter(CallbackKind.Execute);
         try
         {
             callback(cpu, pc);
@@ -56,6 +59,10 @@ internal sealed partial class PluginInstrumentation(PluginHost host, Hart[] hart
         {
             site.Fail(cpu, ex);
         }
+        finally
+        {
+            PluginCallback.Leave(kind);
+        }
     };
 
     /// <summary>A plugin's memory callback, filtered and contained; the hart's pc is the accessing instruction's during the call.</summary>
@@ -63,13 +70,18 @@ internal sealed partial class PluginInstrumentation(PluginHost host, Hart[] hart
     {
         if (site.Disabled || (filter & (m.IsStore ? MemoryAccessFilter.Write : MemoryAccessFilter.Read)) == 0) return;
         hart.Pc = m.Pc; // as the interpreter does before execute callbacks: ReadPc sees the instruction
+        CallbackKind kind = PluginCallback.Enter(CallbackKind.Memory);
         try
         {
-            callback(cpu, new MemoryAccessInfo(m.Pc, m.Address, m.Size, m.IsStore, m.Value));
+            callback(cpu, PluginContext.WithPhysical(new MemoryAccessInfo(m.Pc, m.Address, m.Size, m.IsStore, m.Value), hart));
         }
         catch (Exception ex)
         {
             site.Fail(cpu, ex);
+        }
+        finally
+        {
+            PluginCallback.Leave(kind);
         }
     };
 }

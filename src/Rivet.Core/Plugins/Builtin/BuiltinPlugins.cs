@@ -9,6 +9,7 @@ internal static class BuiltinPlugins
 {
     private static readonly SortedDictionary<string, Func<IRivetPlugin>> s_all = new(StringComparer.Ordinal)
     {
+        ["execlog"] = () => new ExeclogPlugin(),
         ["hotblocks"] = () => new HotBlocksPlugin(),
         ["hotpages"] = () => new HotPagesPlugin(),
         ["idle"] = () => new IdlePlugin(),

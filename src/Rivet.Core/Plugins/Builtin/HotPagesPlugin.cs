@@ -7,7 +7,8 @@ namespace Rivet.Plugins.Builtin;
 /// <c>hotpages</c>: the guest pages with the most memory accesses (QEMU's contrib/plugins/hotpages.c),
 /// from a memory callback on every instruction. <c>limit=N</c> (default 20) pages are listed,
 /// sorted by <c>sortby=rw</c> (reads plus writes, the default), <c>reads</c>, <c>writes</c> or
-/// <c>address</c>; <c>pagesize=N</c> (a power of two, default 4096).
+/// <c>address</c>; <c>pagesize=N</c> (a power of two, default 4096). As QEMU's: RAM accesses count
+/// at their physical page, device accesses at their virtual one; <c>io=on</c> counts only device accesses.
 /// </summary>
 [RivetPlugin(PluginApi.Version)]
 internal sealed class HotPagesPlugin : IRivetPlugin
@@ -19,7 +20,8 @@ internal sealed class HotPagesPlugin : IRivetPlugin
 
     public void Install(IPluginContext context, PluginArgs args)
     {
-        args.RejectUnknown("limit", "sortby", "pagesize");
+        args.RejectUnknown("limit", "sortby", "pagesize", "io");
+        bool trackIo = args.GetBool("io", false);
         int limit = (int)args.GetInt64("limit", 20, 1, int.MaxValue);
         string sortBy = args.GetString("sortby", "rw");
         if (sortBy is not ("rw" or "reads" or "writes" or "address"))
@@ -33,7 +35,9 @@ internal sealed class HotPagesPlugin : IRivetPlugin
         for (int i = 0; i < tables.Length; i++) tables[i] = [];
         MemoryCallback access = (cpu, a) =>
         {
-            ref PageCounts c = ref CollectionsMarshal.GetValueRefOrAddDefault(tables[cpu], a.Address & mask, out _);
+            if (trackIo && !a.IsIo) return;
+            ulong page = a.IsIo ? a.Address : a.PhysicalAddress;
+            ref PageCounts c = ref CollectionsMarshal.GetValueRefOrAddDefault(tables[cpu], page & mask, out _);
             if (a.IsStore) c.Writes++;
             else c.Reads++;
         };
