@@ -7,11 +7,11 @@ namespace MyPlugin;
 /// Counts the instructions each vCPU executes and prints the counts when the machine exits.
 /// </summary>
 /// <remarks>
-/// Arguments (<c>-plugin MyPlugin.dll,percpu=on</c>): <c>percpu=on</c> prints one line per vCPU
-/// before the total. The counter is an inline scoreboard: one entry per vCPU, incremented by the
-/// emulator itself as each instruction executes, with no callback into the plugin, so it costs
-/// little. Output goes through <see cref="IPluginContext.Output"/>, shown with <c>-d plugin</c>
-/// (to the file <c>-D FILE</c> names, if any).
+/// Arguments (after the assembly's path in <c>-plugin PATH,percpu=on</c>): <c>percpu=on</c>
+/// prints one line per vCPU before the total. The counter is an inline scoreboard: one entry per
+/// vCPU, incremented by the emulator itself as each instruction executes, with no callback into
+/// the plugin, so it costs little. Output goes through <see cref="IPluginContext.Output"/>, shown
+/// with <c>-d plugin</c> (to the file <c>-D FILE</c> names, if any).
 /// </remarks>
 [RivetPlugin(PluginApi.Version)]
 public sealed class InstructionCounter : IRivetPlugin
