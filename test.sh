@@ -22,6 +22,11 @@ if ! cmp -s guests/build/demo/demo.elf src/Rivet.Cli/demo.elf; then
     echo "test.sh: src/Rivet.Cli/demo.elf differs from guests/demo/demo.c's build; copy guests/build/demo/demo.elf over it" >&2
     exit 1
 fi
+# The plugin API package and the dotnet new template (docs/PLUGINS.md, "Writing a plugin in
+# five commands"): build/packages/Rivet.Plugins.Api.2.0.0.nupkg and Rivet.Plugins.Templates.2.0.0.nupkg.
+dotnet pack src/Rivet.Plugins.Api -c Release -o build/packages -nologo -v q
+dotnet pack templates/Rivet.Plugins.Templates -c Release -o build/packages -nologo -v q
+echo "test.sh: packages in build/packages: $(cd build/packages && echo *.nupkg)"
 log=$(mktemp)
 status=0
 # The status is dotnet test's (with pipefail, the pipeline fails if it does; tee's would be 0).
