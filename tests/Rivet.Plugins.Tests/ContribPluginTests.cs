@@ -201,6 +201,31 @@ public sealed partial class ContribPluginTests
         }
     }
 
+    [Fact]
+    public void BbvWritesOneFilePerVCpuCountingItsInstructions()
+    {
+        string dir = Directory.CreateTempSubdirectory("rivet-bbv-").FullName;
+        try
+        {
+            string outfile = Path.Combine(dir, "loop");
+            // interval=1: every block closes an interval, so each file holds every block its vCPU ran.
+            PluginRunResult r = PluginRun.Run(Programs.Config(Programs.Loop, harts: 2), host => host.Load($"bbv,interval=1,outfile={outfile}"));
+            Assert.Equal(0, r.ExitCode);
+            for (int cpu = 0; cpu < 2; cpu++)
+            {
+                long sum = File.ReadAllLines($"{outfile}.{cpu}.bb")
+                    .SelectMany(l => l[1..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    .Sum(e => long.Parse(e.Split(':')[2]));
+                // A block counts whole when it starts; the last one (lui, lui, addiw, sw, j) may stop after its store.
+                Assert.InRange(sum, (long)r.Retired[cpu], (long)r.Retired[cpu] + 1);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>A drcov file read as its format specifies (DynamoRIO's drcov, version 2).</summary>
     private sealed record Drcov(string[] Modules, (uint Start, ushort Size, ushort Module)[] Blocks);
 
