@@ -21,8 +21,12 @@ internal sealed class ElfImage
     public ulong? ToHost { get; }
     public ulong? FromHost { get; }
 
-    private ElfImage(List<LoadSegment> segments, ulong entry, ulong? tohost, ulong? fromhost)
+    /// <summary>The defined function symbols (STT_FUNC), as QEMU keeps them for <c>lookup_symbol</c>.</summary>
+    public SymbolTable Functions { get; }
+
+    private ElfImage(List<LoadSegment> segments, ulong entry, ulong? tohost, ulong? fromhost, SymbolTable? functions = null)
     {
+        Functions = functions ?? SymbolTable.Empty;
         Segments = segments;
         Entry = entry;
         ulong lowest = segments.Count == 0 ? entry : ulong.MaxValue;
@@ -118,6 +122,7 @@ internal sealed class ElfImage
         if (segments.Count == 0) throw new ImageException($"'{name}' has no loadable segments");
 
         ulong? tohost = null, fromhost = null;
+        var functions = new List<SymbolTable.Symbol>();
         if (((IELF)elf64).TryGetSection(".symtab", out ISection? section) && section is ISymbolTable symtab)
         {
             foreach (ISymbolEntry sym in symtab.Entries)
@@ -125,8 +130,11 @@ internal sealed class ElfImage
                 if (sym is not SymbolEntry<ulong> e) continue;
                 if (e.Name == "tohost") tohost = e.Value;
                 else if (e.Name == "fromhost") fromhost = e.Value;
+                // QEMU's load_symbols keeps defined function symbols only (not SHN_UNDEF, not SHN_LORESERVE and above).
+                if (e.Type == SymbolType.Function && e.PointedSectionIndex != 0 && e.PointedSectionIndex < 0xFF00 && e.Name.Length > 0)
+                    functions.Add(new SymbolTable.Symbol(e.Name, e.Value, e.Size));
             }
         }
-        return new ElfImage(segments, elf64.EntryPoint, tohost, fromhost);
+        return new ElfImage(segments, elf64.EntryPoint, tohost, fromhost, new SymbolTable(functions));
     }
 }

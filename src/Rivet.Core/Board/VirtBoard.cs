@@ -18,6 +18,7 @@ internal sealed class VirtBoard : IResettable, IDisposable
 
     private readonly List<LoadSegment> _images = [];
     private readonly List<(LoadSegment Segment, string Name)> _loaded = [];
+    private readonly List<LoadedElf> _elfs = [];
 
     public PhysicalMemory Memory { get; }
     public VirtualClock Clock { get; } = new();
@@ -109,6 +110,7 @@ internal sealed class VirtBoard : IResettable, IDisposable
         if (elfKernel != null)
         {
             LoadImage(elfKernel.Segments, kernelName);
+            _elfs.Insert(0, new LoadedElf(kernelName, elfKernel)); // QEMU looks in the last loaded first
             // QEMU's fw_dynamic next address is the kernel's lowest address, not its ELF entry.
             kernelEntry = elfKernel.LowestAddress;
             if (elfKernel.ToHost is ulong tohost)
@@ -267,7 +269,23 @@ internal sealed class VirtBoard : IResettable, IDisposable
             elf = isElf;
             return isElf ? ElfImage.ElfLimit : ((long)Memory.RamSize, $"the guest's {ImageFile.Describe((long)Memory.RamSize)} of RAM");
         });
-        return elf ? ElfImage.Parse(bytes, path).Segments : [new LoadSegment(DramBase, bytes, (ulong)bytes.Length)];
+        if (!elf) return [new LoadSegment(DramBase, bytes, (ulong)bytes.Length)];
+        ElfImage image = ElfImage.Parse(bytes, path);
+        _elfs.Insert(0, new LoadedElf(path, image));
+        return image.Segments;
+    }
+
+    /// <summary>The ELF files loaded (kernel, firmware), the last loaded first, as QEMU's syminfos list.</summary>
+    public IReadOnlyList<LoadedElf> LoadedElfs => _elfs;
+
+    /// <summary>QEMU's lookup_symbol: the function symbol containing <paramref name="address"/> in any loaded ELF, or null.</summary>
+    public string? LookupSymbol(ulong address)
+    {
+        foreach (LoadedElf e in _elfs)
+        {
+            if (e.Image.Functions.Lookup(address) is string name) return name;
+        }
+        return null;
     }
 
     private void LoadImage(IReadOnlyList<LoadSegment> segments, string name)

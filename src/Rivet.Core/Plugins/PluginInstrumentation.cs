@@ -187,6 +187,10 @@ internal sealed partial class InstructionView(BlockView block, TranslatedInsn in
     public List<InlineAdd>? Inline;
     public List<(MemoryCallback, MemoryAccessFilter)>? Memory;
 
+    // For the metadata partial (primary-constructor parameters are visible in this part only).
+    private BlockView MetadataBlock => block;
+    private DecodedInsn MetadataDecoded => insn.Decoded;
+
     public ulong Pc => insn.Pc;
     public int Size => insn.Length;
     public uint Opcode => insn.Raw;

@@ -10,7 +10,11 @@ internal static class BuiltinPlugins
     private static readonly SortedDictionary<string, Func<IRivetPlugin>> s_all = new(StringComparer.Ordinal)
     {
         ["execlog"] = () => new ExeclogPlugin(),
+        ["bbv"] = () => new BbvPlugin(),
+        ["cache"] = () => new CachePlugin(),
+        ["drcov"] = () => new DrcovPlugin(),
         ["hotblocks"] = () => new HotBlocksPlugin(),
+        ["howvec"] = () => new HowvecPlugin(),
         ["hotpages"] = () => new HotPagesPlugin(),
         ["idle"] = () => new IdlePlugin(),
         ["insn"] = () => new InsnPlugin(),
