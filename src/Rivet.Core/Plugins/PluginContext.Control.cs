@@ -87,5 +87,7 @@ internal sealed partial class PluginContext
     }
 
     /// <summary>The reset's registrations are live: another reset may follow (unless uninstalled meanwhile).</summary>
+    public bool IsUninstalled => Volatile.Read(ref _control) == ControlUninstalled;
+
     public void EndReset() => Interlocked.CompareExchange(ref _control, ControlIdle, ControlResetting);
 }

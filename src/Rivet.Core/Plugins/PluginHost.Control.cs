@@ -115,7 +115,10 @@ public sealed partial class PluginHost
         // What the callback registered goes live with every vCPU stopped, as at install.
         _controller.PostExclusive(() =>
         {
+            if (p.IsUninstalled) return;
             Merge(p);
+            // Blocks translated since the drop carry no hooks of the new callbacks: translate again.
+            FlushInstrumentation();
             p.EndReset();
         }, $"plugin '{p.Name}' reset");
     }
