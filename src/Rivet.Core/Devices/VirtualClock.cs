@@ -104,6 +104,7 @@ internal sealed class VirtualClock : ITimeSource
     private volatile bool _controlled;
     private long _controlledNs;      // the owner's time in nanoseconds (as ulong bits); written under _gate
     private ulong _controlledOffset; // guest writes to mtime
+    private long _anchor;            // host timestamp of the owner's last update (see ControlledHostTimestampAt)
 
     /// <summary>True once a plugin owns time: mtime then moves only when it calls <see cref="Advance"/>.</summary>
     public bool IsControlled => _controlled;
@@ -120,6 +121,7 @@ internal sealed class VirtualClock : ITimeSource
         {
             if (_controlled) return;
             Volatile.Write(ref _controlledNs, 0);
+            Volatile.Write(ref _anchor, Stopwatch.GetTimestamp());
             Volatile.Write(ref _controlledOffset, 0); // taken before the machine starts: guest time starts at 0, as QEMU's
             _controlled = true;
         }
@@ -132,15 +134,19 @@ internal sealed class VirtualClock : ITimeSource
         {
             if (nanoseconds <= (ulong)_controlledNs) return false;
             Volatile.Write(ref _controlledNs, (long)nanoseconds);
+            Volatile.Write(ref _anchor, Stopwatch.GetTimestamp());
             return true;
         }
     }
 
     /// <summary>
     /// Under a plugin's time, when a sleeping hart's timer falls due is unknown: the sleep is bounded
-    /// as if guest time ran at host speed from now, so a sleeper wakes (and its vCPU's resume callbacks
-    /// run, which is where a time owner like <c>ips</c> moves time across idle periods) instead of
-    /// sleeping forever when the owner never advances time. Stopping the machine wakes it anyway.
+    /// as if guest time ran at host speed from the owner's last update (the anchor). A sleeper that
+    /// wakes at that bound leaves its idle sleep, so its vCPU's resume callbacks run (where a time
+    /// owner like <c>ips</c> moves time across idle periods). If the owner never moves time, the bound
+    /// found in the past moves the anchor to now: the next sleep lasts the timer's whole distance
+    /// again, so a stalled clock costs one wake-up per guest timer period, never a busy loop.
+    /// Stopping the machine wakes sleepers anyway.
     /// </summary>
     private long ControlledHostTimestampAt(ulong mtime)
     {
@@ -148,7 +154,10 @@ internal sealed class VirtualClock : ITimeSource
         long now = Stopwatch.GetTimestamp();
         ulong current = ControlledMtime;
         if (mtime <= current) return now;
+        long anchor = Volatile.Read(ref _anchor);
         long ticks = ToHostTicks(mtime - current);
-        return ticks >= long.MaxValue - now ? long.MaxValue : now + ticks;
+        long at = ticks >= long.MaxValue - anchor ? long.MaxValue : anchor + ticks;
+        if (at <= now) Interlocked.CompareExchange(ref _anchor, now, anchor);
+        return at;
     }
 }
