@@ -167,6 +167,50 @@ public sealed class ControlTests
     }
 
     [RivetPlugin(PluginApi.Version)]
+    private sealed class ResetThenUninstall : IRivetPlugin
+    {
+        public int ResetDone, UninstallDone, UninstallAccepted;
+        public long AfterDone;
+        public readonly ManualResetEventSlim Done = new();
+        private int _asked;
+
+        public void Install(IPluginContext context, PluginArgs args)
+        {
+            context.RegisterBlockTranslated(block => block.RegisterExecute((_, _) =>
+            {
+                if (Done.IsSet) Interlocked.Increment(ref AfterDone);
+                if (Interlocked.Exchange(ref _asked, 1) != 0) return;
+                Assert.True(context.Reset(() => Interlocked.Increment(ref ResetDone)));
+                if (context.Uninstall(() =>
+                {
+                    Interlocked.Increment(ref UninstallDone);
+                    Done.Set();
+                }))
+                {
+                    UninstallAccepted++;
+                }
+            }));
+        }
+    }
+
+    [Fact]
+    public void AnUninstallOvertakesAPendingReset()
+    {
+        var p = new ResetThenUninstall();
+        PluginRunResult r = PluginRun.Run(Programs.Guest("build/lifecycle/spin_forever.elf", harts: 2), host => host.Install(p, "both"), machine =>
+        {
+            Assert.True(p.Done.Wait(GuestRun.HangLimit), "the uninstall never completed");
+            machine.RequestShutdown(ShutdownCause.HostSignal);
+        });
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("", r.Diagnostics);
+        Assert.Equal(1, p.UninstallAccepted);
+        Assert.Equal(1, p.UninstallDone);
+        Assert.Equal(0, p.ResetDone); // the plugin was gone before its reset could complete
+        Assert.Equal(0, p.AfterDone);
+    }
+
+    [RivetPlugin(PluginApi.Version)]
     private sealed class EarlyControl : IRivetPlugin
     {
         public string? Error;

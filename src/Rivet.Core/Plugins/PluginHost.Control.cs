@@ -91,6 +91,7 @@ public sealed partial class PluginHost
 
     private void RunControlDone(PluginContext p, PluginControlCallback? done, CallbackSite site, VCpu vcpu, bool uninstall)
     {
+        if (!uninstall && p.IsUninstalled) return; // uninstalled while its reset was pending: nothing to re-register
         if (done != null)
         {
             if (!uninstall) p.Installing = true;
