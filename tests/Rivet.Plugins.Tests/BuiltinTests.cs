@@ -179,7 +179,7 @@ public sealed class BuiltinTests
     [InlineData("stoptrigger,icount=5,exitcode=300", "plugin 'stoptrigger': exitcode=300: expected a number from 0 to 255")]
     [InlineData("timeline", "plugin 'timeline': file=PATH is required")]
     [InlineData("timeline,file=/nonexistent-dir/t.json", "plugin 'timeline': file=/nonexistent-dir/t.json: cannot write it")]
-    [InlineData("nosuch", "-plugin nosuch: no built-in plugin 'nosuch' (built-ins: bbv, cache, drcov, execlog, hotblocks, hotpages, howvec, idle, insn, stoptrigger, timeline;")]
+    [InlineData("nosuch", "-plugin nosuch: no built-in plugin 'nosuch' (built-ins: bbv, cache, drcov, execlog, hotblocks, hotpages, howvec, idle, insn, ips, stoptrigger, timeline, traps;")]
     [InlineData("", "-plugin : no plugin name or path given")]
     public void BadArgumentsAreRejectedWithOneLine(string spec, string message)
     {

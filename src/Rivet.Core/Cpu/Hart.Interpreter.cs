@@ -113,6 +113,7 @@ internal sealed unsafe partial class Hart
     {
         if (Instrumentation != null)
         {
+            ApplyInstrumentationFlush();
             if (_tlbLoad == s_noTlb) SelectTlbs(); // instrumentation attached while translation was off
             return Run<InstrumentedRun>(budget);
         }

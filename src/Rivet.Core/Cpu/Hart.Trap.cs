@@ -61,6 +61,7 @@ internal sealed partial class Hart
     /// </summary>
     private void EnterTrap(ulong cause, ulong tval)
     {
+        ulong from = Pc & ~1UL;
         if (Log is { } log && log.Has(LogItems.Int)) log.Write(GuestLog.TrapLine(HartId, cause, Pc & ~1UL, tval));
         bool interrupt = (cause & Cause.InterruptFlag) != 0;
         int code = (int)(cause & 63);
@@ -94,6 +95,7 @@ internal sealed partial class Hart
         ContextChanged();
         ulong baseAddr = vector & ~3UL;
         Pc = interrupt && (vector & 3) == 1 ? baseAddr + 4 * (ulong)code : baseAddr;
+        ReportDiscon(interrupt ? DisconKind.Interrupt : DisconKind.Exception, cause, from, interrupt ? 0 : tval);
     }
 
     /// <summary>mret; false means illegal instruction.</summary>
@@ -111,7 +113,9 @@ internal sealed partial class Hart
         Privilege = mpp;
         _reservationAddress = ulong.MaxValue;
         ContextChanged();
+        ulong from = Pc;
         Pc = _mepc;
+        ReportDiscon(DisconKind.TrapReturn, 0, from, 0);
         return true;
     }
 
@@ -128,7 +132,9 @@ internal sealed partial class Hart
         Privilege = spp;
         _reservationAddress = ulong.MaxValue;
         ContextChanged();
+        ulong from = Pc;
         Pc = _sepc;
+        ReportDiscon(DisconKind.TrapReturn, 0, from, 0);
         return true;
     }
 }

@@ -27,6 +27,7 @@ internal sealed class VirtualClock : ITimeSource
     {
         get
         {
+            if (_controlled) return ControlledMtime;
             State s = Volatile.Read(ref _state);
             return s.Frozen ? s.FrozenValue : ToMtime(Stopwatch.GetTimestamp() - s.Origin);
         }
@@ -54,6 +55,7 @@ internal sealed class VirtualClock : ITimeSource
 
     public long HostTimestampAt(ulong mtime)
     {
+        if (_controlled) return ControlledHostTimestampAt(mtime);
         State s = Volatile.Read(ref _state);
         if (s.Frozen || mtime == ulong.MaxValue) return long.MaxValue;
         long ticks = ToHostTicks(mtime);
@@ -64,6 +66,7 @@ internal sealed class VirtualClock : ITimeSource
     {
         lock (_gate)
         {
+            if (_controlled) return;
             if (_state.Frozen) return;
             Volatile.Write(ref _state, new State(_state.Origin, true, Mtime));
         }
@@ -73,6 +76,7 @@ internal sealed class VirtualClock : ITimeSource
     {
         lock (_gate)
         {
+            if (_controlled) return;
             if (!_state.Frozen) return;
             Volatile.Write(ref _state, new State(Stopwatch.GetTimestamp() - ToHostTicks(_state.FrozenValue), false, 0));
         }
@@ -82,9 +86,78 @@ internal sealed class VirtualClock : ITimeSource
     {
         lock (_gate)
         {
+            if (_controlled)
+            {
+                // A guest write moves mtime by an offset; the owner's nanoseconds go on as they were.
+                Volatile.Write(ref _controlledOffset, value - (ulong)Volatile.Read(ref _controlledNs) / NanosPerTick);
+                return;
+            }
             Volatile.Write(ref _state, _state.Frozen
                 ? _state with { FrozenValue = value }
                 : new State(Stopwatch.GetTimestamp() - ToHostTicks(value), false, 0));
         }
+    }
+
+    // ---- plugin time control (IPluginContext.RequestTimeControl) ----
+
+    private const ulong NanosPerTick = 1_000_000_000 / Frequency;
+    private volatile bool _controlled;
+    private long _controlledNs;      // the owner's time in nanoseconds (as ulong bits); written under _gate
+    private ulong _controlledOffset; // guest writes to mtime
+    private long _anchor;            // host timestamp of the owner's last update (see ControlledHostTimestampAt)
+
+    /// <summary>True once a plugin owns time: mtime then moves only when it calls <see cref="Advance"/>.</summary>
+    public bool IsControlled => _controlled;
+
+    /// <summary>The guest time in nanoseconds (the owner's, when a plugin owns time).</summary>
+    public ulong Nanoseconds => _controlled ? (ulong)Volatile.Read(ref _controlledNs) : Mtime * NanosPerTick;
+
+    private ulong ControlledMtime => (ulong)Volatile.Read(ref _controlledNs) / NanosPerTick + Volatile.Read(ref _controlledOffset);
+
+    /// <summary>Hands time to a plugin, from the current mtime on (before the machine starts: 0).</summary>
+    public void TakeControl()
+    {
+        lock (_gate)
+        {
+            if (_controlled) return;
+            Volatile.Write(ref _controlledNs, 0);
+            Volatile.Write(ref _anchor, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _controlledOffset, 0); // taken before the machine starts: guest time starts at 0, as QEMU's
+            _controlled = true;
+        }
+    }
+
+    /// <summary>The owner sets the time; only forward. True if it moved.</summary>
+    public bool Advance(ulong nanoseconds)
+    {
+        lock (_gate)
+        {
+            if (nanoseconds <= (ulong)_controlledNs) return false;
+            Volatile.Write(ref _controlledNs, (long)nanoseconds);
+            Volatile.Write(ref _anchor, Stopwatch.GetTimestamp());
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Under a plugin's time, when a sleeping hart's timer falls due is unknown: the sleep is bounded
+    /// as if guest time ran at host speed from the owner's last update (the anchor). A sleeper that
+    /// wakes at that bound leaves its idle sleep, so its vCPU's resume callbacks run (where a time
+    /// owner like <c>ips</c> moves time across idle periods). If the owner never moves time, the bound
+    /// found in the past moves the anchor to now: the next sleep lasts the timer's whole distance
+    /// again, so a stalled clock costs one wake-up per guest timer period, never a busy loop.
+    /// Stopping the machine wakes sleepers anyway.
+    /// </summary>
+    private long ControlledHostTimestampAt(ulong mtime)
+    {
+        if (mtime == ulong.MaxValue) return long.MaxValue;
+        long now = Stopwatch.GetTimestamp();
+        ulong current = ControlledMtime;
+        if (mtime <= current) return now;
+        long anchor = Volatile.Read(ref _anchor);
+        long ticks = ToHostTicks(mtime - current);
+        long at = ticks >= long.MaxValue - anchor ? long.MaxValue : anchor + ticks;
+        if (at <= now) Interlocked.CompareExchange(ref _anchor, now, anchor);
+        return at;
     }
 }

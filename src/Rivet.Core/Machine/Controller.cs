@@ -215,6 +215,9 @@ internal sealed class Controller : IMachineRequests
 
     public void PostShutdown(ShutdownCause cause, int exitCode, string source) => Post(new Request(Kind.Shutdown, cause, exitCode), source);
 
+    /// <summary>Queues an exclusive section (<see cref="RunExclusive"/>) without waiting for it: from a callback or any thread.</summary>
+    public void PostExclusive(Action action, string source) => Post(new Request(Kind.Exclusive, action: action), source);
+
     /// <summary>Posts a request; from a vCPU or the main loop the caller never waits.</summary>
     private bool Submit(Request r)
     {

@@ -38,9 +38,9 @@ internal sealed partial class PluginContext : IPluginContext
     public List<Registration<BlockTranslatedCallback>> Translated { get; } = [];
     public List<Registration<AtExitCallback>> AtExit { get; } = [];
 
-    public CallbackSite BlockExecSite { get; }
-    public CallbackSite InsnExecSite { get; }
-    public CallbackSite MemorySite { get; }
+    public CallbackSite BlockExecSite { get; private set; }
+    public CallbackSite InsnExecSite { get; private set; }
+    public CallbackSite MemorySite { get; private set; }
 
     // Built-in plugins only (internal): lifecycle observation for the timeline.
     public ILifecycleObserver? Observer { get; set; }

@@ -28,7 +28,7 @@ public sealed class PluginLoadException(string message) : Exception(message);
 /// disabled. vCPU lifecycle callbacks and block translation are named with
 /// <see cref="VCpu.EnterCallback"/> so a hang report says which plugin a stuck vCPU is inside.
 /// </remarks>
-public sealed class PluginHost
+public sealed partial class PluginHost
 {
     private static readonly ConditionalWeakTable<Machine.Machine, PluginHost> s_hosts = new();
 
@@ -156,6 +156,14 @@ public sealed class PluginHost
         if (p.Observer != null && _controller.Observer != null)
             throw new PluginLoadException($"plugin '{p.Name}': only one plugin per machine may observe the lifecycle (timeline)");
         _names.Add(p.Name);
+        Merge(p);
+        if (p.Observer != null) _controller.Observer = p.Observer;
+        if (p.MachineEvents != null) _machine.Event += p.MachineEvents;
+    }
+
+    /// <summary>Adds a plugin's registrations to the live ones and wires what they need (at install, or with every vCPU stopped after a reset).</summary>
+    private void Merge(PluginContext p)
+    {
         Exit = [.. Exit, .. p.Exit];
         Idle = [.. Idle, .. p.Idle];
         Resume = [.. Resume, .. p.Resume];
@@ -187,8 +195,7 @@ public sealed class PluginHost
         }
         // Any plugin may start threads of its own.
         _controller.JoinPluginThreads ??= JoinPluginThreads;
-        if (p.Observer != null) _controller.Observer = p.Observer;
-        if (p.MachineEvents != null) _machine.Event += p.MachineEvents;
+        MergeControl(p);
     }
 
     // ---- dispatch ----
@@ -356,6 +363,9 @@ internal sealed class CallbackSite(string plugin, string kind, TextWriter diagno
     public string HangName { get; } = $"plugin '{plugin}' {kind}";
 
     public bool Disabled => _disabled;
+
+    /// <summary>Disables the site without a report: its plugin was reset or uninstalled.</summary>
+    public void Drop() => _disabled = true;
 
     /// <summary>Disables the site and reports the first failure; later ones (other vCPUs racing) stay quiet.</summary>
     public void Fail(int vcpu, Exception ex)

@@ -18,8 +18,10 @@ internal static class BuiltinPlugins
         ["hotpages"] = () => new HotPagesPlugin(),
         ["idle"] = () => new IdlePlugin(),
         ["insn"] = () => new InsnPlugin(),
+        ["ips"] = () => new IpsPlugin(),
         ["stoptrigger"] = () => new StopTriggerPlugin(),
         ["timeline"] = () => new TimelinePlugin(),
+        ["traps"] = () => new TrapsPlugin(),
     };
 
     public static IReadOnlyList<string> Names { get; } = [.. s_all.Keys];
