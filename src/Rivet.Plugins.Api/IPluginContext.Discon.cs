@@ -61,7 +61,7 @@ public partial interface IPluginContext
     /// Calls <paramref name="callback"/> on the vCPU's thread each time it takes a trap or returns
     /// from one, after the pc has been redirected (QEMU's <c>qemu_plugin_register_vcpu_discon_cb</c>;
     /// the <see cref="DisconType.TrapReturn"/> kind is Rivet's own). No emulator lock is held;
-    /// <see cref="ReadRegister"/> and <see cref="ReadPc"/> see the state after the transition
+    /// <see cref="ReadRegister(int)"/> and <see cref="ReadPc"/> see the state after the transition
     /// (<see cref="ReadPc"/> is the to-pc).
     /// </summary>
     /// <param name="types">Which kinds to report (QEMU's <c>QEMU_PLUGIN_DISCON_ALL</c> is <see cref="DisconType.AllQemu"/>).</param>
