@@ -271,12 +271,17 @@ public sealed class BootTests
         => RivetProcess.AssertStartupError(RivetProcess.Run("-kernel", SrstKernel(), "-initrd", "/nonexistent/initrd", "-nographic"), "could not load ramdisk '/nonexistent/initrd': no such file");
 
     [Fact]
-    public void BareMetalHartsLeaveResetAsQemusRomLeavesThem()
+    public void BareMetalHartsStartInQemusResetRom()
     {
         string elf = TinyElf.WriteTemp(TinyElf.Build(0x80000000, TinyElf.PassProgram), "boot-regs.elf");
         using var m = new Machine.Machine(new MachineConfig { Kernel = elf, Harts = 2 }, Stream.Null, TextWriter.Null);
         foreach (Cpu.Hart h in m.Board.Harts)
         {
+            // QEMU's reset state: every hart at the ROM's reset vector, registers zero.
+            Assert.Equal(0x1000UL, h.Pc);
+            for (int r = 1; r < 32; r++) Assert.Equal(0UL, h.ReadRegister(r));
+            // The ROM's six instructions (this thread is the only one running the hart: the machine is not started).
+            Assert.Equal(Cpu.ExecExit.Budget, h.Run(6));
             Assert.Equal(0x80000000UL, h.Pc);
             Assert.Equal((ulong)h.HartId, h.ReadRegister(10));
             Assert.Equal(0x87e00000UL, h.ReadRegister(11));

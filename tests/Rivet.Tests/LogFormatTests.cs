@@ -196,7 +196,7 @@ public sealed class LogFormatTests
             string[] lines = File.ReadAllLines(log);
             // The plugin still sees every instruction with in_asm wrapping its instrumentation.
             long insns = lines.Where(l => l.StartsWith("0x", StringComparison.Ordinal)).Count();
-            Assert.Contains("total insns: 474", lines);
+            Assert.Contains("total insns: 480", lines);
             Assert.True(insns > 50, $"{insns} instruction lines");
             Assert.Equal(File.ReadAllLines(Recorded("trap_ecall.log")), lines.Where(l => l.StartsWith("riscv_cpu_do_interrupt", StringComparison.Ordinal)));
         }

@@ -8,9 +8,10 @@ namespace Rivet.Board;
 /// riscv_setup_rom_reset_vec writes: the reset vector (auipc t0; addi a2, t0, 40; csrr a0,
 /// mhartid; ld a1, 32(t0); ld t0, 24(t0); jr t0; the start and device tree addresses) and, right
 /// after it at 0x1028, OpenSBI's fw_dynamic_info (magic, version 2, next address, next mode S,
-/// options 0, boot hart 0). Reads see those bytes; writes are dropped, as on QEMU's ROM.
+/// options 0, boot hart 0). Harts start at 0x1000 and execute it; reads see those bytes; writes
+/// are dropped, as on QEMU's ROM.
 /// </summary>
-internal sealed class ResetRom : IMmioDevice
+internal sealed class ResetRom : IRomDevice
 {
     public const ulong DefaultBase = 0x1000, DefaultSize = 0xF000;
     public const int ResetVectorSize = 40;
@@ -20,7 +21,11 @@ internal sealed class ResetRom : IMmioDevice
 
     private readonly byte[] _bytes = new byte[DefaultSize];
 
+    private int _generation;
+
     public string Name => "riscv_virt_board.mrom";
+    public ReadOnlySpan<byte> Contents => _bytes;
+    public int Generation => Volatile.Read(ref _generation);
     public ulong Base => DefaultBase;
     public ulong Size => DefaultSize;
 
@@ -42,6 +47,7 @@ internal sealed class ResetRom : IMmioDevice
         for (int i = 0; i < vector.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(_bytes.AsSpan(i * 4), vector[i]);
         ulong[] info = [FwDynamicMagic, FwDynamicVersion, kernelEntry, NextModeS, 0, 0];
         for (int i = 0; i < info.Length; i++) BinaryPrimitives.WriteUInt64LittleEndian(_bytes.AsSpan(ResetVectorSize + i * 8), info[i]);
+        Interlocked.Increment(ref _generation); // harts decode the ROM afresh
     }
 
     public bool Read(ulong offset, int size, out ulong value)

@@ -175,16 +175,9 @@ internal sealed class VirtBoard : IResettable, IDisposable
         _rngSeedOffset = DeviceTreeBlob.AsSpan().IndexOf(seed);
         LoadImage([new LoadSegment(DeviceTreeAddress, DeviceTreeBlob, (ulong)reserved)], "the device tree");
 
-        // QEMU's ROM jumps to the start of DRAM whatever was loaded there.
+        // QEMU's ROM jumps to the start of DRAM whatever was loaded there; every hart starts in it.
         Rom.Program(DramBase, DeviceTreeAddress, kernelEntry);
-        foreach (Hart h in Harts)
-        {
-            // The state the reset ROM's six instructions leave (docs/BOOT.md).
-            h.ResetVector = DramBase;
-            h.ResetA1 = DeviceTreeAddress;
-            h.ResetA2 = ResetRom.FwDynamicInfo;
-            h.ResetT0 = DramBase;
-        }
+        foreach (Hart h in Harts) h.ResetVector = ResetRom.DefaultBase;
     }
 
     /// <summary>QEMU's FDT_MAX_SIZE: the room its generated tree takes in RAM (and in a dumpdtb file).</summary>

@@ -132,7 +132,7 @@ internal sealed unsafe partial class Hart
         var insns = new List<TranslatedInsn>();
         DecodedInsn* s = d;
         ulong spc = pc;
-        while (insns.Count < MaxBlockLength && s - page < SlotsPerPage)
+        while (insns.Count < MaxBlockLength && s - page < SlotsPerPage && s->Op != Op.PageEnd)
         {
             if (s->Op == Op.Undecoded && !DecodeSlot(cp, s, cp.PhysBase + (spc & (PhysicalMemory.PageSize - 1)), spc))
             {

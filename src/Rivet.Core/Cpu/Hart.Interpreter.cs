@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Rivet.Isa;
@@ -38,6 +39,16 @@ internal sealed unsafe partial class Hart
             Slots[SlotsPerPage].Op = Op.PageEnd;
             Slots[SlotsPerPage + 1].Op = Op.PageEnd;
         }
+    }
+
+    /// <summary>Stands for "no page": all slots are PageEnd, so dispatching through it looks the pc up.</summary>
+    private static readonly CodePage s_noPage = NoPage();
+
+    private static CodePage NoPage()
+    {
+        var page = new CodePage();
+        for (int i = 0; i < SlotsPerPage; i++) page.Slots[i].Op = Op.PageEnd;
+        return page;
     }
 
     private CodePage?[][] _codePages = [];
@@ -82,6 +93,47 @@ internal sealed unsafe partial class Hart
         page.Generation = Volatile.Read(ref _memory.CodeGeneration[pageIndex]);
         page.Epoch = _codeEpoch;
         page.PhysBase = _memory.RamBase + (pageIndex << PhysicalMemory.PageShift);
+        page.TiedToNext = false;
+        return page;
+    }
+
+    private CodePage?[] _romPages = [];
+
+    /// <summary>
+    /// The decoded page of the board's ROM holding <paramref name="phys"/>, or null when it is not
+    /// ROM. The whole page is decoded at once from the ROM's bytes (they change only when the
+    /// board programs the ROM, which bumps its generation).
+    /// </summary>
+    private CodePage? RomCodePage(ulong phys)
+    {
+        IRomDevice? rom = _memory.Rom;
+        if (rom == null || phys - rom.Base >= rom.Size) return null;
+        int index = (int)((phys - rom.Base) >> PhysicalMemory.PageShift);
+        if (_romPages.Length == 0) _romPages = new CodePage?[(int)((rom.Size + PhysicalMemory.PageSize - 1) >> PhysicalMemory.PageShift)];
+        CodePage? page = _romPages[index];
+        int gen = rom.Generation;
+        if (page != null && page.Generation == gen && page.Epoch == _codeEpoch) return page;
+        page ??= _romPages[index] = new CodePage();
+        ReadOnlySpan<byte> bytes = rom.Contents;
+        int start = index << PhysicalMemory.PageShift;
+        for (int i = 0; i < SlotsPerPage; i++)
+        {
+            int o = start + 2 * i;
+            ushort low = o + 2 <= bytes.Length ? BinaryPrimitives.ReadUInt16LittleEndian(bytes[o..]) : (ushort)0;
+            if (Decoder.IsFullLength(low))
+            {
+                // Past the ROM's end the missing half reads as zero, as the bus would.
+                uint high = o + 4 <= bytes.Length ? BinaryPrimitives.ReadUInt16LittleEndian(bytes[(o + 2)..]) : 0u;
+                page.Slots[i] = Decoder.Decode32(low | (high << 16));
+            }
+            else
+            {
+                page.Slots[i] = Decoder.Decode16(low);
+            }
+        }
+        page.Generation = gen;
+        page.Epoch = _codeEpoch;
+        page.PhysBase = rom.Base + (ulong)start;
         page.TiedToNext = false;
         return page;
     }
@@ -141,9 +193,10 @@ internal sealed unsafe partial class Hart
         byte[] flagArray = _memory.PageFlags;
         ulong pc = Pc;
         long n = 0; // instructions retired in this call, folded into _instret on the way out
-        CodePage? current = null;
-        DecodedInsn* page = null;
-        ulong pageBase = 1; // never a valid page base, so the first lookup happens
+        // No page yet: every slot of s_noPage is PageEnd, so whatever pc is, the first dispatch looks it up.
+        CodePage current = s_noPage;
+        DecodedInsn* page = current.Base;
+        ulong pageBase = 0; // with s_noPage: PageEnd recovers pc exactly
         ulong physBase = 1; // the physical address of pageBase (the same when not paged)
         ulong flagged = 0; // the physical address of a store into a page that holds code
         // Within a page the slot pointer is the program counter: pc is only materialised
@@ -190,7 +243,9 @@ internal sealed unsafe partial class Hart
                 if ((s & SignalCodeStale) != 0)
                 {
                     ClearSignal(SignalCodeStale);
-                    pageBase = 1;
+                    current = s_noPage;
+                    page = current.Base;
+                    pageBase = 0;
                 }
             }
             if (n >= budget)
@@ -199,8 +254,11 @@ internal sealed unsafe partial class Hart
                 goto Leave;
             }
         }
-    Lookup:
-        if (pc - pageBase >= PhysicalMemory.PageSize)
+        if (pc - pageBase >= PhysicalMemory.PageSize) goto Fetch;
+    Dispatch:
+        d = page + ((pc - pageBase) >> 1);
+        goto Next;
+    Fetch:
         {
             ulong phys = pc;
             if (TMode.Paged && !TranslateFetch(pc, out phys))
@@ -213,6 +271,14 @@ internal sealed unsafe partial class Hart
             ulong off = phys - ramBase;
             if (off >= ramSize)
             {
+                if (RomCodePage(phys) is { } rom)
+                {
+                    pageBase = pc & ~(PhysicalMemory.PageSize - 1);
+                    physBase = phys & ~(PhysicalMemory.PageSize - 1);
+                    current = rom;
+                    page = rom.Base;
+                    goto Dispatch;
+                }
                 Pc = pc;
                 LogUnmapped(phys, 2, false);
                 RaiseException(Cause.InstructionAccessFault, pc);
@@ -223,9 +289,8 @@ internal sealed unsafe partial class Hart
             physBase = phys & ~(PhysicalMemory.PageSize - 1);
             current = GetCodePage(off >> PhysicalMemory.PageShift, pageBase);
             page = current.Base;
+            d = page + ((pc - pageBase) >> 1);
         }
-    Dispatch:
-        d = page + ((pc - pageBase) >> 1);
     Next:
         if (TMode.Instrumented)
         {
@@ -234,7 +299,7 @@ internal sealed unsafe partial class Hart
             budget -= n;
             n = 0;
             // False when the block cannot be read (a fetch fault): executing shows the fault.
-            _ = BeforeInstruction(current!, page, d, pageBase + ((ulong)(d - page) << 1));
+            _ = BeforeInstruction(current, page, d, pageBase + ((ulong)(d - page) << 1));
             if (_pcRedirected)
             {
                 // A plugin wrote pc in an execute callback: this instruction does not run.
@@ -247,7 +312,7 @@ internal sealed unsafe partial class Hart
         switch (d->Op)
         {
             case Op.Undecoded:
-                if (!DecodeSlot(current!, d, physBase + ((ulong)(d - page) << 1), pageBase + ((ulong)(d - page) << 1)))
+                if (!DecodeSlot(current, d, physBase + ((ulong)(d - page) << 1), pageBase + ((ulong)(d - page) << 1)))
                 {
                     pc = pageBase + ((ulong)(d - page) << 1);
                     Pc = pc;
@@ -268,7 +333,7 @@ internal sealed unsafe partial class Hart
                 goto Execute;
             case Op.PageEnd:
                 pc = (pageBase + ((ulong)(d - page) << 1));
-                goto Lookup;
+                goto Fetch;
             case Op.Illegal:
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
@@ -544,7 +609,9 @@ internal sealed unsafe partial class Hart
                 FlushCodeCache();
                 pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
                 n++;
-                pageBase = 1;
+                current = s_noPage;
+                page = current.Base;
+                pageBase = 0;
                 goto Boundary;
             case Op.Ecall:
                 pc = (pageBase + ((ulong)(d - page) << 1));
@@ -705,7 +772,7 @@ internal sealed unsafe partial class Hart
         n++;
     Taken:
         if (_signal != 0 || n >= budget) goto Boundary;
-        if (pc - pageBase >= PhysicalMemory.PageSize) goto Lookup;
+        if (pc - pageBase >= PhysicalMemory.PageSize) goto Fetch;
         goto Dispatch;
 
     FlaggedStore:

@@ -53,12 +53,8 @@ internal sealed unsafe partial class Hart
     private readonly ulong* _x;
 
     public int HartId { get; }
+    /// <summary>Where the hart starts (QEMU virt: the ROM's reset vector at 0x1000, which sets a0, a1 and a2).</summary>
     public ulong ResetVector { get; set; }
-    /// <summary>Value put in a1 at reset (the device tree address on QEMU's virt; 0 when there is none).</summary>
-    public ulong ResetA1 { get; set; }
-    /// <summary>Values put in a2 and t0 at reset (what QEMU's reset ROM leaves: fw_dynamic_info, the start address).</summary>
-    public ulong ResetA2 { get; set; }
-    public ulong ResetT0 { get; set; }
     public IHartWaker? Waker { get; set; }
 
     public ulong Pc;
@@ -147,16 +143,12 @@ internal sealed unsafe partial class Hart
         }
     }
 
-    /// <summary>Back to the reset state: M-mode at the reset vector, a0 = mhartid.</summary>
+    /// <summary>Back to the reset state: M-mode at the reset vector, every register zero (as QEMU's).</summary>
     public void Reset()
     {
         Array.Clear(_regs);
         Array.Clear(_fregs);
         _fflags = _frm = 0;
-        _regs[10] = (ulong)HartId;
-        _regs[11] = ResetA1;
-        _regs[12] = ResetA2;
-        _regs[5] = ResetT0;
         Pc = ResetVector;
         Privilege = Priv.Machine;
         Halted = false;

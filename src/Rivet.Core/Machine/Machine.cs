@@ -133,7 +133,7 @@ public sealed class Machine : IDisposable
     /// can have side effects, such as taking a byte from the UART). Safe while the machine runs.
     /// </summary>
     public bool ReadPhysicalMemory(ulong address, Span<byte> destination)
-        => !_disposed && _board.Memory.ReadRam(address, destination);
+        => !_disposed && (_board.Memory.ReadRam(address, destination) || _board.Memory.ReadRom(address, destination));
 
     /// <summary>
     /// The physical address hart <paramref name="hart"/>'s current translation gives

@@ -19,3 +19,14 @@ internal interface IMmioDevice
     /// <summary>Back to power-on state (machine reset).</summary>
     void Reset();
 }
+
+/// <summary>
+/// A read-only device harts may execute from (QEMU virt's mask ROM): its bytes are decoded like
+/// RAM's; <see cref="Generation"/> changes whenever they do, so decoded copies go stale.
+/// </summary>
+internal interface IRomDevice : IMmioDevice
+{
+    ReadOnlySpan<byte> Contents { get; }
+
+    int Generation { get; }
+}

@@ -48,9 +48,16 @@ internal sealed unsafe class PhysicalMemory : IDisposable
         {
             for (int j = i; j > 0 && _devices[j - 1].Base > _devices[j].Base; j--) (_devices[j - 1], _devices[j]) = (_devices[j], _devices[j - 1]);
         }
+        foreach (IMmioDevice d in _devices)
+        {
+            if (d is IRomDevice rom) Rom ??= rom;
+        }
     }
 
     public IReadOnlyList<IMmioDevice> Devices => _devices;
+
+    /// <summary>The device harts can execute from outside RAM (the board's ROM), if any.</summary>
+    public IRomDevice? Rom { get; }
 
     public bool IsRam(ulong address, ulong length)
         => address >= RamBase && length <= RamSize && address - RamBase <= RamSize - length;
@@ -63,6 +70,14 @@ internal sealed unsafe class PhysicalMemory : IDisposable
                 return d;
         }
         return null;
+    }
+
+    /// <summary>Copies bytes out of the ROM (debuggers and monitors: reading it has no side effects). False unless all of it is ROM.</summary>
+    public bool ReadRom(ulong address, Span<byte> destination)
+    {
+        if (Rom is not { } rom || address < rom.Base || (ulong)destination.Length > rom.Size || address - rom.Base > rom.Size - (ulong)destination.Length) return false;
+        rom.Contents.Slice((int)(address - rom.Base), destination.Length).CopyTo(destination);
+        return true;
     }
 
     /// <summary>Copies bytes into RAM (loaders). Returns false if the range is not all RAM.</summary>
