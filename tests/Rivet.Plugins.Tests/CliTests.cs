@@ -111,7 +111,7 @@ public sealed class CliTests
         Assert.Equal(0, r.Code);
         Assert.Contains("sample: vcpu 0 translated block 0x80000000, 11 instructions, 44 bytes\n", r.Err);
         Assert.Contains("sample:   0x80000008: 0062b423 sd t1,8(t0)\n", r.Err);
-        Assert.Matches(@"sample: vcpu 0: \d+ instructions, \d+ blocks, 2 loads, 3 stores \(last at 0x100000\), 0 wfi, idle 0, resumed 0, init pc 0x80000000 a0 0, exit pc 0x80000028\n", r.Err);
+        Assert.Matches(@"sample: vcpu 0: \d+ instructions, \d+ blocks, 4 loads, 3 stores \(last at 0x100000\), 0 wfi, idle 0, resumed 0, init pc 0x1000 a0 0, exit pc 0x80000028\n", r.Err);
     }
 
     [Fact]

@@ -35,8 +35,11 @@ public sealed class ExeclogTests
     public void EveryInstructionWithItsMemoryAccesses()
     {
         string[] lines = Run("execlog", out PluginRunResult r);
-        Assert.Equal("0, 0x80000000, 0xf14022f3, \"csrrs t0,mhartid,zero\"", lines[0]);
-        Assert.Equal("0, 0x80000004, 0x29063, \"bne t0,zero,0x80000004\"", lines[1]);
+        // The reset ROM's six instructions first (its two loads read ROM, which QEMU reports as RAM).
+        Assert.StartsWith("0, 0x1000, 0x297, \"auipc t0,", lines[0]);
+        Assert.Equal("0, 0x100c, 0x202b583, \"ld a1,32(t0)\", load, 0x00001020, RAM", lines[3]);
+        Assert.Equal("0, 0x80000000, 0xf14022f3, \"csrrs t0,mhartid,zero\"", lines[6]);
+        Assert.Equal("0, 0x80000004, 0x29063, \"bne t0,zero,0x80000004\"", lines[7]);
         Assert.Contains("0, 0x8000001c, 0x52fd, \"addi t0,zero,-1\"", lines); // compressed: the 16-bit encoding
         ulong load = s_symbols["bp_vm"] - 2; // c.ld
         Assert.Contains($"0, 0x{load:x}, 0x6004, \"ld s1,0(s0)\", load, 0x{s_symbols["data_page"]:x8}, RAM", lines); // under Sv39: the physical address
@@ -55,7 +58,7 @@ public sealed class ExeclogTests
         Assert.Equal(["0, 0x" + s_symbols["bp_regs"].ToString("x") + ", 0x1, \"addi zero,zero,0\""], Run($"execlog,afilter={s_symbols["bp_regs"]:x}", out _));
         // Filters add up; 0x-prefixed addresses as well.
         string[] both = Run($"execlog,afilter=0x{s_symbols["bp_end"]:x},ifilter=ld ", out _);
-        Assert.Equal(4, both.Length); // three loads and the nop
+        Assert.Equal(6, both.Length); // the reset ROM's two loads, the guest's three and the nop
     }
 
     [Fact]
@@ -77,7 +80,7 @@ public sealed class ExeclogTests
     /// instructions with the same memory accesses. Compared without the disassembly and opcode
     /// (QEMU's disassembler prints differently; 7.2 reads 4 bytes even for a compressed
     /// instruction, which QEMU 10 no longer does). Known differences: QEMU runs its reset ROM
-    /// (0x1000..) first, where rivet -bios none starts at the kernel; QEMU names sub-page devices
+    /// (0x1000..) first, as Rivet does, but reports its loads at a wrong physical address; QEMU names sub-page devices
     /// (the UART) <c>anon</c> plus a host pointer where Rivet says <c>serial</c>; QEMU exits
     /// inside the finisher store, before its memory callback, so its last line has no access.
     /// </summary>
@@ -94,10 +97,13 @@ public sealed class ExeclogTests
             }),
         ];
         List<string> qemu = Normalise(File.ReadAllLines(Path.Combine(Repo.Root, "tests", "Rivet.Plugins.Tests", "Data", "execlog-qemu-7.2-regs_vm.log")));
-        int rom = qemu.FindIndex(l => l.StartsWith("0, 0x80000000", StringComparison.Ordinal));
-        Assert.Equal(6, rom);
-        qemu.RemoveRange(0, rom);
         List<string> rivet = Normalise(Run("execlog", out _));
+        // The reset ROM: the same six pcs; QEMU 7.2 reports its loads at a wrong physical address
+        // (0x08001020 for 0x1020), so only the pcs are compared there.
+        Assert.Equal(6, qemu.FindIndex(l => l.StartsWith("0, 0x80000000", StringComparison.Ordinal)));
+        Assert.Equal(qemu[..6].Select(l => l.Split(", ")[1]), rivet[..6].Select(l => l.Split(", ")[1]));
+        qemu.RemoveRange(0, 6);
+        rivet.RemoveRange(0, 6);
         Assert.Equal(qemu[^1] + ", store, 0x00100000, riscv.sifive.test", rivet[^1]);
         Assert.Equal(qemu[..^1], rivet[..^1]);
     }

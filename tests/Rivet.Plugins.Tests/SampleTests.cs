@@ -23,9 +23,9 @@ public sealed class SampleTests
         long total = 0;
         for (int cpu = 0; cpu < 4; cpu++)
         {
-            // Inline counts equal the hart's own; init saw a0 = mhartid at the reset vector; every vCPU idled and resumed.
+            // Inline counts equal the hart's own; init saw the reset ROM's first instruction with registers zero; every vCPU idled and resumed.
             var m = System.Text.RegularExpressions.Regex.Match(lines[cpu],
-                $@"^sample: vcpu {cpu}: (\d+) instructions, \d+ blocks, \d+ loads, \d+ stores \(last at 0x[0-9a-f]+\), (\d+) wfi, idle (\d+), resumed (\d+), init pc 0x80000000 a0 {cpu}, exit pc 0x[0-9a-f]+$");
+                $@"^sample: vcpu {cpu}: (\d+) instructions, \d+ blocks, \d+ loads, \d+ stores \(last at 0x[0-9a-f]+\), (\d+) wfi, idle (\d+), resumed (\d+), init pc 0x1000 a0 0, exit pc 0x[0-9a-f]+$");
             Assert.True(m.Success, lines[cpu]);
             Assert.Equal(r.Retired[cpu], ulong.Parse(m.Groups[1].Value));
             total += long.Parse(m.Groups[1].Value);
