@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Rivet.Isa;
 using Rivet.Memory;
 
@@ -13,29 +14,102 @@ internal sealed unsafe partial class Hart
 {
     public const int MaxBlockLength = 64;
 
-    private sealed class InstrBlock(CodePage page, int generation, int epoch, ulong[] pcs, BlockHooks? hooks)
+    /// <summary>
+    /// A block as this hart executes it. A block whose instructions carry only inline adds (and no
+    /// memory hooks) is <em>credited</em>: its whole per-instruction sum is added when it starts,
+    /// and what its unstarted instructions added is taken back if it is left early (a trap, an
+    /// interrupt, an exit after an MMIO store), so no per-instruction work is done. Any other
+    /// block is <em>stepped</em>: its instruction hooks run before each instruction, in order.
+    /// </summary>
+    private sealed class InstrBlock
     {
-        public readonly CodePage Page = page;
-        public readonly int Generation = generation;
-        public readonly int Epoch = epoch;
-        public readonly ulong[] Pcs = pcs;
-        public readonly BlockHooks? Hooks = hooks;
+        public readonly CodePage Page;
+        public readonly int Generation;
+        public readonly int Epoch;
+        public readonly ulong Pc;
+        public readonly ulong[] Pcs;
+        public readonly DecodedInsn* Start;   // the first instruction's slot
+        public readonly DecodedInsn* End;     // the slot after the last instruction
+        public readonly byte[] SlotIndex;     // slot offset from Start -> instruction index
+        public readonly BlockHooks? Hooks;
+        public readonly bool Stepped;
+        public readonly Credit[] Credits;     // credited blocks: what the instructions add, per slot
+
+        public InstrBlock(CodePage page, ulong pc, ulong[] pcs, DecodedInsn* start, DecodedInsn* end, BlockHooks? hooks)
+        {
+            Page = page;
+            Generation = page.Generation;
+            Epoch = page.Epoch;
+            Pc = pc;
+            Pcs = pcs;
+            Start = start;
+            End = end;
+            SlotIndex = new byte[end - start];
+            for (int i = 0; i < pcs.Length; i++) SlotIndex[(pcs[i] - pc) >> 1] = (byte)i;
+            Hooks = hooks;
+            Stepped = hooks?.Memory != null || (hooks?.Insn?.Any(ops => ops != null && ops.Any(o => o.Kind != HookKind.Add)) ?? false);
+            Credits = Stepped || hooks?.Insn == null ? [] : Credit.Of(hooks.Insn, pcs.Length);
+        }
+
+        public int Length => Pcs.Length;
+
+        public DecodedInsn* SlotOf(int index) => Start + ((Pcs[index] - Pc) >> 1);
+
+        public bool ValidIn(CodePage cp) => Page == cp && Generation == cp.Generation && Epoch == cp.Epoch;
     }
 
-    private readonly Dictionary<ulong, InstrBlock> _blocks = [];
-    private InstrBlock? _block;      // the block being executed
-    private int _blockIndex;          // index of the next instruction in it
+    /// <summary>A credited block's adds to one scoreboard slot: <c>Prefix[k]</c> is what instructions 0..k-1 add.</summary>
+    private readonly struct Credit(long[] board, int slot, long[] prefix)
+    {
+        public readonly long[] Board = board;
+        public readonly int Slot = slot;
+        public readonly long[] Prefix = prefix;
+
+        public long Total => Prefix[^1];
+
+        public static Credit[] Of(HookOp[]?[] insn, int length)
+        {
+            var bySlot = new Dictionary<(long[], int), long[]>();
+            for (int i = 0; i < length; i++)
+            {
+                if (insn[i] is not { } ops) continue;
+                foreach (HookOp op in ops)
+                {
+                    if (!bySlot.TryGetValue((op.Board!, op.Slot), out long[]? perInsn)) bySlot[(op.Board!, op.Slot)] = perInsn = new long[length + 1];
+                    perInsn[i + 1] += (long)op.Immediate;
+                }
+            }
+            var credits = new List<Credit>();
+            foreach (((long[] board, int slot), long[] prefix) in bySlot)
+            {
+                for (int i = 1; i <= length; i++) prefix[i] += prefix[i - 1];
+                credits.Add(new Credit(board, slot, prefix));
+            }
+            return [.. credits];
+        }
+    }
+
+    private InstrBlock? _block;       // the block being executed (null: none)
+    /// <summary>
+    /// The interpreter calls <see cref="InstrumentStep"/> before an instruction whose slot is at or
+    /// past this: the end of a credited block (so it runs only when the next block starts), the
+    /// next instruction of a stepped block, null to look the block up again.
+    /// </summary>
+    private DecodedInsn* _blockLimit;
+    private int _blockIndex;          // stepped: the next instruction's index; credited: instructions started, once suspended
+    private bool _blockSuspended;     // credited: left early, what its unstarted instructions add taken back
     private ulong _insnPc;            // pc of the instruction being executed
-    private Action<int, MemoryAccess>? _memoryHook; // memory callback of that instruction
+    private MemoryHookOp[]? _memoryOps; // memory hooks of that instruction
 
     private static bool EndsBlock(Op op) => op is Op.Jal or Op.Jalr or (>= Op.Beq and <= Op.Bgeu)
         or Op.Ecall or Op.Ebreak or Op.Mret or Op.Sret or Op.SfenceVma or Op.Wfi or Op.FenceI or Op.Illegal or (>= Op.Csrrw and <= Op.Csrrci);
 
     private void ResetInstrumentationState()
     {
-        _blocks.Clear();
         _block = null;
-        _memoryHook = null;
+        _blockLimit = null;
+        _blockSuspended = false;
+        _memoryOps = null;
     }
 
     /// <summary>
@@ -74,60 +148,119 @@ internal sealed unsafe partial class Hart
         return true;
     }
 
-    /// <summary>Runs the block and instruction hooks due before the instruction at <paramref name="pc"/>.</summary>
-    private bool BeforeInstruction(CodePage cp, DecodedInsn* page, DecodedInsn* d, ulong pc)
+    /// <summary>
+    /// Before the instruction at slot <paramref name="d"/> when it is at or past
+    /// <see cref="_blockLimit"/>: the next instruction of a stepped block (its hooks run), or the
+    /// start of a block (found or translated, its entry hooks run and, credited, its adds).
+    /// </summary>
+    private void InstrumentStep(CodePage cp, DecodedInsn* page, DecodedInsn* d, ulong pageBase)
     {
+        ulong pc = pageBase + ((ulong)(d - page) << 1);
         InstrBlock? b = _block;
-        if (b == null || _blockIndex >= b.Pcs.Length || b.Pcs[_blockIndex] != pc
-            || b.Page != cp || b.Generation != cp.Generation || b.Epoch != cp.Epoch)
+        if (b == null || !b.Stepped || _blockIndex >= b.Length || d != b.SlotOf(_blockIndex) || !b.ValidIn(cp))
         {
             b = FindBlock(cp, page, d, pc);
             _block = b;
             _blockIndex = 0;
+            _blockSuspended = false;
+            _memoryOps = null;
             if (b == null)
             {
-                _memoryHook = null;
-                return false;
+                _blockLimit = d + 1; // an unreadable slot: executing it raises the fault
+                return;
             }
-            BlockHooks? bh = b.Hooks;
-            if (bh != null)
+            if (b.Hooks?.Entry is { } entry) RunHooks(entry, pc, b.Pc);
+            if (!b.Stepped)
             {
-                if (bh.ExecInline is { } adds)
-                {
-                    foreach (InlineAdd add in adds) add.Board[HartId] += add.Amount;
-                }
-                if (bh.Exec is { } exec)
-                {
-                    Pc = pc;
-                    exec(HartId, pc);
-                }
+                foreach (Credit c in b.Credits) c.Board[c.Slot] += c.Total;
+                _blockLimit = b.End;
+                return;
             }
         }
         int i = _blockIndex++;
         _insnPc = pc;
-        BlockHooks? h = b.Hooks;
-        if (h == null)
+        _blockLimit = i + 1 < b.Length ? b.SlotOf(i + 1) : b.End;
+        BlockHooks h = b.Hooks!;
+        if (h.Insn?[i] is { } ops) RunHooks(ops, pc, pc);
+        _memoryOps = h.Memory?[i];
+    }
+
+    private void RunHooks(HookOp[] ops, ulong pc, ulong callbackPc)
+    {
+        foreach (HookOp op in ops)
         {
-            _memoryHook = null;
-            return true;
+            switch (op.Kind)
+            {
+                case HookKind.Add:
+                    op.Board![op.Slot] += (long)op.Immediate;
+                    break;
+                case HookKind.Store:
+                    op.Board![op.Slot] = (long)op.Immediate;
+                    break;
+                case HookKind.Conditional:
+                    if (!HookOp.Holds(op.Condition, (ulong)op.Board![op.Slot], op.Immediate)) break;
+                    Pc = pc;
+                    op.Callback!(HartId, callbackPc);
+                    break;
+                default:
+                    Pc = pc;
+                    op.Callback!(HartId, callbackPc);
+                    break;
+            }
         }
-        if (h.InsnInline?[i] is { } inline)
+    }
+
+    /// <summary>
+    /// Execution leaves straight-line flow with <paramref name="d"/> the last instruction started
+    /// (a trap, or a boundary after it): a credited block left before its end takes back what its
+    /// unstarted instructions added, so the counts are exact whenever anything can look at them.
+    /// </summary>
+    private void SuspendBlock(DecodedInsn* d)
+    {
+        InstrBlock? b = _block;
+        if (b == null || b.Stepped || _blockSuspended || d < b.Start || d >= b.End) return;
+        int started = b.SlotIndex[d - b.Start] + 1;
+        if (started >= b.Length) return;
+        foreach (Credit c in b.Credits) c.Board[c.Slot] -= c.Total - c.Prefix[started];
+        _blockIndex = started;
+        _blockSuspended = true;
+    }
+
+    /// <summary>
+    /// Execution continues at slot <paramref name="d"/> other than straight on: the current block
+    /// goes on only if <paramref name="d"/> is its next instruction (after a boundary that took no
+    /// trap), taking its unstarted instructions' adds again; anything else starts a block.
+    /// </summary>
+    private void Redirect(CodePage cp, DecodedInsn* d)
+    {
+        InstrBlock? b = _block;
+        if (b == null)
         {
-            foreach (InlineAdd add in inline) add.Board[HartId] += add.Amount;
+            _blockLimit = null;
+            return;
         }
-        if (h.InsnExec?[i] is { } cb)
+        bool next = _blockIndex < b.Length && d == b.SlotOf(_blockIndex) && b.ValidIn(cp);
+        if (b.Stepped)
         {
-            Pc = pc;
-            cb(HartId, pc);
+            if (!next) _block = null;
+            _blockLimit = null; // InstrumentStep runs the instruction's hooks, or starts the block
+            return;
         }
-        _memoryHook = h.Memory?[i];
-        return true;
+        if (_blockSuspended && next)
+        {
+            foreach (Credit c in b.Credits) c.Board[c.Slot] += c.Total - c.Prefix[_blockIndex];
+            _blockSuspended = false;
+            return;
+        }
+        _block = null;
+        _blockLimit = null;
     }
 
     private InstrBlock? FindBlock(CodePage cp, DecodedInsn* page, DecodedInsn* d, ulong pc)
     {
-        if (_blocks.TryGetValue(pc, out InstrBlock? known) && known.Page == cp && known.Generation == cp.Generation && known.Epoch == cp.Epoch)
-            return known;
+        InstrBlock?[] blocks = cp.Blocks ??= new InstrBlock?[SlotsPerPage];
+        int at = (int)(d - page);
+        if (blocks[at] is { } known && known.Pc == pc && known.ValidIn(cp)) return known;
         var insns = new List<TranslatedInsn>();
         DecodedInsn* s = d;
         ulong spc = pc;
@@ -145,17 +278,36 @@ internal sealed unsafe partial class Hart
         }
         if (insns.Count == 0) return null;
         BlockHooks? hooks = Instrumentation!.Translate(HartId, pc, insns);
-        var block = new InstrBlock(cp, cp.Generation, cp.Epoch, insns.Select(t => t.Pc).ToArray(), hooks is { IsEmpty: false } ? hooks : null);
-        _blocks[pc] = block;
+        TranslatedInsn last = insns[^1];
+        var block = new InstrBlock(cp, pc, [.. insns.Select(t => t.Pc)], d, d + ((last.Pc + (ulong)last.Length - pc) >> 1), hooks is { IsEmpty: false } ? hooks : null);
+        blocks[at] = block;
         return block;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AfterMemory(ulong address, int size, bool store, ulong value)
     {
-        if (_memoryHook is { } hook)
+        if (_memoryOps != null) RunMemoryHooks(address, size, store, value);
+    }
+
+    private void RunMemoryHooks(ulong address, int size, bool store, ulong value)
+    {
+        ulong mask = size == 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+        foreach (MemoryHookOp op in _memoryOps!)
         {
-            ulong mask = size == 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
-            hook(HartId, new MemoryAccess(_insnPc, address, size, store, value & mask));
+            if (!(store ? op.Stores : op.Loads)) continue;
+            switch (op.Kind)
+            {
+                case HookKind.Add:
+                    op.Board![op.Slot] += (long)op.Immediate;
+                    break;
+                case HookKind.Store:
+                    op.Board![op.Slot] = (long)op.Immediate;
+                    break;
+                default:
+                    op.Callback!(HartId, new MemoryAccess(_insnPc, address, size, store, value & mask));
+                    break;
+            }
         }
     }
 }
