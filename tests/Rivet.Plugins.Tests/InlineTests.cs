@@ -261,6 +261,50 @@ public sealed class InlineTests
         Assert.Equal(1, PluginRun.Count(r.Diagnostics, "threw"));
     }
 
+    /// <summary>
+    /// A load faults in the middle of a block; the handler skips it. Instructions started, with the
+    /// faulting load and the handler's four: 15 up to the finisher's store (the final <c>j .</c> is
+    /// not counted). Without a callback in the block its adds are credited at its start, so this
+    /// checks that what the unstarted instructions added is taken back at the trap, and that the
+    /// store's early exit leaves the counts exact for the at-exit reader.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CountsStayExactWhenATrapLeavesABlockEarly(bool stepped)
+    {
+        uint[] words =
+        [
+            0x00000297, // 0x00 auipc t0,0
+            0x04028293, // 0x04 addi t0,t0,0x40
+            0x30529073, // 0x08 csrw mtvec,t0          (handler at 0x80000040)
+            0x00000313, // 0x0c li t1,0
+            0x00002383, // 0x10 lw t2,0(zero)          load access fault
+            0x00130313, // 0x14 addi t1,t1,1
+            0x00130313, // 0x18 addi t1,t1,1
+        ];
+        byte[] program = [.. words.SelectMany(BitConverter.GetBytes), .. TinyElf.PassProgram]; // 0x1c..0x2c (j . at 0x2c)
+        program = [.. program, .. new byte[0x40 - program.Length]];
+        uint[] handler = [0x34102e73, 0x004e0e13, 0x341e1073, 0x30200073]; // csrr t3,mepc; addi t3,t3,4; csrw mepc,t3; mret
+        program = [.. program, .. handler.SelectMany(BitConverter.GetBytes)];
+        Scoreboard? sb = null;
+        var p = new Lambda(c =>
+        {
+            sb = c.NewScoreboard();
+            c.RegisterBlockTranslated(b =>
+            {
+                foreach (IInstruction i in b.Instructions.Where(i => i.Pc != 0x8000002c))
+                {
+                    i.RegisterExecuteInline(InlineOperation.Add, sb, 1);
+                    if (stepped) i.RegisterExecuteConditional((_, _) => { }, ScoreboardCondition.Never, sb, 0);
+                }
+            });
+        });
+        PluginRunResult r = PluginRun.Run(Programs.Config(program), host => host.Install(p, "trap"));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(15, sb![0]);
+    }
+
     /// <summary>Bad arguments say what is wrong, at registration.</summary>
     [Fact]
     public void BadArgumentsAreRejected()
