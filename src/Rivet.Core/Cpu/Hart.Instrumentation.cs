@@ -34,6 +34,10 @@ internal sealed unsafe partial class Hart
         public readonly BlockHooks? Hooks;
         public readonly bool Stepped;
         public readonly Credit[] Credits;     // credited blocks: what the instructions add, per slot
+        // Stepped blocks: an instruction's hooks as one delegate when they are all plain callbacks
+        // (the common case: one call instead of walking the list).
+        public readonly Action<int, ulong>?[]? InsnCalls;
+        public readonly Action<int, MemoryAccess>?[]? MemoryCalls;
 
         public InstrBlock(CodePage page, ulong pc, ulong[] pcs, DecodedInsn* start, DecodedInsn* end, BlockHooks? hooks)
         {
@@ -49,6 +53,10 @@ internal sealed unsafe partial class Hart
             Hooks = hooks;
             Stepped = hooks?.Memory != null || (hooks?.Insn?.Any(ops => ops != null && ops.Any(o => o.Kind != HookKind.Add)) ?? false);
             Credits = Stepped || hooks?.Insn == null ? [] : Credit.Of(hooks.Insn, pcs.Length);
+            if (Stepped && hooks!.Insn is { } insn)
+                InsnCalls = [.. insn.Select(ops => ops != null && ops.All(o => o.Kind == HookKind.Callback) ? (Action<int, ulong>?)Delegate.Combine([.. ops.Select(o => o.Callback!)]) : null)];
+            if (hooks?.Memory is { } memory)
+                MemoryCalls = [.. memory.Select(ops => ops != null && ops.All(o => o.Kind == HookKind.Callback) ? (Action<int, MemoryAccess>?)Delegate.Combine([.. ops.Select(o => o.Callback!)]) : null)];
         }
 
         public int Length => Pcs.Length;
@@ -99,7 +107,10 @@ internal sealed unsafe partial class Hart
     private int _blockIndex;          // stepped: the next instruction's index; credited: instructions started, once suspended
     private bool _blockSuspended;     // credited: left early, what its unstarted instructions add taken back
     private ulong _insnPc;            // pc of the instruction being executed
-    private MemoryHookOp[]? _memoryOps; // memory hooks of that instruction
+    // Memory hooks: the block's (set when it starts, so no reference is stored per instruction)
+    // and the index of the instruction being executed in it.
+    private InstrBlock? _memoryBlock;
+    private int _insnIndex;
 
     private static bool EndsBlock(Op op) => op is Op.Jal or Op.Jalr or (>= Op.Beq and <= Op.Bgeu)
         or Op.Ecall or Op.Ebreak or Op.Mret or Op.Sret or Op.SfenceVma or Op.Wfi or Op.FenceI or Op.Illegal or (>= Op.Csrrw and <= Op.Csrrci);
@@ -109,7 +120,7 @@ internal sealed unsafe partial class Hart
         _block = null;
         _blockLimit = null;
         _blockSuspended = false;
-        _memoryOps = null;
+        _memoryBlock = null;
     }
 
     /// <summary>
@@ -157,13 +168,14 @@ internal sealed unsafe partial class Hart
     {
         ulong pc = pageBase + ((ulong)(d - page) << 1);
         InstrBlock? b = _block;
-        if (b == null || !b.Stepped || _blockIndex >= b.Length || d != b.SlotOf(_blockIndex) || !b.ValidIn(cp))
+        // Straight on from the previous instruction of a stepped block (anything else went through Redirect, which checked the page).
+        if (b == null || !b.Stepped || _blockIndex >= b.Length || d != b.SlotOf(_blockIndex))
         {
             b = FindBlock(cp, page, d, pc);
             _block = b;
             _blockIndex = 0;
             _blockSuspended = false;
-            _memoryOps = null;
+            _memoryBlock = b?.Hooks?.Memory != null ? b : null;
             if (b == null)
             {
                 _blockLimit = d + 1; // an unreadable slot: executing it raises the fault
@@ -181,8 +193,16 @@ internal sealed unsafe partial class Hart
         _insnPc = pc;
         _blockLimit = i + 1 < b.Length ? b.SlotOf(i + 1) : b.End;
         BlockHooks h = b.Hooks!;
-        if (h.Insn?[i] is { } ops) RunHooks(ops, pc, pc);
-        _memoryOps = h.Memory?[i];
+        if (b.InsnCalls?[i] is { } call)
+        {
+            Pc = pc;
+            call(HartId, pc);
+        }
+        else if (h.Insn?[i] is { } ops)
+        {
+            RunHooks(ops, pc, pc);
+        }
+        _insnIndex = i;
     }
 
     private void RunHooks(HookOp[] ops, ulong pc, ulong callbackPc)
@@ -287,13 +307,20 @@ internal sealed unsafe partial class Hart
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AfterMemory(ulong address, int size, bool store, ulong value)
     {
-        if (_memoryOps != null) RunMemoryHooks(address, size, store, value);
+        if (_memoryBlock != null) RunMemoryHooks(address, size, store, value);
     }
 
     private void RunMemoryHooks(ulong address, int size, bool store, ulong value)
     {
         ulong mask = size == 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
-        foreach (MemoryHookOp op in _memoryOps!)
+        InstrBlock b = _memoryBlock!;
+        if (b.MemoryCalls![_insnIndex] is { } call)
+        {
+            call(HartId, new MemoryAccess(_insnPc, address, size, store, value & mask));
+            return;
+        }
+        if (b.Hooks!.Memory![_insnIndex] is not { } ops) return;
+        foreach (MemoryHookOp op in ops)
         {
             if (!(store ? op.Stores : op.Loads)) continue;
             switch (op.Kind)
