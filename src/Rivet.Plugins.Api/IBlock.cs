@@ -24,7 +24,7 @@ public partial interface IBlock
     void RegisterExecute(ExecuteCallback callback);
 
     /// <summary>Adds <paramref name="amount"/> to the executing vCPU's entry of <paramref name="scoreboard"/> each time the block starts executing, without a callback.</summary>
-    /// <param name="scoreboard">A scoreboard from <see cref="IPluginContext.NewScoreboard"/>.</param>
+    /// <param name="scoreboard">A scoreboard from <see cref="IPluginContext.NewScoreboard()"/>.</param>
     /// <param name="amount">What to add.</param>
     void RegisterExecuteInline(Scoreboard scoreboard, long amount);
 }
@@ -52,7 +52,7 @@ public partial interface IInstruction
     void RegisterExecute(ExecuteCallback callback);
 
     /// <summary>Adds <paramref name="amount"/> to the executing vCPU's entry of <paramref name="scoreboard"/> each time the instruction is about to execute, without a callback.</summary>
-    /// <param name="scoreboard">A scoreboard from <see cref="IPluginContext.NewScoreboard"/>.</param>
+    /// <param name="scoreboard">A scoreboard from <see cref="IPluginContext.NewScoreboard()"/>.</param>
     /// <param name="amount">What to add.</param>
     void RegisterExecuteInline(Scoreboard scoreboard, long amount);
 
@@ -83,40 +83,3 @@ public enum MemoryAccessFilter
 /// <param name="IsStore">True for a store or atomic read-modify-write, false for a load.</param>
 /// <param name="Value">The value loaded, or stored (zero-extended to 64 bits).</param>
 public readonly partial record struct MemoryAccessInfo(ulong Pc, ulong Address, int Size, bool IsStore, ulong Value);
-
-/// <summary>
-/// Per-vCPU 64-bit counters that inline operations update without a callback (QEMU's
-/// scoreboard of one <c>u64</c> per vCPU). Each vCPU only ever writes its own entry, so no
-/// locking is needed; reads from other threads see a recent value.
-/// </summary>
-public sealed class Scoreboard
-{
-    internal readonly long[] Values;
-    internal readonly object Owner;
-
-    internal Scoreboard(int vcpuCount, object owner)
-    {
-        Values = new long[vcpuCount];
-        Owner = owner;
-    }
-
-    /// <summary>The number of entries: one per vCPU.</summary>
-    public int VCpuCount => Values.Length;
-
-    /// <summary>The entry of one vCPU.</summary>
-    /// <param name="vcpuIndex">The vCPU index.</param>
-    public long this[int vcpuIndex]
-    {
-        get => Volatile.Read(ref Values[vcpuIndex]);
-        set => Volatile.Write(ref Values[vcpuIndex], value);
-    }
-
-    /// <summary>The sum over every vCPU (QEMU's <c>qemu_plugin_u64_sum</c>).</summary>
-    /// <returns>The sum.</returns>
-    public long Sum()
-    {
-        long sum = 0;
-        for (int i = 0; i < Values.Length; i++) sum += Volatile.Read(ref Values[i]);
-        return sum;
-    }
-}

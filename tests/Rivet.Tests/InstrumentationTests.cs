@@ -28,10 +28,9 @@ public sealed class InstrumentationTests
             lock (this) Translations.Add((pc, insns.Count));
             var hooks = new BlockHooks
             {
-                Exec = (c, p) => Bump(BlockCounts, p),
-                InsnExec = insns.Select(_ => (Action<int, ulong>?)((c, p) => Bump(InsnCounts, p))).ToArray(),
-                InsnInline = insns.Select(_ => (InlineAdd[]?)[new InlineAdd(Inline, 1)]).ToArray(),
-                Memory = insns.Select(_ => (Action<int, MemoryAccess>?)((c, m) => { lock (this) Memory.Add(m); })).ToArray(),
+                Entry = [HookOp.Call((c, p) => Bump(BlockCounts, p))],
+                Insn = [.. insns.Select(_ => (HookOp[]?)[HookOp.Call((c, p) => Bump(InsnCounts, p)), HookOp.Inline(HookKind.Add, Inline, 0, 1)])],
+                Memory = [.. insns.Select(_ => (MemoryHookOp[]?)[new MemoryHookOp(HookKind.Callback, true, true, (c, m) => { lock (this) Memory.Add(m); }, null, 0, 0)])],
             };
             return hooks;
         }

@@ -40,6 +40,7 @@ internal sealed partial class Hart
         if (requested == _flushesSeen) return;
         _flushesSeen = requested;
         ResetInstrumentationState();
+        FlushCodeCache(); // blocks live with their decoded pages: a new epoch re-translates them all
     }
 
     private void ReportDiscon(DisconKind kind, ulong cause, ulong fromPc, ulong tval)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Rivet.Isa;
 using Rivet.Memory;
 
@@ -13,29 +14,113 @@ internal sealed unsafe partial class Hart
 {
     public const int MaxBlockLength = 64;
 
-    private sealed class InstrBlock(CodePage page, int generation, int epoch, ulong[] pcs, BlockHooks? hooks)
+    /// <summary>
+    /// A block as this hart executes it. A block whose instructions carry only inline adds (and no
+    /// memory hooks) is <em>credited</em>: its whole per-instruction sum is added when it starts,
+    /// and what its unstarted instructions added is taken back if it is left early (a trap, an
+    /// interrupt, an exit after an MMIO store), so no per-instruction work is done. Any other
+    /// block is <em>stepped</em>: its instruction hooks run before each instruction, in order.
+    /// </summary>
+    private sealed class InstrBlock
     {
-        public readonly CodePage Page = page;
-        public readonly int Generation = generation;
-        public readonly int Epoch = epoch;
-        public readonly ulong[] Pcs = pcs;
-        public readonly BlockHooks? Hooks = hooks;
+        public readonly CodePage Page;
+        public readonly int Generation;
+        public readonly int Epoch;
+        public readonly ulong Pc;
+        public readonly ulong[] Pcs;
+        public readonly DecodedInsn* Start;   // the first instruction's slot
+        public readonly DecodedInsn* End;     // the slot after the last instruction
+        public readonly byte[] SlotIndex;     // slot offset from Start -> instruction index
+        public readonly BlockHooks? Hooks;
+        public readonly bool Stepped;
+        public readonly Credit[] Credits;     // credited blocks: what the instructions add, per slot
+        // Stepped blocks: an instruction's hooks as one delegate when they are all plain callbacks
+        // (the common case: one call instead of walking the list).
+        public readonly Action<int, ulong>?[]? InsnCalls;
+        public readonly Action<int, MemoryAccess>?[]? MemoryCalls;
+
+        public InstrBlock(CodePage page, ulong pc, ulong[] pcs, DecodedInsn* start, DecodedInsn* end, BlockHooks? hooks)
+        {
+            Page = page;
+            Generation = page.Generation;
+            Epoch = page.Epoch;
+            Pc = pc;
+            Pcs = pcs;
+            Start = start;
+            End = end;
+            SlotIndex = new byte[end - start];
+            for (int i = 0; i < pcs.Length; i++) SlotIndex[(pcs[i] - pc) >> 1] = (byte)i;
+            Hooks = hooks;
+            Stepped = hooks?.Memory != null || (hooks?.Insn?.Any(ops => ops != null && ops.Any(o => o.Kind != HookKind.Add)) ?? false);
+            Credits = Stepped || hooks?.Insn == null ? [] : Credit.Of(hooks.Insn, pcs.Length);
+            if (Stepped && hooks!.Insn is { } insn)
+                InsnCalls = [.. insn.Select(ops => ops != null && ops.All(o => o.Kind == HookKind.Callback) ? (Action<int, ulong>?)Delegate.Combine([.. ops.Select(o => o.Callback!)]) : null)];
+            if (hooks?.Memory is { } memory)
+                MemoryCalls = [.. memory.Select(ops => ops != null && ops.All(o => o.Kind == HookKind.Callback) ? (Action<int, MemoryAccess>?)Delegate.Combine([.. ops.Select(o => o.Callback!)]) : null)];
+        }
+
+        public int Length => Pcs.Length;
+
+        public DecodedInsn* SlotOf(int index) => Start + ((Pcs[index] - Pc) >> 1);
+
+        public bool ValidIn(CodePage cp) => Page == cp && Generation == cp.Generation && Epoch == cp.Epoch;
     }
 
-    private readonly Dictionary<ulong, InstrBlock> _blocks = [];
-    private InstrBlock? _block;      // the block being executed
-    private int _blockIndex;          // index of the next instruction in it
+    /// <summary>A credited block's adds to one scoreboard slot: <c>Prefix[k]</c> is what instructions 0..k-1 add.</summary>
+    private readonly struct Credit(long[] board, int slot, long[] prefix)
+    {
+        public readonly long[] Board = board;
+        public readonly int Slot = slot;
+        public readonly long[] Prefix = prefix;
+
+        public long Total => Prefix[^1];
+
+        public static Credit[] Of(HookOp[]?[] insn, int length)
+        {
+            var bySlot = new Dictionary<(long[], int), long[]>();
+            for (int i = 0; i < length; i++)
+            {
+                if (insn[i] is not { } ops) continue;
+                foreach (HookOp op in ops)
+                {
+                    if (!bySlot.TryGetValue((op.Board!, op.Slot), out long[]? perInsn)) bySlot[(op.Board!, op.Slot)] = perInsn = new long[length + 1];
+                    perInsn[i + 1] += (long)op.Immediate;
+                }
+            }
+            var credits = new List<Credit>();
+            foreach (((long[] board, int slot), long[] prefix) in bySlot)
+            {
+                for (int i = 1; i <= length; i++) prefix[i] += prefix[i - 1];
+                credits.Add(new Credit(board, slot, prefix));
+            }
+            return [.. credits];
+        }
+    }
+
+    private InstrBlock? _block;       // the block being executed (null: none)
+    /// <summary>
+    /// The interpreter calls <see cref="InstrumentStep"/> before an instruction whose slot is at or
+    /// past this: the end of a credited block (so it runs only when the next block starts), the
+    /// next instruction of a stepped block, null to look the block up again.
+    /// </summary>
+    private DecodedInsn* _blockLimit;
+    private int _blockIndex;          // stepped: the next instruction's index; credited: instructions started, once suspended
+    private bool _blockSuspended;     // credited: left early, what its unstarted instructions add taken back
     private ulong _insnPc;            // pc of the instruction being executed
-    private Action<int, MemoryAccess>? _memoryHook; // memory callback of that instruction
+    // Memory hooks: the block's (set when it starts, so no reference is stored per instruction)
+    // and the index of the instruction being executed in it.
+    private InstrBlock? _memoryBlock;
+    private int _insnIndex;
 
     private static bool EndsBlock(Op op) => op is Op.Jal or Op.Jalr or (>= Op.Beq and <= Op.Bgeu)
         or Op.Ecall or Op.Ebreak or Op.Mret or Op.Sret or Op.SfenceVma or Op.Wfi or Op.FenceI or Op.Illegal or (>= Op.Csrrw and <= Op.Csrrci);
 
     private void ResetInstrumentationState()
     {
-        _blocks.Clear();
         _block = null;
-        _memoryHook = null;
+        _blockLimit = null;
+        _blockSuspended = false;
+        _memoryBlock = null;
     }
 
     /// <summary>
@@ -74,65 +159,137 @@ internal sealed unsafe partial class Hart
         return true;
     }
 
-    /// <summary>Runs the block and instruction hooks due before the instruction at <paramref name="pc"/>.</summary>
-    private bool BeforeInstruction(CodePage cp, DecodedInsn* page, DecodedInsn* d, ulong pc)
+    /// <summary>
+    /// Before the instruction at slot <paramref name="d"/> when it is at or past
+    /// <see cref="_blockLimit"/>: the next instruction of a stepped block (its hooks run), or the
+    /// start of a block (found or translated, its entry hooks run and, credited, its adds).
+    /// </summary>
+    private void InstrumentStep(CodePage cp, DecodedInsn* page, DecodedInsn* d, ulong pageBase)
     {
+        ulong pc = pageBase + ((ulong)(d - page) << 1);
         InstrBlock? b = _block;
-        if (b == null || _blockIndex >= b.Pcs.Length || b.Pcs[_blockIndex] != pc
-            || b.Page != cp || b.Generation != cp.Generation || b.Epoch != cp.Epoch)
+        // Straight on from the previous instruction of a stepped block (anything else went through Redirect, which checked the page).
+        if (b == null || !b.Stepped || _blockIndex >= b.Length || d != b.SlotOf(_blockIndex))
         {
             b = FindBlock(cp, page, d, pc);
             _block = b;
             _blockIndex = 0;
+            _blockSuspended = false;
+            _memoryBlock = b?.Hooks?.Memory != null ? b : null;
             if (b == null)
             {
-                _memoryHook = null;
-                return false;
+                _blockLimit = d + 1; // an unreadable slot: executing it raises the fault
+                return;
             }
-            BlockHooks? bh = b.Hooks;
-            if (bh != null)
+            if (b.Hooks?.Entry is { } entry)
             {
-                if (bh.ExecInline is { } adds)
-                {
-                    foreach (InlineAdd add in adds) add.Board[HartId] += add.Amount;
-                }
-                if (bh.Exec is { } exec)
-                {
-                    Pc = pc;
-                    exec(HartId, pc);
-                    if (_pcRedirected) return true; // the block does not run: neither do its instruction hooks
-                }
+                RunHooks(entry, pc, b.Pc);
+                if (_pcRedirected) return; // the block does not run: neither do its instruction hooks or credits
+            }
+            if (!b.Stepped)
+            {
+                foreach (Credit c in b.Credits) c.Board[c.Slot] += c.Total;
+                _blockLimit = b.End;
+                return;
             }
         }
         int i = _blockIndex++;
         _insnPc = pc;
-        BlockHooks? h = b.Hooks;
-        if (h == null)
-        {
-            _memoryHook = null;
-            return true;
-        }
-        if (h.InsnInline?[i] is { } inline)
-        {
-            foreach (InlineAdd add in inline) add.Board[HartId] += add.Amount;
-        }
-        if (h.InsnExec?[i] is { } cb)
+        _blockLimit = i + 1 < b.Length ? b.SlotOf(i + 1) : b.End;
+        BlockHooks h = b.Hooks!;
+        if (b.InsnCalls?[i] is { } call)
         {
             Pc = pc;
-            cb(HartId, pc);
+            call(HartId, pc);
         }
-        _memoryHook = h.Memory?[i];
-        return true;
+        else if (h.Insn?[i] is { } ops)
+        {
+            RunHooks(ops, pc, pc);
+        }
+        _insnIndex = i;
+    }
+
+    private void RunHooks(HookOp[] ops, ulong pc, ulong callbackPc)
+    {
+        foreach (HookOp op in ops)
+        {
+            switch (op.Kind)
+            {
+                case HookKind.Add:
+                    op.Board![op.Slot] += (long)op.Immediate;
+                    break;
+                case HookKind.Store:
+                    op.Board![op.Slot] = (long)op.Immediate;
+                    break;
+                case HookKind.Conditional:
+                    if (!HookOp.Holds(op.Condition, (ulong)op.Board![op.Slot], op.Immediate)) break;
+                    Pc = pc;
+                    op.Callback!(HartId, callbackPc);
+                    break;
+                default:
+                    Pc = pc;
+                    op.Callback!(HartId, callbackPc);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Execution leaves straight-line flow with <paramref name="d"/> the last instruction started
+    /// (a trap, or a boundary after it): a credited block left before its end takes back what its
+    /// unstarted instructions added, so the counts are exact whenever anything can look at them.
+    /// </summary>
+    private void SuspendBlock(DecodedInsn* d)
+    {
+        InstrBlock? b = _block;
+        if (b == null || b.Stepped || _blockSuspended || d < b.Start || d >= b.End) return;
+        int started = b.SlotIndex[d - b.Start] + 1;
+        if (started >= b.Length) return;
+        foreach (Credit c in b.Credits) c.Board[c.Slot] -= c.Total - c.Prefix[started];
+        _blockIndex = started;
+        _blockSuspended = true;
+    }
+
+    /// <summary>
+    /// Execution continues at slot <paramref name="d"/> other than straight on: the current block
+    /// goes on only if <paramref name="d"/> is its next instruction (after a boundary that took no
+    /// trap), taking its unstarted instructions' adds again; anything else starts a block.
+    /// </summary>
+    private void Redirect(CodePage cp, DecodedInsn* d)
+    {
+        InstrBlock? b = _block;
+        if (b == null)
+        {
+            _blockLimit = null;
+            return;
+        }
+        bool next = _blockIndex < b.Length && d == b.SlotOf(_blockIndex) && b.ValidIn(cp);
+        if (b.Stepped)
+        {
+            if (!next) _block = null;
+            _blockLimit = null; // InstrumentStep runs the instruction's hooks, or starts the block
+            return;
+        }
+        if (_blockSuspended && next)
+        {
+            foreach (Credit c in b.Credits) c.Board[c.Slot] += c.Total - c.Prefix[_blockIndex];
+            _blockSuspended = false;
+            return;
+        }
+        _block = null;
+        _blockLimit = null;
     }
 
     private InstrBlock? FindBlock(CodePage cp, DecodedInsn* page, DecodedInsn* d, ulong pc)
     {
-        if (_blocks.TryGetValue(pc, out InstrBlock? known) && known.Page == cp && known.Generation == cp.Generation && known.Epoch == cp.Epoch)
-            return known;
+        if (d->Op == Op.PageEnd) return null; // past the page, or no page yet (s_noPage, shared by every hart)
+        InstrBlock?[] blocks = cp.Blocks ??= new InstrBlock?[SlotsPerPage];
+        int at = (int)(d - page);
+        if (blocks[at] is { } known && known.Pc == pc && known.ValidIn(cp)) return known;
         var insns = new List<TranslatedInsn>();
         DecodedInsn* s = d;
         ulong spc = pc;
-        while (insns.Count < MaxBlockLength && s - page < SlotsPerPage && s->Op != Op.PageEnd)
+        while (insns.Count < MaxBlockLength && s - page < SlotsPerPage)
         {
             if (s->Op == Op.Undecoded && !DecodeSlot(cp, s, cp.PhysBase + (spc & (PhysicalMemory.PageSize - 1)), spc))
             {
@@ -146,17 +303,43 @@ internal sealed unsafe partial class Hart
         }
         if (insns.Count == 0) return null;
         BlockHooks? hooks = Instrumentation!.Translate(HartId, pc, insns);
-        var block = new InstrBlock(cp, cp.Generation, cp.Epoch, insns.Select(t => t.Pc).ToArray(), hooks is { IsEmpty: false } ? hooks : null);
-        _blocks[pc] = block;
+        TranslatedInsn last = insns[^1];
+        var block = new InstrBlock(cp, pc, [.. insns.Select(t => t.Pc)], d, d + ((last.Pc + (ulong)last.Length - pc) >> 1), hooks is { IsEmpty: false } ? hooks : null);
+        blocks[at] = block;
         return block;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AfterMemory(ulong address, int size, bool store, ulong value)
     {
-        if (_memoryHook is { } hook)
+        if (_memoryBlock != null) RunMemoryHooks(address, size, store, value);
+    }
+
+    private void RunMemoryHooks(ulong address, int size, bool store, ulong value)
+    {
+        ulong mask = size == 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+        InstrBlock b = _memoryBlock!;
+        if (b.MemoryCalls![_insnIndex] is { } call)
         {
-            ulong mask = size == 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
-            hook(HartId, new MemoryAccess(_insnPc, address, size, store, value & mask));
+            call(HartId, new MemoryAccess(_insnPc, address, size, store, value & mask));
+            return;
+        }
+        if (b.Hooks!.Memory![_insnIndex] is not { } ops) return;
+        foreach (MemoryHookOp op in ops)
+        {
+            if (!(store ? op.Stores : op.Loads)) continue;
+            switch (op.Kind)
+            {
+                case HookKind.Add:
+                    op.Board![op.Slot] += (long)op.Immediate;
+                    break;
+                case HookKind.Store:
+                    op.Board![op.Slot] = (long)op.Immediate;
+                    break;
+                default:
+                    op.Callback!(HartId, new MemoryAccess(_insnPc, address, size, store, value & mask));
+                    break;
+            }
         }
     }
 }

@@ -24,6 +24,8 @@ internal sealed unsafe partial class Hart
         public int Generation;
         public int Epoch;
         public ulong PhysBase;
+        /// <summary>Instrumented: the blocks that start at each slot (Hart.Instrumentation.cs); dropped with the decodes.</summary>
+        public InstrBlock?[]? Blocks;
         /// <summary>An instruction in the last slot reaches into the next page: that page's generation matters too.</summary>
         public bool TiedToNext;
         public int NextGeneration;
@@ -87,6 +89,7 @@ internal sealed unsafe partial class Hart
         else
         {
             Array.Clear(page.Slots, 0, SlotsPerPage);
+            if (page.Blocks != null) Array.Clear(page.Blocks);
         }
         // Flag first, then record the generation: a store racing with this decode bumps it.
         MarkCode(pageIndex);
@@ -163,17 +166,15 @@ internal sealed unsafe partial class Hart
     /// </summary>
     public ExecExit Run(long budget)
     {
-        if (Instrumentation != null)
-        {
-            ApplyInstrumentationFlush();
-            if (_tlbLoad == s_noTlb) SelectTlbs(); // instrumentation attached while translation was off
-            return Run<InstrumentedRun>(budget);
-        }
+        bool instrumented = Instrumentation != null;
+        if (instrumented) ApplyInstrumentationFlush();
         // Bare code runs the specialisation without translation; the loop switches when translation turns on or off.
         while (true)
         {
             ulong before = _instret;
-            ExecExit exit = TranslationActive ? Run<PagedRun>(budget) : Run<PlainRun>(budget);
+            ExecExit exit = instrumented
+                ? (TranslationActive ? Run<InstrumentedPagedRun>(budget) : Run<InstrumentedRun>(budget))
+                : (TranslationActive ? Run<PagedRun>(budget) : Run<PlainRun>(budget));
             if (!_modeSwitch) return exit;
             _modeSwitch = false;
             budget -= (long)(_instret - before);
@@ -201,7 +202,7 @@ internal sealed unsafe partial class Hart
         ulong flagged = 0; // the physical address of a store into a page that holds code
         // Within a page the slot pointer is the program counter: pc is only materialised
         // (PcOf) by instructions that need it, and at block boundaries.
-        DecodedInsn* d;
+        DecodedInsn* d = null;
         ExecExit exit;
 
         RefreshTimer();
@@ -215,6 +216,8 @@ internal sealed unsafe partial class Hart
 
     Boundary:
         {
+            // Instrumented: a block left before its end gives back what its unstarted instructions added.
+            if (TMode.Instrumented) SuspendBlock(d);
             int s = _signal;
             if (s != 0)
             {
@@ -233,7 +236,7 @@ internal sealed unsafe partial class Hart
                 if ((s & SignalModeSwitch) != 0)
                 {
                     ClearSignal(SignalModeSwitch);
-                    if (!TMode.Instrumented && TMode.Paged != TranslationActive)
+                    if (TMode.Paged != TranslationActive)
                     {
                         _modeSwitch = true;
                         exit = ExecExit.Budget;
@@ -257,6 +260,7 @@ internal sealed unsafe partial class Hart
         if (pc - pageBase >= PhysicalMemory.PageSize) goto Fetch;
     Dispatch:
         d = page + ((pc - pageBase) >> 1);
+        if (TMode.Instrumented) Redirect(current, d);
         goto Next;
     Fetch:
         {
@@ -290,20 +294,23 @@ internal sealed unsafe partial class Hart
             current = GetCodePage(off >> PhysicalMemory.PageShift, pageBase);
             page = current.Base;
             d = page + ((pc - pageBase) >> 1);
+            if (TMode.Instrumented) Redirect(current, d);
         }
     Next:
-        if (TMode.Instrumented)
+        // Instrumented: one compare per instruction; hooks and block starts are past the limit.
+        if (TMode.Instrumented && d >= _blockLimit)
         {
             // Plugins read exact counters (instret, cycle) in their callbacks.
             _instret += (ulong)n;
             budget -= n;
             n = 0;
-            // False when the block cannot be read (a fetch fault): executing shows the fault.
-            _ = BeforeInstruction(current, page, d, pageBase + ((ulong)(d - page) << 1));
+            InstrumentStep(current, page, d, pageBase);
             if (_pcRedirected)
             {
-                // A plugin wrote pc in an execute callback: this instruction does not run.
+                // A plugin wrote pc in an execute callback: this instruction (or block) does not run.
                 _pcRedirected = false;
+                _block = null;
+                _blockLimit = null;
                 pc = Pc;
                 goto Boundary;
             }
@@ -337,6 +344,7 @@ internal sealed unsafe partial class Hart
             case Op.Illegal:
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
+                if (TMode.Instrumented) SuspendBlock(d);
                 RaiseException(Cause.IllegalInstruction, d->Raw);
                 pc = Pc;
                 goto Boundary;
@@ -683,7 +691,7 @@ internal sealed unsafe partial class Hart
                 {
                     int size = d->Op == Op.LrW ? 4 : 8;
                     ulong a = x[d->Rs1];
-                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); if (TMode.Instrumented) SuspendBlock(d); RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
                     ulong off = TMode.Paged ? DataOffset(a, size, Access.Load) : a - ramBase;
                     if (off > ramSize - (ulong)size)
                     {
@@ -730,7 +738,7 @@ internal sealed unsafe partial class Hart
                     ulong a = x[d->Rs1], off = a - ramBase;
                     // QEMU 7.2 reads first: a misaligned AMO is a load-misaligned exception and one
                     // outside RAM a load access fault (the spec says store/AMO; docs/PRIVILEGED.md).
-                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
+                    if ((a & (ulong)(size - 1)) != 0) { Pc = (pageBase + ((ulong)(d - page) << 1)); if (TMode.Instrumented) SuspendBlock(d); RaiseException(Cause.LoadMisaligned, a); pc = Pc; goto Boundary; }
                     off = TMode.Paged ? DataOffset(a, size, Access.Store) : off;
                     if (off > ramSize - (ulong)size)
                     {
@@ -796,12 +804,14 @@ internal sealed unsafe partial class Hart
         goto Boundary;
     LoadFault:
         Pc = (pageBase + ((ulong)(d - page) << 1));
+        if (TMode.Instrumented) SuspendBlock(d);
         if (TMode.Paged && _mmuFault != NoFault) RaiseMmuFault();
         else RaiseException(Cause.LoadAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
         pc = Pc;
         goto Boundary;
     StoreFault:
         Pc = (pageBase + ((ulong)(d - page) << 1));
+        if (TMode.Instrumented) SuspendBlock(d);
         if (TMode.Paged && _mmuFault != NoFault) RaiseMmuFault();
         else RaiseException(Cause.StoreAccessFault, x[d->Rs1] + (d->Op is >= Op.LrW ? 0 : (ulong)(long)d->Imm));
         pc = Pc;

@@ -8,19 +8,87 @@ internal readonly record struct TranslatedInsn(ulong Pc, uint Raw, int Length, D
 /// <summary>A guest memory access, reported after it happened.</summary>
 internal readonly record struct MemoryAccess(ulong Pc, ulong Address, int Size, bool IsStore, ulong Value);
 
-/// <summary>Add <see cref="Amount"/> to <c>Board[cpu]</c>: a per-vCPU counter that costs no call.</summary>
-internal readonly record struct InlineAdd(long[] Board, long Amount);
+/// <summary>What a <see cref="HookOp"/> does.</summary>
+internal enum HookKind : byte
+{
+    /// <summary>Call <see cref="HookOp.Callback"/>.</summary>
+    Callback,
+    /// <summary><c>Board[Slot] += Immediate</c> (wrapping): QEMU's inline add.</summary>
+    Add,
+    /// <summary><c>Board[Slot] = Immediate</c>: QEMU's inline store.</summary>
+    Store,
+    /// <summary>Call <see cref="HookOp.Callback"/> when <c>Board[Slot]</c> meets the condition against <c>Immediate</c>.</summary>
+    Conditional,
+}
+
+/// <summary>A comparison of an unsigned scoreboard value with an immediate; the order is QEMU's <c>qemu_plugin_cond</c> (and the API's <c>ScoreboardCondition</c>).</summary>
+internal enum HookCondition : byte
+{
+    Never,
+    Always,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// <summary>
+/// One thing to do at a block's start or before an instruction: a callback, an inline add or
+/// store on one vCPU's scoreboard slot (<c>Board[Slot]</c>, fixed when the block is translated
+/// for that vCPU), or a callback under a condition on such a slot. Run in registration order.
+/// </summary>
+internal readonly struct HookOp(HookKind kind, Action<int, ulong>? callback, long[]? board, int slot, ulong immediate, HookCondition condition)
+{
+    public readonly HookKind Kind = kind;
+    public readonly HookCondition Condition = condition;
+    public readonly Action<int, ulong>? Callback = callback; // (cpu, pc)
+    public readonly long[]? Board = board;
+    public readonly int Slot = slot;
+    public readonly ulong Immediate = immediate;
+
+    public static HookOp Call(Action<int, ulong> callback) => new(HookKind.Callback, callback, null, 0, 0, HookCondition.Always);
+
+    public static HookOp Inline(HookKind kind, long[] board, int slot, ulong immediate) => new(kind, null, board, slot, immediate, HookCondition.Always);
+
+    public static HookOp When(Action<int, ulong> callback, HookCondition condition, long[] board, int slot, ulong immediate)
+        => new(HookKind.Conditional, callback, board, slot, immediate, condition);
+
+    /// <summary>Unsigned, as QEMU compares.</summary>
+    public static bool Holds(HookCondition condition, ulong value, ulong immediate) => condition switch
+    {
+        HookCondition.Always => true,
+        HookCondition.Eq => value == immediate,
+        HookCondition.Ne => value != immediate,
+        HookCondition.Lt => value < immediate,
+        HookCondition.Le => value <= immediate,
+        HookCondition.Gt => value > immediate,
+        HookCondition.Ge => value >= immediate,
+        _ => false,
+    };
+}
+
+/// <summary>One thing to do after a memory access: a callback or an inline add or store, for loads, stores or both.</summary>
+internal readonly struct MemoryHookOp(HookKind kind, bool loads, bool stores, Action<int, MemoryAccess>? callback, long[]? board, int slot, ulong immediate)
+{
+    public readonly HookKind Kind = kind;  // Callback, Add or Store
+    public readonly bool Loads = loads;
+    public readonly bool Stores = stores;
+    public readonly Action<int, MemoryAccess>? Callback = callback;
+    public readonly long[]? Board = board;
+    public readonly int Slot = slot;
+    public readonly ulong Immediate = immediate;
+}
 
 /// <summary>What instrumentation attached to one block; arrays are indexed by instruction.</summary>
 internal sealed class BlockHooks
 {
-    public Action<int, ulong>? Exec;          // (cpu, block pc)
-    public InlineAdd[]? ExecInline;
-    public Action<int, ulong>?[]? InsnExec;   // (cpu, insn pc)
-    public InlineAdd[]?[]? InsnInline;
-    public Action<int, MemoryAccess>?[]? Memory;
+    public HookOp[]? Entry;          // when the block starts (callbacks get the block's pc)
+    public HookOp[]?[]? Insn;        // before each instruction (callbacks get its pc)
+    public MemoryHookOp[]?[]? Memory; // after each of the instruction's accesses
 
-    public bool IsEmpty => Exec == null && ExecInline == null && InsnExec == null && InsnInline == null && Memory == null;
+    public bool IsEmpty => Entry == null && Insn == null && Memory == null;
 }
 
 /// <summary>
@@ -56,8 +124,15 @@ internal struct PagedRun : IRunMode
     public static bool Paged => true;
 }
 
-/// <summary>Instrumented: always through the translation path, which passes bare addresses through.</summary>
+/// <summary>Instrumented, bare physical addresses (as <see cref="PlainRun"/>).</summary>
 internal struct InstrumentedRun : IRunMode
+{
+    public static bool Instrumented => true;
+    public static bool Paged => false;
+}
+
+/// <summary>Instrumented, translation on (as <see cref="PagedRun"/>).</summary>
+internal struct InstrumentedPagedRun : IRunMode
 {
     public static bool Instrumented => true;
     public static bool Paged => true;

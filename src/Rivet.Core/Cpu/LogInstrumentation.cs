@@ -16,15 +16,14 @@ internal sealed class LogInstrumentation(GuestLog log, Hart hart, IHartInstrumen
         if (!log.Has(LogItems.Exec | LogItems.Cpu)) return hooks;
         hooks ??= new BlockHooks();
         long block = _blocks++;
-        Action<int, ulong>? next = hooks.Exec;
         bool exec = log.Has(LogItems.Exec), dump = log.Has(LogItems.Cpu), fpu = log.Has(LogItems.Fpu);
-        hooks.Exec = (c, p) =>
+        // First at the block's start, before the plugins' hooks (which see the same block).
+        hooks.Entry = [HookOp.Call((c, p) =>
         {
             // QEMU prints both for a block as one piece: Trace first, then the registers.
             string text = (exec ? GuestLog.ExecLine(c, block, p, hart.Privilege) : "") + (dump ? GuestLog.CpuDump(hart.CaptureState(), fpu) : "");
             log.Write(text);
-            next?.Invoke(c, p);
-        };
+        }), .. hooks.Entry ?? []];
         return hooks;
     }
 }

@@ -91,8 +91,7 @@ internal sealed partial class BlockView : IBlock
 {
     private readonly PluginHost _host;
     private readonly InstructionView[] _insns;
-    private List<ExecuteCallback>? _exec;
-    private List<InlineAdd>? _inline;
+    private List<PluginOp>? _ops; // in registration order
 
     public BlockView(PluginHost host, int cpu, ulong pc, IReadOnlyList<TranslatedInsn> insns)
     {
@@ -127,51 +126,42 @@ internal sealed partial class BlockView : IBlock
     {
         CheckOpen();
         ArgumentNullException.ThrowIfNull(callback);
-        (_exec ??= []).Add(callback);
+        (_ops ??= []).Add(PluginOp.Call(callback));
     }
 
     public void RegisterExecuteInline(Scoreboard scoreboard, long amount)
     {
         CheckOpen();
         _host.CheckScoreboard(scoreboard);
-        (_inline ??= []).Add(new InlineAdd(scoreboard.Values, amount));
+        (_ops ??= []).Add(PluginOp.Inline(HookKind.Add, scoreboard, (ulong)amount));
     }
+
+    /// <summary>Adds an operation to the block's list (Inline.cs checks the arguments).</summary>
+    public void Add(PluginOp op) => (_ops ??= []).Add(op);
 
     /// <summary>Merges what the plugin attached into <paramref name="hooks"/>, wrapping callbacks with the plugin's containment.</summary>
     public void AddTo(ref BlockHooks? hooks, PluginContext plugin, Hart hart)
     {
-        int n = _insns.Length;
-        if (_exec != null)
+        int n = _insns.Length, cpu = VCpuIndex;
+        if (_ops != null)
         {
             hooks ??= new BlockHooks();
-            foreach (ExecuteCallback cb in _exec) hooks.Exec += PluginInstrumentation.Contain(cb, plugin.BlockExecSite);
-        }
-        if (_inline != null)
-        {
-            hooks ??= new BlockHooks();
-            hooks.ExecInline = [.. hooks.ExecInline ?? [], .. _inline];
+            hooks.Entry = [.. hooks.Entry ?? [], .. _ops.Select(o => o.ToHook(cpu, plugin.BlockExecSite, plugin.BlockCondSite))];
         }
         for (int i = 0; i < n; i++)
         {
             InstructionView insn = _insns[i];
-            if (insn.Exec != null)
+            if (insn.Ops != null)
             {
                 hooks ??= new BlockHooks();
-                hooks.InsnExec ??= new Action<int, ulong>?[n];
-                foreach (ExecuteCallback cb in insn.Exec) hooks.InsnExec[i] += PluginInstrumentation.Contain(cb, plugin.InsnExecSite);
-            }
-            if (insn.Inline != null)
-            {
-                hooks ??= new BlockHooks();
-                hooks.InsnInline ??= new InlineAdd[]?[n];
-                hooks.InsnInline[i] = [.. hooks.InsnInline[i] ?? [], .. insn.Inline];
+                hooks.Insn ??= new HookOp[]?[n];
+                hooks.Insn[i] = [.. hooks.Insn[i] ?? [], .. insn.Ops.Select(o => o.ToHook(cpu, plugin.InsnExecSite, plugin.InsnCondSite))];
             }
             if (insn.Memory != null)
             {
                 hooks ??= new BlockHooks();
-                hooks.Memory ??= new Action<int, CpuMemoryAccess>?[n];
-                foreach ((MemoryCallback cb, MemoryAccessFilter filter) in insn.Memory)
-                    hooks.Memory[i] += PluginInstrumentation.Contain(cb, filter, plugin.MemorySite, hart);
+                hooks.Memory ??= new MemoryHookOp[]?[n];
+                hooks.Memory[i] = [.. hooks.Memory[i] ?? [], .. insn.Memory.Select(o => o.ToHook(cpu, plugin.MemorySite, hart))];
             }
         }
     }
@@ -183,9 +173,8 @@ internal sealed partial class InstructionView(BlockView block, TranslatedInsn in
     private byte[]? _bytes;
     private string? _disassembly;
 
-    public List<ExecuteCallback>? Exec;
-    public List<InlineAdd>? Inline;
-    public List<(MemoryCallback, MemoryAccessFilter)>? Memory;
+    public List<PluginOp>? Ops;               // before the instruction, in registration order
+    public List<PluginMemoryOp>? Memory;      // after each access, in registration order
 
     // For the metadata partial (primary-constructor parameters are visible in this part only).
     private BlockView MetadataBlock => block;
@@ -215,21 +204,27 @@ internal sealed partial class InstructionView(BlockView block, TranslatedInsn in
     {
         block.CheckOpen();
         ArgumentNullException.ThrowIfNull(callback);
-        (Exec ??= []).Add(callback);
+        (Ops ??= []).Add(PluginOp.Call(callback));
     }
 
     public void RegisterExecuteInline(Scoreboard scoreboard, long amount)
     {
         block.CheckOpen();
         block.Host.CheckScoreboard(scoreboard);
-        (Inline ??= []).Add(new InlineAdd(scoreboard.Values, amount));
+        (Ops ??= []).Add(PluginOp.Inline(HookKind.Add, scoreboard, (ulong)amount));
     }
 
     public void RegisterMemory(MemoryCallback callback, MemoryAccessFilter filter = MemoryAccessFilter.ReadWrite)
     {
         block.CheckOpen();
         ArgumentNullException.ThrowIfNull(callback);
-        if ((filter & MemoryAccessFilter.ReadWrite) == 0) throw new ArgumentOutOfRangeException(nameof(filter), filter, "select reads, writes or both");
-        (Memory ??= []).Add((callback, filter));
+        CheckFilter(filter);
+        (Memory ??= []).Add(new PluginMemoryOp(HookKind.Callback, filter, callback, default, 0));
+    }
+
+    private static void CheckFilter(MemoryAccessFilter filter)
+    {
+        if ((filter & MemoryAccessFilter.ReadWrite) == 0 || (filter & ~MemoryAccessFilter.ReadWrite) != 0)
+            throw new ArgumentOutOfRangeException(nameof(filter), filter, "select reads, writes or both");
     }
 }
