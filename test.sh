@@ -8,13 +8,14 @@ cd "$(dirname "$0")"
 # The boot tests run qemu-system-riscv64 and Debian's dtc, OpenSBI and U-Boot beside rivet; the
 # Linux boot tests (tests/Rivet.Boot.Tests) build the initramfs with cpio and xz, and the disk
 # image with mke2fs (read back with debugfs); they fetch the kernel themselves.
+# The gdb stub tests drive Debian's gdb-multiarch against rivet and qemu-system-riscv64.
 if ! command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1 \
     || ! command -v qemu-system-riscv64 >/dev/null 2>&1 || ! command -v dtc >/dev/null 2>&1 \
     || [ ! -e /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin ] || [ ! -e /usr/lib/u-boot/qemu-riscv64_smode/uboot.elf ] \
-    || ! command -v cpio >/dev/null 2>&1 || ! command -v xz >/dev/null 2>&1 || ! PATH="$PATH:/usr/sbin:/sbin" command -v debugfs >/dev/null 2>&1; then
+    || ! command -v gdb-multiarch >/dev/null 2>&1 || ! command -v cpio >/dev/null 2>&1 || ! command -v xz >/dev/null 2>&1 || ! PATH="$PATH:/usr/sbin:/sbin" command -v debugfs >/dev/null 2>&1; then
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gcc-riscv64-unknown-elf make gcc libc6-dev \
-        qemu-system-misc device-tree-compiler opensbi u-boot-qemu cpio xz-utils e2fsprogs debian-archive-keyring
+        qemu-system-misc device-tree-compiler opensbi u-boot-qemu cpio xz-utils e2fsprogs debian-archive-keyring gdb-multiarch
 fi
 make -s -C guests
 # The built-in demo is checked in (so running rivet needs no cross compiler); it must match its source.
