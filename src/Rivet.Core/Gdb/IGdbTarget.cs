@@ -1,7 +1,15 @@
-using Rivet.Cpu;
+using Rivet.Plugins;
 using Rivet.Plugins.Hosting;
 
 namespace Rivet.Gdb;
+
+/// <summary>gdb's watchpoint types: Z2 write, Z3 read, Z4 access.</summary>
+internal enum GdbWatchKind
+{
+    Write,
+    Read,
+    Access,
+}
 
 /// <summary>Why the machine stopped, as a gdb stop reply reports it (QEMU 7.2's gdb_vm_state_change).</summary>
 internal enum GdbStopReason
@@ -19,7 +27,7 @@ internal enum GdbStopReason
 }
 
 /// <summary>One stop: the hart gdb should select (its thread), why, and for a watchpoint which one.</summary>
-internal readonly record struct GdbStop(GdbStopReason Reason, int Hart, ulong WatchAddress = 0, WatchKind Watch = WatchKind.Write, int ExitCode = 0);
+internal readonly record struct GdbStop(GdbStopReason Reason, int Hart, ulong WatchAddress = 0, GdbWatchKind Watch = GdbWatchKind.Write, int ExitCode = 0);
 
 /// <summary>
 /// What the gdb stub needs from a machine. All-stop: every call but <see cref="Interrupt"/> is
@@ -72,9 +80,9 @@ internal interface IGdbTarget
 
     bool RemoveBreakpoint(ulong address);
 
-    bool InsertWatchpoint(ulong address, ulong length, WatchKind kind);
+    bool InsertWatchpoint(ulong address, ulong length, GdbWatchKind kind);
 
-    bool RemoveWatchpoint(ulong address, ulong length, WatchKind kind);
+    bool RemoveWatchpoint(ulong address, ulong length, GdbWatchKind kind);
 
     /// <summary>qRcmd: a human monitor command line for hart <paramref name="hart"/>; its output.</summary>
     string MonitorCommand(int hart, string line);
