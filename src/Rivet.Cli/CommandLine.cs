@@ -58,6 +58,9 @@ internal sealed record CliOptions
     internal static readonly ChardevSpec StdioSerial = new() { Id = "serial0", Backend = "stdio", Origin = "-serial stdio" };
     /// <summary>The human monitors (-monitor, -mon mode=readline, mon:DEV), in the order they attach (before the UART, as QEMU).</summary>
     public IReadOnlyList<ChardevSpec> Monitors { get; init; } = [];
+
+    /// <summary>-gdb / -s: the gdb stub's character device (one of <see cref="Chardevs"/>), or null.</summary>
+    public ChardevSpec? Gdb { get; init; }
     /// <summary>-pidfile FILE.</summary>
     public string? PidFile { get; init; }
     /// <summary>-daemonize.</summary>
@@ -105,6 +108,8 @@ internal sealed class CliBuilder
     public List<string> Monitors = [];
     /// <summary>QEMU's default_monitor: no -monitor, -mon or -qmp given.</summary>
     public bool DefaultMonitor = true;
+    /// <summary>The last -gdb (or -s: tcp::1234), as given.</summary>
+    public string? Gdb;
 
     /// <summary>Stops reading the command line and prints <paramref name="text"/> (QEMU exits at -help and -version).</summary>
     public void PrintAndExit(string text)
@@ -167,7 +172,9 @@ internal static partial class CommandLine
         new("rtc", "[base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]", "the goldfish RTC's start time and clock (clock=vm: stops while paused)", (b, v) => b.Rtc = Rtc(v)),
         new("no-reboot", null, "exit instead of resetting when the guest resets", (b, _) => b.NoReboot = true),
         new("no-shutdown", null, "stop instead of exiting when the guest shuts down", (b, _) => b.NoShutdown = true),
-        new("S", null, "start paused (prelaunch)", (b, _) => b.Machine = b.Machine with { StartPaused = true }),
+        new("S", null, "start paused (prelaunch): until gdb, QMP cont or the monitor's c runs it", (b, _) => b.Machine = b.Machine with { StartPaused = true }),
+        new("gdb", "DEV", "gdb stub (docs/GDB.md) on DEV: tcp::PORT or tcp:HOST:PORT (a server,\nas QEMU: wait=off,nodelay=on,server=on are implied), unix:PATH,server[,wait=off],\nchardev:ID, or none", (b, v) => b.Gdb = v),
+        new("s", null, "shorthand for -gdb tcp::1234", (b, _) => b.Gdb = "tcp::1234"),
         new("qmp", "DEV", "QMP monitor (docs/QMP.md) on unix:PATH,server[,wait=off] or\ntcp:HOST:PORT,server[,wait=off] (listening; wait=on, the default, waits\nfor the first client before the machine runs), unix:PATH or\ntcp:HOST:PORT (connects), stdio, pipe:P, file:F; repeatable", (b, v) => Qmp(b, v, pretty: false)),
         new("qmp-pretty", "DEV", "as -qmp, with indented JSON (QEMU's pretty=on)", (b, v) => Qmp(b, v, pretty: true)),
         new("name", "[guest=]NAME[,process=P][,debug-threads=on|off]", "the guest name (query-name)", (b, v) => b.Name = Name(v)),
@@ -187,10 +194,10 @@ internal static partial class CommandLine
     [
         "L", "action", "add-fd", "async-teardown", "audio", "audio-help", "audiodev", "blockdev", "boot", "cdrom",
         "chroot", "compat", "debugcon", "dfilter", "dump-vmstate", "echr", "enable-sync-profile", "fda", "fdb",
-        "fsdev", "full-screen", "fw_cfg", "gdb", "hda", "hdb", "hdc", "hdd", "icount", "incoming", "iscsi", "k",
+        "fsdev", "full-screen", "fw_cfg", "hda", "hdb", "hdc", "hdd", "icount", "incoming", "iscsi", "k",
         "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa",
         "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "readconfig", "rotate",
-        "runas", "s", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
+        "runas", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
         "tpmdev", "trace", "usb", "usbdevice", "uuid", "virtfs", "vnc", "watchdog-action",
     ];
 
@@ -290,6 +297,7 @@ internal static partial class CommandLine
             if (Monitor(b, origin, id, mode, pretty, serial, monitors) is ChardevSpec readline) monitors.Add(readline);
         }
         CheckInUse(serial, monitors);
+        ChardevSpec? gdb = GdbDevice(b, serial, monitors);
         if (b.Daemonize && b.Serial is "stdio" or "mon:stdio") throw new UsageException("-serial stdio: cannot use stdio with -daemonize");
         if (b.Daemonize && b.Chardevs.FirstOrDefault(c => c.Backend == "stdio" && c != serial) is ChardevSpec daemonStdio)
             throw new UsageException($"{daemonStdio.Origin}: cannot use stdio with -daemonize");
@@ -327,6 +335,7 @@ internal static partial class CommandLine
             Serial = serial,
             Chardevs = b.Chardevs,
             Monitors = monitors,
+            Gdb = gdb,
             PidFile = b.PidFile,
             Daemonize = b.Daemonize,
         };
@@ -436,6 +445,46 @@ internal static partial class CommandLine
         }
         if (serial != null && serial.Mux && b.Serial?.StartsWith("mon:", StringComparison.Ordinal) == true) monitors.Add(serial);
         return monitors;
+    }
+
+    /// <summary>
+    /// -gdb DEV as QEMU's gdbserver_start: chardev:ID names a -chardev; tcp: gets
+    /// wait=off,nodelay=on,server=on; anything else is a character device in QEMU's short form
+    /// (unix:PATH,server,...), labelled "gdb". none: no stub.
+    /// </summary>
+    private static ChardevSpec? GdbDevice(CliBuilder b, ChardevSpec? serial, List<ChardevSpec> monitors)
+    {
+        if (b.Gdb is not string v || v == "none") return null;
+        string origin = $"-gdb {v}";
+        ChardevSpec spec;
+        if (v.StartsWith("chardev:", StringComparison.Ordinal))
+        {
+            string id = v[8..];
+            spec = b.Chardevs.FirstOrDefault(c => c.Id == id) ?? throw new UsageException($"{origin}: chardev '{id}' not found");
+            bool used = serial?.Id == id || monitors.Any(m => m.Id == id) || b.QmpChardevs.Any(q => q.Id == id);
+            if (used && !spec.Mux) throw new UsageException($"{origin}: Device '{id}' is in use");
+            return spec;
+        }
+        if (b.Chardevs.Any(c => c.Id == "gdb")) throw new UsageException($"{origin}: Duplicate ID 'gdb' for chardev");
+        string device = v;
+        if (v.StartsWith("tcp:", StringComparison.Ordinal))
+        {
+            // QEMU appends these to whatever was given: a gdb stub is always a listening server.
+            var given = v.Split(',').Skip(1).Select(p => p.Split('=')[0]).ToHashSet(StringComparer.Ordinal);
+            string[] implied = [.. new[] { "wait=off", "nodelay=on", "server=on" }.Where(p => !given.Contains(p.Split('=')[0]) && !(p.StartsWith("wait", StringComparison.Ordinal) && given.Contains("nowait")))];
+            device = string.Join(',', new[] { v }.Concat(implied));
+        }
+        try
+        {
+            spec = ChardevSpec.ParseShort(device, "gdb", origin);
+        }
+        catch (KeyValueException ex)
+        {
+            throw new UsageException($"{origin}: {ex.Message}");
+        }
+        if (spec.Mux) throw new UsageException($"{origin}: a multiplexed device (mon:) for gdb is not supported by rivet");
+        b.Chardevs.Add(spec);
+        return spec;
     }
 
     /// <summary>A device without mux=on takes one front end (QEMU's "Device 'ID' is in use").</summary>

@@ -6,6 +6,8 @@ public enum RunState
     Prelaunch,
     Running,
     Paused,
+    /// <summary>Stopped by the gdb stub: a breakpoint, watchpoint or finished step (QMP "debug").</summary>
+    Debug,
     Shutdown,
     GuestPanicked,
     InternalError,
@@ -33,6 +35,7 @@ public static class RunStateNames
         RunState.Prelaunch => "prelaunch",
         RunState.Running => "running",
         RunState.Paused => "paused",
+        RunState.Debug => "debug",
         RunState.Shutdown => "shutdown",
         RunState.GuestPanicked => "guest-panicked",
         _ => "internal-error",

@@ -29,6 +29,8 @@ internal enum ExecExit
     ExitRequest,
     /// <summary>The guest executed WFI with no enabled interrupt pending.</summary>
     Halted,
+    /// <summary>A breakpoint, watchpoint or finished single-step stopped the hart (the gdb stub).</summary>
+    Debug,
 }
 
 /// <summary>

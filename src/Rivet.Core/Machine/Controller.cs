@@ -57,9 +57,9 @@ public static class ExitCodes
 /// </summary>
 internal sealed class Controller : IMachineRequests
 {
-    private enum Kind { Pause, Resume, Reset, Shutdown, Powerdown, Exclusive }
+    private enum Kind { Pause, Resume, Reset, Shutdown, Powerdown, Exclusive, DebugStop }
 
-    private sealed class Request(Kind kind, ShutdownCause cause = ShutdownCause.None, int exitCode = 0, Action? action = null)
+    private sealed class Request(Kind kind, ShutdownCause cause = ShutdownCause.None, int exitCode = 0, Action? action = null, bool[]? harts = null, int vcpu = -1)
     {
         /// <summary>Somebody waits for this request's outcome (it is never superseded).</summary>
         public bool Awaited;
@@ -67,6 +67,10 @@ internal sealed class Controller : IMachineRequests
         public ShutdownCause Cause => cause;
         public int ExitCode => exitCode;
         public Action? Action => action;
+        /// <summary>Resume: the vCPUs to release (null: all).</summary>
+        public bool[]? Harts => harts;
+        /// <summary>DebugStop: the vCPU that stopped itself.</summary>
+        public int VCpu => vcpu;
         public bool Done; // guarded by Controller._gate
         public bool Ok;   // guarded by Controller._gate
     }
@@ -128,6 +132,13 @@ internal sealed class Controller : IMachineRequests
     /// <summary>Raised on the main-loop thread with no lock held. Listeners must not block.</summary>
     public event Action<MachineEvent>? Event;
 
+    /// <summary>
+    /// The gdb stub's view of a debug stop: called on the main-loop thread with no lock held,
+    /// with the index of the vCPU that stopped itself (a breakpoint, watchpoint or finished step),
+    /// before the pause that stops the others (and its STOP event). Must not block.
+    /// </summary>
+    public Action<int>? DebugStopping { get; set; }
+
     public IReadOnlyList<VCpu> VCpus => _vcpus;
 
     public RunState RunState
@@ -173,6 +184,16 @@ internal sealed class Controller : IMachineRequests
     public bool Pause() => Submit(new Request(Kind.Pause));
 
     public bool Resume() => Submit(new Request(Kind.Resume));
+
+    /// <summary>Resumes only the vCPUs whose entry in <paramref name="harts"/> is true (gdb's vCont with a step and no continue); the others stay stopped.</summary>
+    public bool Resume(bool[] harts) => Submit(new Request(Kind.Resume, harts: (bool[])harts.Clone()));
+
+    /// <summary>
+    /// From vCPU <paramref name="vcpu"/>'s own thread, which has already stopped itself (a debug
+    /// stop): the machine stops in run state debug. Never waits (rule 5). Ordered like an
+    /// awaited request, so a posted resume cannot erase it.
+    /// </summary>
+    public void PostDebugStop(int vcpu) => Post(new Request(Kind.DebugStop, vcpu: vcpu), $"vcpu-{vcpu}");
 
     public bool Reset(ShutdownCause cause = ShutdownCause.HostQmpSystemReset) => Submit(new Request(Kind.Reset, cause));
 
@@ -270,7 +291,7 @@ internal sealed class Controller : IMachineRequests
                 bool forced = r.Cause is ShutdownCause.HostSignal or ShutdownCause.HostQmpQuit;
                 if (_shutdown == null || (forced && _shutdown.Cause.IsGuest())) _shutdown = r;
             }
-            else if (r.Awaited || r.Kind is Kind.Exclusive or Kind.Powerdown)
+            else if (r.Awaited || r.Kind is Kind.Exclusive or Kind.Powerdown or Kind.DebugStop)
             {
                 _requests.AddLast(r);
             }
@@ -383,7 +404,18 @@ internal sealed class Controller : IMachineRequests
                     ok = DoPause(RunState.Paused, emit: true);
                     break;
                 case Kind.Resume:
-                    ok = DoResume();
+                    ok = DoResume(r.Harts);
+                    break;
+                case Kind.DebugStop:
+                    try
+                    {
+                        DebugStopping?.Invoke(r.VCpu);
+                    }
+                    catch (Exception ex)
+                    {
+                        _diagnostics.WriteLine($"rivet: debug stop listener failed: {ex.Message}");
+                    }
+                    ok = DoPause(RunState.Debug, emit: true);
                     break;
                 case Kind.Reset:
                     if (_options.NoReboot && r.Cause != ShutdownCause.SubsystemReset) // as QEMU: every reset request but a subsystem reset
@@ -465,7 +497,7 @@ internal sealed class Controller : IMachineRequests
         RunState current = RunState;
         if (current != RunState.Running)
         {
-            if (target == RunState.Shutdown && current == RunState.Paused) SetRunState(RunState.Shutdown);
+            if (target == RunState.Shutdown && current is RunState.Paused or RunState.Debug) SetRunState(RunState.Shutdown);
             // Idempotent, but in prelaunch a vCPU thread may not have parked yet: wait for it too.
             return PauseAllVCpus(HostSync.DeadlineAfter(_options.PauseTimeout), "pause");
         }
@@ -476,7 +508,7 @@ internal sealed class Controller : IMachineRequests
         return ok;
     }
 
-    private bool DoResume()
+    private bool DoResume(bool[]? harts = null)
     {
         RunState current = RunState;
         if (current == RunState.Running) return true;
@@ -484,7 +516,10 @@ internal sealed class Controller : IMachineRequests
         if (current is RunState.Shutdown or RunState.GuestPanicked or RunState.InternalError) return false;
         SetRunState(RunState.Running);
         _board.FreezeTime(false);
-        foreach (VCpu v in _vcpus) v.ReleaseStop();
+        foreach (VCpu v in _vcpus)
+        {
+            if (harts == null || (v.Index < harts.Length && harts[v.Index])) v.ReleaseStop();
+        }
         Emit(new MachineEvent("RESUME"));
         return true;
     }

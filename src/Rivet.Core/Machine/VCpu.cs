@@ -207,7 +207,7 @@ internal sealed class VCpu : IHartWaker
                     Idle();
                     continue;
                 }
-                _exec.Execute();
+                if (_exec.Execute() == ExecExit.Debug) DebugStop();
             }
         }
         catch (Exception ex)
@@ -224,6 +224,21 @@ internal sealed class VCpu : IHartWaker
             _controller.Acknowledge();
             FailPendingWork();
         }
+    }
+
+    /// <summary>
+    /// The hart stopped for the debugger (a breakpoint, watchpoint or finished step): it must not
+    /// run on until the controller resumes it, so it asserts its own stop request (which only the
+    /// controller withdraws) and posts the debug stop that pauses the others. It parks at once.
+    /// </summary>
+    private void DebugStop()
+    {
+        lock (_gate)
+        {
+            _stopRequested = true;
+            Monitor.PulseAll(_gate);
+        }
+        _controller.PostDebugStop(Index);
     }
 
     /// <summary>Parks while a stop is requested; says what to do next.</summary>

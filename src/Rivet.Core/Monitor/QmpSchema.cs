@@ -51,7 +51,7 @@ internal static class QapiTypes
     public static readonly QapiObject Empty = new("q_empty", []);
 
     public static readonly QapiEnum QmpCapability = new("QMPCapability", ["oob"]);
-    public static readonly QapiEnum RunState = new("RunState", ["prelaunch", "running", "paused", "shutdown", "guest-panicked", "internal-error"]);
+    public static readonly QapiEnum RunState = new("RunState", ["prelaunch", "running", "paused", "debug", "shutdown", "guest-panicked", "internal-error"]);
     public static readonly QapiEnum ShutdownCause = new("ShutdownCause",
         ["none", "host-error", "host-qmp-quit", "host-qmp-system-reset", "host-signal", "host-ui", "guest-shutdown", "guest-reset", "guest-panic", "subsystem-reset"]);
     /// <summary>The targets Rivet emulates (QEMU's enum lists every target QEMU has).</summary>
