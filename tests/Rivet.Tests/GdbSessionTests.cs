@@ -96,4 +96,125 @@ public sealed class GdbSessionTests
         Assert.Contains("New value = 101", rivet);
         Assert.Contains("=== exit 0", rivet);
     }
+
+    /// <summary>rivet with the stub, started paused; gdb connected and stopped at add_square's first call.</summary>
+    private sealed class StoppedSession : IDisposable
+    {
+        public readonly Process Rivet;
+        public readonly GdbDriver Gdb;
+        public readonly string QmpPath;
+        public readonly int Port;
+        private readonly Task<string> _stderr;
+
+        public StoppedSession()
+        {
+            int port = Port = GdbDriver.FreePort();
+            QmpPath = Path.Combine(Path.GetTempPath(), $"rivet-gdb-{Guid.NewGuid():N}.sock");
+            Rivet = StartEmulator(qemu: false, port, "-qmp", $"unix:{QmpPath},server=on,wait=off");
+            Rivet.StandardInput.Close();
+            _ = Rivet.StandardOutput.ReadToEndAsync();
+            _stderr = Rivet.StandardError.ReadToEndAsync();
+            Gdb = new GdbDriver(Elf);
+            string hit = Gdb.Run($"target remote :{port}", "break add_square", "continue");
+            Assert.Contains("hit Breakpoint 1, add_square", hit);
+        }
+
+        public string Stderr => Rivet.HasExited ? _stderr.Result : "";
+
+        /// <summary>One QMP command on a fresh session; its reply line.</summary>
+        public string Qmp(string command)
+        {
+            using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            s.Connect(new UnixDomainSocketEndPoint(QmpPath));
+            using var stream = new NetworkStream(s);
+            using var reader = new StreamReader(stream);
+            using var writer = new StreamWriter(stream) { AutoFlush = true };
+            reader.ReadLine(); // greeting
+            writer.WriteLine("{\"execute\":\"qmp_capabilities\"}");
+            reader.ReadLine();
+            writer.WriteLine(command);
+            while (true)
+            {
+                string line = reader.ReadLine() ?? "";
+                if (!line.Contains("\"event\"", StringComparison.Ordinal)) return line;
+            }
+        }
+
+        public void Dispose()
+        {
+            Gdb.Dispose();
+            if (!Rivet.HasExited) Rivet.Kill(true);
+            Rivet.Dispose();
+            File.Delete(QmpPath);
+        }
+    }
+
+    [Fact]
+    public void QMP_sees_the_debug_stop_and_its_stop_and_cont_agree_with_gdb()
+    {
+        using var s = new StoppedSession();
+        Assert.Contains("\"status\": \"debug\"", s.Qmp("{\"execute\":\"query-status\"}"));
+        // gdb continues; QMP stops the machine: gdb is told (SIGINT, as QEMU's T02).
+        s.Gdb.Run("delete");
+        s.Gdb.Send("continue");
+        s.Gdb.WaitFor("Continuing.");
+        s.Qmp("{\"execute\":\"stop\"}");
+        s.Gdb.WaitFor("received signal SIGINT"); // throws if gdb never hears of the stop
+        Assert.Contains("\"status\": \"paused\"", s.Qmp("{\"execute\":\"query-status\"}"));
+        // Registers are readable and the machine runs to the guest's end once gdb lets it go.
+        Assert.Contains("0x", s.Gdb.Run("p/x $pc"));
+        s.Gdb.Run("detach");
+        Assert.Equal(0, WaitForExit(s.Rivet));
+    }
+
+    [Fact]
+    public void SIGTERM_while_gdb_holds_the_machine_stopped_exits_0()
+    {
+        using var s = new StoppedSession();
+        Assert.Equal(0, RivetProcess.Kill(s.Rivet.Id, 15));
+        Assert.Equal(0, WaitForExit(s.Rivet));
+        // gdb hears that the remote side went away.
+        string after = s.Gdb.Run("info registers pc");
+        Assert.Matches("(Remote connection closed|The program is not being run|Remote communication error|exited)", after + s.Gdb.Transcript);
+    }
+
+    [Fact]
+    public void QMP_quit_while_gdb_holds_the_machine_stopped_exits_0()
+    {
+        using var s = new StoppedSession();
+        s.Qmp("{\"execute\":\"quit\"}");
+        Assert.Equal(0, WaitForExit(s.Rivet));
+    }
+
+    [Fact]
+    public void A_gdb_that_dies_resumes_the_machine()
+    {
+        using var s = new StoppedSession();
+        s.Gdb.Kill();
+        // The breakpoints went with it: the guest runs to its end (exit 0 through the finisher).
+        Assert.Equal(0, WaitForExit(s.Rivet));
+    }
+
+    [Fact]
+    public void gdb_kill_ends_rivet_with_0()
+    {
+        using var s = new StoppedSession();
+        s.Gdb.Send("kill");
+        Assert.Equal(0, WaitForExit(s.Rivet));
+        Assert.Contains("terminated via GDBstub", s.Stderr);
+    }
+
+    [Fact]
+    public void A_second_gdb_is_not_served_while_one_is_attached()
+    {
+        using var s = new StoppedSession();
+        int port = s.Port;
+        using var second = new GdbDriver(Elf);
+        string refused = second.Run("set remotetimeout 1", $"target remote :{port}");
+        Assert.DoesNotContain("add_square", refused);
+        // The first still works, and after it detaches the machine runs on.
+        Assert.Contains("$1 = 1", s.Gdb.Run("p x"));
+        s.Gdb.Run("delete", "detach");
+        Assert.Equal(0, WaitForExit(s.Rivet));
+    }
 }
