@@ -177,9 +177,32 @@ public sealed class OptionTableTests
         { ["-global", "virtio-mmio.bogus=1"], "can't apply global virtio-mmio.bogus=1: Property 'virtio-mmio.bogus' not found" },
         { ["-global", "virtio-mmio.force-legacy=true"], "rivet's virtio-mmio is modern (version 2) only" },
         { ["-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device", "-device", "virtio-rng-device"], "-device virtio-rng-device: No 'virtio-bus' bus found for device 'virtio-rng-device'" },
-        { ["-gdb", "tcp::1234"], "-gdb: not supported by rivet yet" },
-        { ["-s"], "-s: not supported by rivet yet" },
+        { ["-gdb", "chardev:nope"], "-gdb chardev:nope: chardev 'nope' not found" },
+        { ["-chardev", "null,id=c", "-serial", "chardev:c", "-gdb", "chardev:c"], "-gdb chardev:c: Device 'c' is in use" },
+        { ["-gdb", "tcp::99999"], "-gdb tcp::99999: '99999' is not a port number (0..65535)" },
+        { ["-gdb", "vc"], "-gdb vc: 'vc' character devices are not supported by rivet yet" },
+        { ["-gdb", "mon:stdio"], "-gdb mon:stdio: a multiplexed device (mon:) for gdb is not supported by rivet" },
+        { ["-chardev", "null,id=gdb", "-gdb", "tcp::1234"], "-gdb tcp::1234: Duplicate ID 'gdb' for chardev" },
     };
+
+    [Fact]
+    public void GdbStubDevicesAsQemuMakesThem()
+    {
+        // -s is -gdb tcp::1234; a tcp: device is always a server that does not wait, as QEMU's gdbserver_start makes it.
+        ChardevSpec s = Parse("-s").Gdb!;
+        Assert.Equal(("gdb", "socket", "", 1234, true, false), (s.Id, s.Backend, s.Host, s.Port, s.Server, s.Wait));
+        Assert.Contains(s, Parse("-s").Chardevs);
+        ChardevSpec t = Parse("-gdb", "tcp:127.0.0.1:4321").Gdb!;
+        Assert.Equal(("127.0.0.1", 4321, true, false), (t.Host, t.Port, t.Server, t.Wait));
+        Assert.Equal(4321, Parse("-gdb", "tcp::4321,server=on,wait=off").Gdb!.Port);
+        ChardevSpec u = Parse("-gdb", "unix:/tmp/g.sock,server=on,wait=off").Gdb!;
+        Assert.Equal(("/tmp/g.sock", true, false), (u.Path, u.Server, u.Wait));
+        ChardevSpec c = Parse("-chardev", "socket,id=dbg,port=5555,server=on,wait=off", "-gdb", "chardev:dbg").Gdb!;
+        Assert.Equal(("dbg", 5555), (c.Id, c.Port));
+        Assert.Null(Parse("-gdb", "none").Gdb);
+        Assert.Null(Parse().Gdb);
+        Assert.Equal(1234, Parse("-gdb", "tcp::9", "-s").Gdb!.Port); // the last one counts
+    }
 
     [Fact]
     public void DevicesBecomeVirtioSpecsInCommandLineOrder()
