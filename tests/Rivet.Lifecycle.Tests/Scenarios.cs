@@ -25,6 +25,7 @@ internal static class Scenarios
         [nameof(ResetDuringPause)] = ResetDuringPause,
         [nameof(RequestsBeforeFirstResume)] = RequestsBeforeFirstResume,
         [nameof(GuestShutdownWithNoShutdown)] = GuestShutdownWithNoShutdown,
+        [nameof(DebugStopRacesRequests)] = DebugStopRacesRequests,
     };
 
     /// <summary>Guest: a little code, then WFI for good (an idle guest).</summary>
@@ -264,6 +265,46 @@ internal static class Scenarios
         Check(c.RunState == RunState.Paused, $"run state {c.RunState} after a reset from shutdown");
         Check(c.Resume(), "resume after the reset");
         c.RequestShutdown(ShutdownCause.HostQmpQuit, 0);
+        rig.WaitForExit(0);
+    }
+
+    /// <summary>
+    /// The gdb stub's stop: vCPU 0 reaches a breakpoint (it stops itself and posts the debug stop)
+    /// while a host thread resumes the machine (QMP cont) and another asks for a pause. The stub
+    /// must hear which vCPU stopped before STOP; once the debug stop is carried out every vCPU is
+    /// parked (run state debug, unless a resume carried out after it runs the machine again);
+    /// a shutdown (SIGTERM while gdb holds the machine) still exits with its code.
+    /// </summary>
+    public static void DebugStopRacesRequests(int n)
+    {
+        Rig rig = null!;
+        rig = new Rig(n, i => i == 0
+            ? [new ScriptedHart.Run(1), new ScriptedHart.DebugStop(), new ScriptedHart.Run(1), new ScriptedHart.Halt()]
+            : RunThenIdle(2));
+        Controller c = rig.Controller;
+        rig.Hooks.IdleYields = 1;
+        int told = -1;
+        bool toldBeforeStop = true;
+        c.DebugStopping = v =>
+        {
+            Volatile.Write(ref told, v);
+            toldBeforeStop = rig.Events.LastRunChange() != "STOP" || c.RunState != RunState.Debug;
+        };
+        c.Start(startPaused: false);
+        bool resumed = false;
+        Thread resumer = StartThread(() => resumed = c.Resume());
+        rig.Events.WaitFor("STOP");
+        resumer.Join();
+        Check(resumed, "a resume failed although the machine has not exited");
+        Check(Volatile.Read(ref told) == 0, $"the stub was told of vCPU {Volatile.Read(ref told)}, not 0");
+        Check(toldBeforeStop, "the stub heard of the debug stop after its STOP");
+        if (c.RunState == RunState.Debug) rig.AssertAllParked("in run state debug");
+        // As QEMU's vm_stop: a pause of a stopped machine keeps its run state (debug stays debug).
+        Check(c.Pause(), "pause after the debug stop");
+        rig.AssertAllParked("paused after the debug stop");
+        Check(c.RunState is RunState.Debug or RunState.Paused, $"run state {c.RunState} after a pause");
+        Check(c.Resume(), "resume after the debug stop");
+        c.RequestShutdown(ShutdownCause.HostSignal, 0);
         rig.WaitForExit(0);
     }
 }

@@ -20,6 +20,9 @@ internal sealed class ScriptedHart : IVCpuExecutor
     /// <summary>WFI with nothing pending.</summary>
     internal sealed record Halt : Op;
 
+    /// <summary>A breakpoint: the hart stops for the debugger (Execute returns ExecExit.Debug) before the rest of the script.</summary>
+    internal sealed record DebugStop : Op;
+
     /// <summary>Guest code that calls into the machine (a device register write), on the vCPU thread.</summary>
     internal sealed record Call(Action<ScriptedHart> Action) : Op;
 
@@ -140,6 +143,9 @@ internal sealed class ScriptedHart : IVCpuExecutor
                 _next++;
                 call.Action(this);
                 return ExecExit.Budget;
+            case DebugStop:
+                _next++;
+                return ExecExit.Debug;
             default:
                 throw new InvalidOperationException(op.ToString());
         }
