@@ -2,6 +2,7 @@ using Rivet;
 using Rivet.Board;
 using Rivet.Cli;
 using Rivet.Cli.Chardev;
+using Rivet.Gdb;
 using Rivet.Cli.HumanMonitor;
 using Rivet.Machine;
 
@@ -162,6 +163,9 @@ namespace Rivet.Cli
                     monitors.Add(monitor);
                     chardevs.Attach(m.Id, monitor);
                 }
+                // -gdb: the stub sits on its character device (QEMU's "gdb" chardev) before the UART, as in QEMU.
+                using GdbFrontend? gdb = options.Gdb is ChardevSpec g ? new GdbFrontend(chardevs.Find(g.Id)!, new MachineGdbTarget(machine), Console.Error) : null;
+                if (gdb != null) chardevs.Attach(options.Gdb!.Id, gdb);
                 if (options.Serial != null) chardevs.Attach(options.Serial.Id, new SerialFrontend(machine.SendInput));
                 // C-a x: QEMU's qmp_quit, the orderly shutdown.
                 qmp?.Serve(options, chardevs);
