@@ -87,7 +87,7 @@ internal sealed class GdbFrontend(Chardev device, IGdbTarget target, TextWriter 
     /// <summary>One client's bytes: what the device's reader pushes is read by the session; writes go to the device.</summary>
     private sealed class ChardevStream(Chardev device) : Stream
     {
-        private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(10);
+        private static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(10);
         private readonly object _gate = new();
         private readonly Queue<byte[]> _input = new(); // guarded by _gate
         private byte[]? _head;                          // guarded by _gate: the chunk being read
@@ -146,7 +146,7 @@ internal sealed class GdbFrontend(Chardev device, IGdbTarget target, TextWriter 
                 ended = _ended;
             }
             if (ended) throw new IOException("gdb has disconnected");
-            if (!device.WriteWaiting(buffer, WriteTimeout, CancellationToken.None)) throw new IOException("gdb does not read its connection");
+            if (!device.WriteWaiting(buffer, WriteDeadline, CancellationToken.None)) throw new IOException("gdb does not read its connection");
         }
 
         public override bool CanRead => true;
