@@ -58,6 +58,7 @@ public sealed class GdbSessionTests
                 transcript.Append(gdb.Run(commands));
             }
             Step("connect", $"target remote :{port}");
+            transcript.Replace($":{port}", ":PORT");
             Step("threads", "info threads");
             Step("break", "break add_square", "continue");
             Step("arguments", "p x", "p y", "p/x $pc", "info registers a0 a1", "bt");
@@ -153,14 +154,14 @@ public sealed class GdbSessionTests
     public void QMP_sees_the_debug_stop_and_its_stop_and_cont_agree_with_gdb()
     {
         using var s = new StoppedSession();
-        Assert.Contains("\"status\": \"debug\"", s.Qmp("{\"execute\":\"query-status\"}"));
+        Assert.Contains("\"status\":\"debug\"", s.Qmp("{\"execute\":\"query-status\"}"));
         // gdb continues; QMP stops the machine: gdb is told (SIGINT, as QEMU's T02).
         s.Gdb.Run("delete");
         s.Gdb.Send("continue");
         s.Gdb.WaitFor("Continuing.");
         s.Qmp("{\"execute\":\"stop\"}");
         s.Gdb.WaitFor("received signal SIGINT"); // throws if gdb never hears of the stop
-        Assert.Contains("\"status\": \"paused\"", s.Qmp("{\"execute\":\"query-status\"}"));
+        Assert.Contains("\"status\":\"paused\"", s.Qmp("{\"execute\":\"query-status\"}"));
         // Registers are readable and the machine runs to the guest's end once gdb lets it go.
         Assert.Contains("0x", s.Gdb.Run("p/x $pc"));
         s.Gdb.Run("detach");
@@ -174,8 +175,8 @@ public sealed class GdbSessionTests
         Assert.Equal(0, RivetProcess.Kill(s.Rivet.Id, 15));
         Assert.Equal(0, WaitForExit(s.Rivet));
         // gdb hears that the remote side went away.
-        string after = s.Gdb.Run("info registers pc");
-        Assert.Matches("(Remote connection closed|The program is not being run|Remote communication error|exited)", after + s.Gdb.Transcript);
+        string after = s.Gdb.Run("stepi");
+        Assert.Matches("(Remote connection closed|The program is not being run|Remote communication error|exited normally)", after);
     }
 
     [Fact]
