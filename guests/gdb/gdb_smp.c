@@ -6,6 +6,7 @@
 volatile uint64_t watched;
 volatile uint64_t counters[MAX_HARTS];
 volatile uint64_t result;
+volatile uint64_t release; /* the debugger sets it to let hart 0 finish */
 
 __attribute__((noinline)) uint64_t add_square(uint64_t x, uint64_t y)
 {
@@ -37,6 +38,8 @@ int main(unsigned long hartid)
         acc += peek();
     }
     result = acc;
+    while (!release) {
+    }
     /* 1 -> 1+1=2; 4+2=6 -> 12; 9+12=21 -> 42 */
     return acc == 42 ? 0 : 1;
 }

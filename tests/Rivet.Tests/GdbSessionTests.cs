@@ -71,7 +71,7 @@ public sealed class GdbSessionTests
             Step("stepi", "delete", "set scheduler-locking on", "stepi", "stepi", "x/i $pc", "p/x $pc");
             Step("thread registers", "thread 2", "p/x $mhartid", "set var $t6 = 0x1234", "p/x $t6", "thread 3", "p/x $mhartid", "p/x $t6", "thread 1", "p/x $mhartid");
             Step("monitor", "monitor info status");
-            Step("detach", "set scheduler-locking off", "detach");
+            Step("detach", "set scheduler-locking off", "set var release = 1", "detach");
             gdb.Send("quit");
             gdb.WaitForExit(GdbDriver.HangLimit);
             int code = WaitForExit(emulator);
@@ -164,7 +164,7 @@ public sealed class GdbSessionTests
         Assert.Contains("\"status\":\"paused\"", s.Qmp("{\"execute\":\"query-status\"}"));
         // Registers are readable and the machine runs to the guest's end once gdb lets it go.
         Assert.Contains("0x", s.Gdb.Run("p/x $pc"));
-        s.Gdb.Run("detach");
+        s.Gdb.Run("set var release = 1", "detach");
         Assert.Equal(0, WaitForExit(s.Rivet));
     }
 
@@ -191,6 +191,7 @@ public sealed class GdbSessionTests
     public void A_gdb_that_dies_resumes_the_machine()
     {
         using var s = new StoppedSession();
+        s.Gdb.Run("set var release = 1");
         s.Gdb.Kill();
         // The breakpoints went with it: the guest runs to its end (exit 0 through the finisher).
         Assert.Equal(0, WaitForExit(s.Rivet));
@@ -215,7 +216,7 @@ public sealed class GdbSessionTests
         Assert.DoesNotContain("add_square", refused);
         // The first still works, and after it detaches the machine runs on.
         Assert.Contains("$1 = 1", s.Gdb.Run("p x"));
-        s.Gdb.Run("delete", "detach");
+        s.Gdb.Run("delete", "set var release = 1", "detach");
         Assert.Equal(0, WaitForExit(s.Rivet));
     }
 }
