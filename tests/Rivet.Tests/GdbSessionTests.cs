@@ -89,6 +89,12 @@ public sealed class GdbSessionTests
     {
         string rivet = Session(qemu: false);
         string qemu = Session(qemu: true);
+        if (qemu != rivet)
+        {
+            // Both transcripts for a diff: the assertion below shows only the first difference.
+            File.WriteAllText(Path.Combine(Path.GetTempPath(), "rivet-gdb-session.qemu.txt"), qemu);
+            File.WriteAllText(Path.Combine(Path.GetTempPath(), "rivet-gdb-session.rivet.txt"), rivet);
+        }
         Assert.Equal(qemu, rivet);
         // And what the session shows is right in itself.
         Assert.Contains("Thread 1.4 (CPU#3", rivet);
