@@ -89,7 +89,14 @@ internal sealed class MachineGdbTarget : IGdbTarget
         _controller.PostPause("gdb");
     }
 
-    public bool Resume(IReadOnlyCollection<int> step, bool othersRun)
+    public bool Resume(IReadOnlyCollection<int> step, bool othersRun) => ResumeSome(step, othersRun ? null : step);
+
+    public bool ResumeHarts(IReadOnlyCollection<int> step, IReadOnlyCollection<int> run) => ResumeSome(step, [.. step, .. run]);
+
+    public bool IsHalted(int hart) => _harts[hart].Halted;
+
+    /// <summary>Steps <paramref name="step"/> and runs <paramref name="released"/> (null: every hart); the rest stay stopped.</summary>
+    private bool ResumeSome(IReadOnlyCollection<int> step, IReadOnlyCollection<int>? released)
     {
         if (_controller.HasExited) return false;
         // QMP may have resumed the machine behind gdb's back: stop it before touching the harts.
@@ -101,16 +108,17 @@ internal sealed class MachineGdbTarget : IGdbTarget
             _waiting = true;
             _debugHart = -1;
             if (step.Count > 0) _currentHart = step.First();
+            else if (released is { Count: > 0 }) _currentHart = released.First();
         }
         bool ok;
-        if (othersRun)
+        if (released == null)
         {
             ok = _controller.Resume();
         }
         else
         {
             bool[] run = new bool[_harts.Length];
-            foreach (int i in step) run[i] = true;
+            foreach (int i in released) run[i] = true;
             ok = _controller.Resume(run);
         }
         if (!ok)
