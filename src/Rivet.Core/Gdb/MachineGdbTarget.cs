@@ -270,12 +270,29 @@ internal sealed class MachineGdbTarget : IGdbTarget
                 if (hart < 0) hart = _currentHart;
                 else _currentHart = hart;
             }
+            // The hart the stop names, or (one vCPU thread running every hart: -icount) the first with an event.
             DebugEvent? debug = null;
+            int first = -1;
+            DebugEvent? firstEvent = null;
             foreach (Hart h in _harts)
             {
                 DebugEvent? ev = h.TakeDebugEvent();
                 if (h.HartId == hart) debug = ev;
+                if (ev != null && first < 0)
+                {
+                    first = h.HartId;
+                    firstEvent = ev;
+                }
                 h.SingleStep = false;
+            }
+            if (debug == null && firstEvent != null)
+            {
+                debug = firstEvent;
+                hart = first;
+                lock (_gate)
+                {
+                    _currentHart = hart;
+                }
             }
             stop = debug is { Kind: DebugStopKind.Watchpoint } w
                 ? new GdbStop(GdbStopReason.Watchpoint, hart, w.WatchAddress, ToGdb(w.Watch))
