@@ -203,11 +203,8 @@ internal sealed class MachineGdbTarget : IGdbTarget
 
     public bool RemoveWatchpoint(ulong address, ulong length, GdbWatchKind kind) => Changed(_points.RemoveWatchpoint(address, length, ToCpu(kind)));
 
-    public string MonitorCommand(int hart, string line)
-    {
-        _monitor.CurrentCpu = hart;
-        return Hmp.ToTerminal(_monitor.Execute(line));
-    }
+    /// <summary>As QEMU's gdb monitor: its own current CPU (the first until 'cpu N'), whichever thread gdb has selected.</summary>
+    public string MonitorCommand(int hart, string line) => Hmp.ToTerminal(_monitor.Execute(line));
 
     private bool Changed(bool ok)
     {
