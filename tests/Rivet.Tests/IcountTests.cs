@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Text;
+using Rivet.Board;
+using Rivet.Cli;
+using Rivet.Machine;
+
+namespace Rivet.Tests;
+
+/// <summary>
+/// -icount (docs/LIFECYCLE.md, "Alternate executor: icount"): the option as QEMU 7.2 words it,
+/// deterministic runs of a racing 4-hart guest, counter and mtime readings equal to
+/// qemu-system-riscv64's, and the lifecycle (pause, resume, SIGTERM) on the one vCPU thread.
+/// </summary>
+public sealed class IcountTests
+{
+    private static readonly string Race = Repo.Guest("build/icount/race.elf");
+    private static readonly string Counters = Repo.Guest("build/icount/counters.elf");
+
+    // ---- the option ----
+
+    private static IcountOptions? Parse(string value) => CommandLine.Parse(["-icount", value, "-kernel", "/k.elf"]).Machine.Icount;
+
+    private static string Error(params string[] args)
+    {
+        var ex = Assert.Throws<UsageException>(() => CommandLine.Parse([.. args, "-kernel", "/k.elf"]));
+        Assert.DoesNotContain('\n', ex.Message);
+        return ex.Message;
+    }
+
+    [Theory]
+    [InlineData("shift=0", 0, true)]
+    [InlineData("shift=10", 10, true)]
+    [InlineData("3", 3, true)]
+    [InlineData("shift=0x2,sleep=off", 2, false)]
+    [InlineData("shift=auto", IcountOptions.AutoShift, true)]
+    [InlineData("shift=auto,sleep=off", IcountOptions.AutoShift, false)]
+    [InlineData("shift=1,align=off,sleep=on", 1, true)]
+    public void ShiftAndSleepAreParsedAsQemuDoes(string value, int shift, bool sleep)
+    {
+        IcountOptions o = Parse(value)!;
+        Assert.Equal(shift, o.Shift);
+        Assert.Equal(sleep, o.Sleep);
+    }
+
+    [Theory]
+    [InlineData("sleep=off")]
+    [InlineData("")]
+    public void WithoutAShiftIcountStaysOffAsOnQemu(string value) => Assert.Null(Parse(value));
+
+    [Theory]
+    [InlineData("shift=11", "-icount shift=11: icount: Invalid shift value")]
+    [InlineData("shift=x", "-icount shift=x: icount: Invalid shift value")]
+    [InlineData("shift=-1", "-icount shift=-1: icount: Invalid shift value")]
+    [InlineData("foo=1", "-icount foo=1: Invalid parameter 'foo'")]
+    [InlineData("align=on", "-icount align=on: Please specify shift option when using align")]
+    [InlineData("shift=0,align=on,sleep=off", "-icount shift=0,align=on,sleep=off: align=on and sleep=off are incompatible")]
+    [InlineData("shift=0,sleep=maybe", "-icount shift=0,sleep=maybe: Parameter 'sleep' expects 'on' or 'off'")]
+    [InlineData("shift=0,align=on", "-icount shift=0,align=on: align=on is not supported by rivet")]
+    [InlineData("shift=0,rr=record,rrfile=x", "-icount shift=0,rr=record,rrfile=x: record/replay (rr, rrfile, rrsnapshot) is not supported by rivet")]
+    public void BadValuesGetQemusMessages(string value, string expected) => Assert.StartsWith(expected, Error("-icount", value));
+
+    [Fact]
+    public void PluginsAreRefusedUnderIcount()
+        => Assert.Equal("-plugin: not supported with -icount by rivet yet", Error("-icount", "shift=0", "-plugin", "insn"));
+
+    [Fact]
+    public void BadConfigurationFromTheApiIsAnArgumentError()
+    {
+        var config = new MachineConfig { Kernel = Counters, Icount = new IcountOptions { Shift = 11 } };
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Machine.Machine(config, Stream.Null, TextWriter.Null));
+    }
+
+    // ---- runs ----
+
+    private sealed record Run(int Code, string Output, IReadOnlyList<ulong> Retired, ulong Nanoseconds);
+
+    private static Run RunGuest(string elf, int harts, IcountOptions icount, Action<Machine.Machine>? whileRunning = null)
+    {
+        var config = new MachineConfig { Harts = harts, Kernel = elf, Icount = icount, StartPaused = whileRunning != null };
+        var output = new MemoryStream();
+        using var m = new Machine.Machine(config, output, TextWriter.Null);
+        m.Start();
+        whileRunning?.Invoke(m);
+        int? code = m.WaitForExit(GuestRun.HangLimit);
+        if (code == null)
+        {
+            m.RequestShutdown();
+            m.WaitForExit(TimeSpan.FromSeconds(10));
+            throw new TimeoutException($"{Path.GetFileName(elf)} did not finish; output so far: {Encoding.UTF8.GetString(output.ToArray())}");
+        }
+        return new Run(code.Value, Encoding.UTF8.GetString(output.ToArray()), m.RetiredPerHart, m.GuestNanoseconds);
+    }
+
+    [Fact]
+    public void FourRacingHartsGiveTheSameOutputAndCountsOnEveryRun()
+    {
+        var icount = new IcountOptions { Shift = 0 };
+        Run first = RunGuest(Race, 4, icount);
+        Assert.Equal(0, first.Code);
+        Assert.StartsWith("counter 6000 racy ", first.Output);
+        Assert.Equal(5, first.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.All(first.Retired, n => Assert.True(n > 100_000, $"a hart retired only {n}"));
+        for (int i = 1; i < 10; i++)
+        {
+            Run again = RunGuest(Race, 4, icount);
+            Assert.Equal(first.Output, again.Output);
+            Assert.Equal(first.Retired, again.Retired);
+            Assert.Equal(first.Nanoseconds, again.Nanoseconds);
+        }
+    }
+
+    [Fact]
+    public void TheHartsReallyInterleave()
+    {
+        // The racy counter lost updates: the harts' slices did interleave inside the racing loop
+        // (a run that ran each hart to completion would not test determinism at all).
+        Run r = RunGuest(Race, 4, new IcountOptions { Shift = 0 });
+        string racy = r.Output.Split('\n')[0].Split(' ')[3];
+        Assert.True(ulong.Parse(racy) < 6000, r.Output);
+        Assert.Matches(@"hart 1 hash \d+ ipis [1-9]", r.Output);
+    }
+
+    [Fact]
+    public void PausesAndResumesInTheMiddleDoNotChangeTheResult()
+    {
+        var icount = new IcountOptions { Shift = 0 };
+        Run undisturbed = RunGuest(Race, 4, icount);
+        int pausedMidRun = 0;
+        Run disturbed = RunGuest(Race, 4, icount, m =>
+        {
+            // From -S: run a little, pause, look, run again: each pause lands wherever the host
+            // thread happens to be, inside the race, inside a WFI, between slices.
+            for (int i = 0; i < 40; i++)
+            {
+                if (!m.Resume()) break;
+                if (!m.Pause() || m.RunState != RunState.Paused) break;
+                ulong n = m.InstructionsRetired;
+                if (n > 0) pausedMidRun++;
+                Assert.Equal(n, m.InstructionsRetired); // nothing runs while paused
+                Assert.Equal(4, m.VCpus.Count); // every hart listed, on the one thread
+                Assert.Single(m.VCpus.Select(v => v.HostThreadId).Distinct());
+            }
+            m.Resume();
+        });
+        Assert.True(pausedMidRun > 0, "no pause landed in the middle of the run");
+        Assert.Equal(undisturbed.Output, disturbed.Output);
+        Assert.Equal(undisturbed.Retired, disturbed.Retired);
+        Assert.Equal(undisturbed.Nanoseconds, disturbed.Nanoseconds);
+    }
+
+    [Fact]
+    public void SleepOffJumpsGuestTimeOverWfi()
+    {
+        // counters.elf sleeps in WFI for 5000 ticks; under sleep=off guest time jumps to the
+        // timer's expiry: the run ends with guest time past it, and is the same every time.
+        var icount = new IcountOptions { Shift = 0, Sleep = false };
+        Run a = RunGuest(Counters, 1, icount);
+        Run b = RunGuest(Counters, 1, icount);
+        Assert.Equal(0, a.Code);
+        Assert.Equal(a.Output, b.Output);
+        string[] lines = a.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        ulong before = Convert.ToUInt64(lines[^5], 16), after = Convert.ToUInt64(lines[^1], 16); // mtime readings
+        Assert.True(after >= before + 5000, $"mtime {before} then {after}");
+        // Fewer instructions ran than 5000 ticks of guest time are worth at shift 0: time jumped.
+        Assert.True(a.Retired[0] < a.Nanoseconds - 400_000, $"{a.Retired[0]} instructions, {a.Nanoseconds} ns");
+    }
+
+    [Fact]
+    public void SleepOffGetsThroughAnHourLongWfiAtOnce()
+    {
+        // long_wfi waits for a timer one hour of guest time ahead: with sleep=on that would take
+        // an hour (HangLimit fails the test); sleep=off jumps there, and the guest checks mtime.
+        Run r = RunGuest(Repo.Guest("build/icount/long_wfi.elf"), 2, new IcountOptions { Shift = 0, Sleep = false });
+        Assert.Equal(0, r.Code);
+        Assert.True(r.Nanoseconds >= 3_600_000_000_000UL, $"{r.Nanoseconds} ns");
+    }
+
+    // ---- against QEMU ----
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(10)]
+    public void CounterAndMtimeReadingsEqualQemus(int shift)
+    {
+        // sleep=off: QEMU's sleep=on lets host time into guest time before the first instruction
+        // (its readings differ from run to run), so only sleep=off is comparable.
+        string qemu = RunQemu("-machine", "virt", "-bios", "none", "-nographic", "-monitor", "none", "-serial", "stdio",
+            "-icount", $"shift={shift},sleep=off", "-kernel", Counters);
+        Run r = RunGuest(Counters, 1, new IcountOptions { Shift = shift, Sleep = false });
+        Assert.Equal(0, r.Code);
+        Assert.Equal(32, qemu.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(qemu, r.Output);
+    }
+
+    private static string RunQemu(params string[] args)
+    {
+        var psi = new ProcessStartInfo("qemu-system-riscv64") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using Process p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(true);
+            throw new TimeoutException("qemu-system-riscv64 did not exit");
+        }
+        Assert.True(p.ExitCode == 0, $"qemu-system-riscv64 exited {p.ExitCode}: {err.Result}");
+        return output.Replace("\r\n", "\n");
+    }
+
+    // ---- the command line, as processes ----
+
+    [Fact]
+    public void TheCommandGivesTheSameOutputTwice()
+    {
+        string[] args = ["-nographic", "-smp", "4", "-icount", "shift=0", "-kernel", Race];
+        var a = RivetProcess.Run(args);
+        var b = RivetProcess.Run(args);
+        Assert.Equal(0, a.Code);
+        Assert.StartsWith("counter 6000 ", a.Out);
+        Assert.Equal(a.Out, b.Out);
+    }
+
+    [Theory]
+    [InlineData("spin_forever", 0)]
+    [InlineData("idle_forever", 1)]
+    [InlineData("ipi_forever", 2)]
+    public void SigtermEndsAnIcountRunWithZero(string guest, int seed)
+    {
+        const int SIGTERM = 15, SIGHUP = 1;
+        using Process p = RivetProcess.Start("-smp", "4", "-nographic", "-icount", "shift=0", "-kernel", Repo.Guest($"build/lifecycle/{guest}.elf"));
+        var wait = Stopwatch.StartNew();
+        while (!RivetProcess.Catches(p.Id, SIGHUP))
+        {
+            if (p.HasExited) throw new InvalidOperationException($"rivet exited early with {p.ExitCode}: {p.StandardError.ReadToEnd()}");
+            if (wait.Elapsed > GuestRun.HangLimit) throw new TimeoutException("rivet never installed its signal handlers");
+            Thread.Yield();
+        }
+        Thread.Sleep(new Random(seed).Next(20, 200)); // the moment of the signal is the test's input
+        Assert.Equal(0, RivetProcess.Kill(p.Id, SIGTERM));
+        var (code, err) = Finish(p);
+        Assert.Equal(0, code);
+        Assert.Contains("terminating on signal 15", err);
+    }
+
+    private static (int Code, string Err) Finish(Process p)
+    {
+        p.StandardInput.Close();
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        Task<string> _ = p.StandardOutput.ReadToEndAsync();
+        if (!p.WaitForExit(30_000))
+        {
+            p.Kill(true);
+            throw new TimeoutException("rivet -icount did not exit after SIGTERM");
+        }
+        p.WaitForExit();
+        return (p.ExitCode, err.Result);
+    }
+}
