@@ -60,6 +60,8 @@ public sealed partial class PluginHost
     public PluginHost(Machine.Machine machine, TextWriter? output = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
+        // Plugins find their hart through the vCPU thread they run on; under -icount one thread runs every hart.
+        if (machine.Config.Icount != null) throw new InvalidOperationException("plugins are not supported with -icount yet");
         if (!s_hosts.TryAdd(machine, this)) throw new InvalidOperationException("the machine already has a plugin host");
         _machine = machine;
         _controller = machine.Controller;
