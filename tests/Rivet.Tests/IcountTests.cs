@@ -223,6 +223,54 @@ public sealed class IcountTests
         Assert.Equal(a.Out, b.Out);
     }
 
+    [Fact]
+    public void QmpStopAndContMidRunLeaveTheOutputAsItWas()
+    {
+        // The QMP path of pause and resume on a process, with the per-hart views: query-cpus-fast
+        // and info cpus list every hart on the one thread.
+        string undisturbed = RivetProcess.Run("-nographic", "-smp", "4", "-icount", "shift=0", "-kernel", Race).Out;
+        string serial = Path.Combine(Path.GetTempPath(), $"rivet-icount-{Environment.ProcessId}-{Guid.NewGuid():N}.txt");
+        try
+        {
+            var script = new StringBuilder("{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"query-cpus-fast\"}\n");
+            script.Append("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info cpus\"}}\n");
+            for (int i = 0; i < 8; i++) script.Append("{\"execute\":\"cont\"}\n{\"execute\":\"stop\"}\n{\"execute\":\"query-status\"}\n");
+            script.Append("{\"execute\":\"cont\"}\n");
+            using Process p = RivetProcess.Start("-display", "none", "-S", "-smp", "4", "-icount", "shift=0", "-serial", $"file:{serial}", "-qmp", "stdio", "-kernel", Race);
+            p.StandardInput.Write(script.ToString());
+            var (code, qmp) = FinishWithOutput(p);
+            Assert.Equal(0, code);
+            string[] replies = qmp.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            using (var cpus = System.Text.Json.JsonDocument.Parse(replies.First(l => l.Contains("\"cpu-index\""))))
+            {
+                var list = cpus.RootElement.GetProperty("return").EnumerateArray().ToList();
+                Assert.Equal([0, 1, 2, 3], list.Select(c => c.GetProperty("cpu-index").GetInt32()));
+                Assert.Single(list.Select(c => c.GetProperty("thread-id").GetInt32()).Distinct());
+            }
+            Assert.Matches(@"CPU #3: thread_id=\d+", replies.First(l => l.Contains("CPU #0")));
+            Assert.Contains(replies, l => l.Contains("\"status\":\"paused\"")); // at least one stop landed before the guest finished
+            Assert.Equal(undisturbed, File.ReadAllText(serial));
+        }
+        finally
+        {
+            File.Delete(serial);
+        }
+    }
+
+    private static (int Code, string Out) FinishWithOutput(Process p)
+    {
+        p.StandardInput.Close();
+        Task<string> output = p.StandardOutput.ReadToEndAsync();
+        Task<string> _ = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(true);
+            throw new TimeoutException("rivet -icount did not exit");
+        }
+        p.WaitForExit();
+        return (p.ExitCode, output.Result);
+    }
+
     [Theory]
     [InlineData("spin_forever", 0)]
     [InlineData("idle_forever", 1)]
