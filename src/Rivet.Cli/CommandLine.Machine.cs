@@ -146,6 +146,7 @@ internal static partial class CommandLine
                 case "thread":
                     if (value is not ("multi" or "single")) throw new KeyValueException($"Invalid 'thread' setting {value}");
                     b.AccelThread = value;
+                    b.AccelMultiOrigin = value == "multi" ? $"-accel {v}" : null;
                     break;
                 case "tb-size":
                     // QEMU's translation-cache size in MiB (QEMU caps the buffer near 2 GiB); Rivet's

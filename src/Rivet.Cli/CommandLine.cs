@@ -87,6 +87,8 @@ internal sealed class CliBuilder
     public int CompatMonitors;
     public string? Name, PidFile;
     public string AccelThread = "multi";
+    /// <summary>The -accel option that asked for thread=multi explicitly (refused with -icount, as QEMU).</summary>
+    public string? AccelMultiOrigin;
     public SmpTopology? Smp;
     public ulong? MaxMem;
     public ulong Slots;
@@ -284,6 +286,8 @@ internal static partial class CommandLine
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
         if (m.Icount != null && b.Plugins.Specs.Count > 0) throw new UsageException("-plugin: not supported with -icount by rivet yet");
+        if (m.Icount != null && b.AccelMultiOrigin != null) throw new UsageException($"{b.AccelMultiOrigin}: No MTTCG when icount is enabled");
+        if (m.Icount != null) b.AccelThread = "single"; // one thread runs every hart, as QEMU's round-robin TCG
         DefaultDevices(b);
         ChardevSpec? serial = SerialDevice(b);
         List<ChardevSpec> monitors = HumanMonitors(b, serial);

@@ -64,6 +64,14 @@ public sealed class IcountTests
         => Assert.Equal("-plugin: not supported with -icount by rivet yet", Error("-icount", "shift=0", "-plugin", "insn"));
 
     [Fact]
+    public void MultiThreadedTcgIsRefusedUnderIcountAsOnQemu()
+    {
+        Assert.Equal("-accel tcg,thread=multi: No MTTCG when icount is enabled", Error("-icount", "shift=0", "-accel", "tcg,thread=multi"));
+        Assert.Equal("single", CommandLine.Parse(["-icount", "shift=0", "-kernel", "/k.elf"]).AccelThread);
+        Assert.Equal("multi", CommandLine.Parse(["-kernel", "/k.elf"]).AccelThread);
+    }
+
+    [Fact]
     public void BadConfigurationFromTheApiIsAnArgumentError()
     {
         var config = new MachineConfig { Kernel = Counters, Icount = new IcountOptions { Shift = 11 } };

@@ -52,9 +52,12 @@ internal sealed class IcountExecutor : IVCpuExecutor, IIcountTime, ICounterClock
     {
         get
         {
-            int c = _current;
-            ulong running = c < 0 ? 0 : _harts[c].RetiredCount - _sliceStart + 1; // QEMU counts the instruction doing the I/O
-            return _retiredBefore + running;
+            int c = Volatile.Read(ref _current);
+            if (c < 0) return _retiredBefore;
+            // QEMU counts the instruction doing the I/O. From another thread (the monitor) the fields
+            // may be caught mid-update: never negative, at worst a slice off for that one look.
+            ulong count = _harts[c].RetiredCount, start = _sliceStart;
+            return _retiredBefore + (count >= start ? count - start : 0) + 1;
         }
     }
 
