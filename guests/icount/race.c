@@ -9,7 +9,7 @@
 #include "smp.h"
 
 #define NHARTS 4
-#define ITER 1500
+#define ITER 12000
 
 static volatile uint64_t counter, racy;
 static volatile uint64_t hashes[NHARTS], tsum[NHARTS], instret[NHARTS];

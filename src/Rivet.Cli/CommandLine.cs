@@ -285,7 +285,6 @@ internal static partial class CommandLine
         if (m.Kernel == null && (m.Bios == null || m.Bios == "none") && m.DumpDtb == null)
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
-        if (m.Icount != null && b.Plugins.Specs.Count > 0) throw new UsageException("-plugin: not supported with -icount by rivet yet");
         if (m.Icount != null && b.AccelMultiOrigin != null) throw new UsageException($"{b.AccelMultiOrigin}: No MTTCG when icount is enabled");
         if (m.Icount != null) b.AccelThread = "single"; // one thread runs every hart, as QEMU's round-robin TCG
         DefaultDevices(b);

@@ -182,6 +182,9 @@ internal sealed class IcountExecutor : IVCpuExecutor, IIcountTime, ICounterClock
         }
         _sliceStart = h.RetiredCount;
         _current = i;
+        // A plugin's instrumentation flush kicks the hart itself (Hart.FlushInstrumentation); the flush
+        // is applied as the slice starts, so the kick has done its work: withdraw it or the hart never runs.
+        h.ClearExitRequest();
         try
         {
             h.Run(budget);
@@ -240,6 +243,10 @@ internal sealed class IcountExecutor : IVCpuExecutor, IIcountTime, ICounterClock
     public void ClearKick() => _kicked = false;
 
     public ulong ProgramCounter => _harts[Math.Max(_current, 0)].Pc;
+
+    public int HartCount => _harts.Length;
+
+    public int? RunningHart => _current >= 0 ? _current : null;
 
     public void AttachWaker(IHartWaker waker)
     {
