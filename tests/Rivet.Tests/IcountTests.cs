@@ -178,6 +178,18 @@ public sealed class IcountTests
     }
 
     [Fact]
+    public void SleepOnWarpsGuestTimeExactlyToTheDeadline()
+    {
+        // sleep=on: while the hart sleeps guest time follows the host's (500 us here), and stops at
+        // the timer's expiry when it wakes the hart, so the readings equal sleep=off's.
+        Run on = RunGuest(Counters, 1, new IcountOptions { Shift = 0, Sleep = true });
+        Run off = RunGuest(Counters, 1, new IcountOptions { Shift = 0, Sleep = false });
+        Assert.Equal(0, on.Code);
+        Assert.Equal(off.Output, on.Output);
+        Assert.Equal(off.Nanoseconds, on.Nanoseconds);
+    }
+
+    [Fact]
     public void SleepOffGetsThroughAnHourLongWfiAtOnce()
     {
         // long_wfi waits for a timer one hour of guest time ahead: with sleep=on that would take
