@@ -311,12 +311,14 @@ internal sealed class VCpu : IHartWaker
     {
         IVCpuHooks? hooks = _controller.Hooks;
         if (hooks == null) return;
-        _callbackSince = Stopwatch.GetTimestamp();
-        _inCallback = idle ? "vcpu-idle" : "vcpu-resume";
-        try
+        string name = idle ? "vcpu-idle" : "vcpu-resume";
+        // Under -icount the one vCPU idles for every hart: each hart's callbacks run, as that hart's,
+        // and one that throws does not keep the others from theirs (idle and resume stay paired).
+        foreach (int hart in HartIndices)
         {
-            // Under -icount the one vCPU idles for every hart: each hart's callbacks run, as that hart's.
-            foreach (int hart in HartIndices)
+            _callbackSince = Stopwatch.GetTimestamp();
+            _inCallback = name;
+            try
             {
                 RunAsHart(hart, () =>
                 {
@@ -324,14 +326,14 @@ internal sealed class VCpu : IHartWaker
                     else hooks.OnResume(hart);
                 });
             }
-        }
-        catch (Exception ex)
-        {
-            _controller.ReportCallbackFailure(this, _inCallback, ex);
-        }
-        finally
-        {
-            _inCallback = null;
+            catch (Exception ex)
+            {
+                _controller.ReportCallbackFailure(this, name, ex);
+            }
+            finally
+            {
+                _inCallback = null;
+            }
         }
     }
 
