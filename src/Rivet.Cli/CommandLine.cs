@@ -87,6 +87,8 @@ internal sealed class CliBuilder
     public int CompatMonitors;
     public string? Name, PidFile;
     public string AccelThread = "multi";
+    /// <summary>The -accel option that asked for thread=multi explicitly (refused with -icount, as QEMU).</summary>
+    public string? AccelMultiOrigin;
     public SmpTopology? Smp;
     public ulong? MaxMem;
     public ulong Slots;
@@ -167,6 +169,7 @@ internal static partial class CommandLine
         new("rtc", "[base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]", "the goldfish RTC's start time and clock (clock=vm: stops while paused)", (b, v) => b.Rtc = Rtc(v)),
         new("no-reboot", null, "exit instead of resetting when the guest resets", (b, _) => b.NoReboot = true),
         new("no-shutdown", null, "stop instead of exiting when the guest shuts down", (b, _) => b.NoShutdown = true),
+        new("icount", "[shift=N|auto][,align=on|off][,sleep=on|off]", "deterministic mode: guest time from retired instructions (2^N ns each,\nN 0..10; auto: 3), every hart in turn on one thread; sleep=off jumps\nguest time over idle periods (docs/LIFECYCLE.md, \"Alternate executor\")", (b, v) => b.Machine = b.Machine with { Icount = Icount(v) }),
         new("S", null, "start paused (prelaunch)", (b, _) => b.Machine = b.Machine with { StartPaused = true }),
         new("qmp", "DEV", "QMP monitor (docs/QMP.md) on unix:PATH,server[,wait=off] or\ntcp:HOST:PORT,server[,wait=off] (listening; wait=on, the default, waits\nfor the first client before the machine runs), unix:PATH or\ntcp:HOST:PORT (connects), stdio, pipe:P, file:F; repeatable", (b, v) => Qmp(b, v, pretty: false)),
         new("qmp-pretty", "DEV", "as -qmp, with indented JSON (QEMU's pretty=on)", (b, v) => Qmp(b, v, pretty: true)),
@@ -187,7 +190,7 @@ internal static partial class CommandLine
     [
         "L", "action", "add-fd", "async-teardown", "audio", "audio-help", "audiodev", "blockdev", "boot", "cdrom",
         "chroot", "compat", "debugcon", "dfilter", "dump-vmstate", "echr", "enable-sync-profile", "fda", "fdb",
-        "fsdev", "full-screen", "fw_cfg", "gdb", "hda", "hdb", "hdc", "hdd", "icount", "incoming", "iscsi", "k",
+        "fsdev", "full-screen", "fw_cfg", "gdb", "hda", "hdb", "hdc", "hdd", "incoming", "iscsi", "k",
         "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa",
         "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "readconfig", "rotate",
         "runas", "s", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
@@ -282,6 +285,8 @@ internal static partial class CommandLine
         if (m.Kernel == null && (m.Bios == null || m.Bios == "none") && m.DumpDtb == null)
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
+        if (m.Icount != null && b.AccelMultiOrigin != null) throw new UsageException($"{b.AccelMultiOrigin}: No MTTCG when icount is enabled");
+        if (m.Icount != null) b.AccelThread = "single"; // one thread runs every hart, as QEMU's round-robin TCG
         DefaultDevices(b);
         ChardevSpec? serial = SerialDevice(b);
         List<ChardevSpec> monitors = HumanMonitors(b, serial);
