@@ -146,6 +146,7 @@ internal static partial class CommandLine
                 case "thread":
                     if (value is not ("multi" or "single")) throw new KeyValueException($"Invalid 'thread' setting {value}");
                     b.AccelThread = value;
+                    b.AccelMultiOrigin = value == "multi" ? $"-accel {v}" : null;
                     break;
                 case "tb-size":
                     // QEMU's translation-cache size in MiB (QEMU caps the buffer near 2 GiB); Rivet's
@@ -260,6 +261,31 @@ internal static partial class CommandLine
 
     /// <summary>QEMU's ACPI_MAX_RAM_SLOTS: more slots than any board QEMU has can describe.</summary>
     private const ulong MaxSlots = 256;
+
+    /// <summary>
+    /// QEMU 7.2's icount_configure: no shift leaves icount off (align then needs one); shift is 0..10 or
+    /// auto (Rivet keeps auto at QEMU's starting shift, 3: deterministic, not adapted to host speed).
+    /// </summary>
+    private static IcountOptions? Icount(string v)
+    {
+        var kv = KeyValueOptions.Parse(v, impliedKey: "shift");
+        kv.CheckKeys(["shift", "align", "sleep", "rr", "rrfile", "rrsnapshot"]);
+        bool sleep = kv.GetBool("sleep", true);
+        bool align = kv.GetBool("align", false);
+        if (kv.Has("rr") || kv.Has("rrfile") || kv.Has("rrsnapshot")) throw new KeyValueException("record/replay (rr, rrfile, rrsnapshot) is not supported by rivet");
+        if (kv.Get("shift") is not string shift)
+        {
+            if (align) throw new KeyValueException("Please specify shift option when using align");
+            return null;
+        }
+        if (align && !sleep) throw new KeyValueException("align=on and sleep=off are incompatible");
+        int n;
+        if (shift == "auto") n = IcountOptions.AutoShift;
+        else if (KeyValueOptions.TryParseUnsigned(shift, out ulong u) && u <= IcountOptions.MaxShift) n = (int)u;
+        else throw new KeyValueException("icount: Invalid shift value");
+        if (align) throw new KeyValueException("align=on is not supported by rivet (guest time is not held back to the host's)");
+        return new IcountOptions { Shift = n, Sleep = sleep };
+    }
 
     private static RtcOptions Rtc(string v)
     {

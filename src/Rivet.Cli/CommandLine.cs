@@ -90,6 +90,8 @@ internal sealed class CliBuilder
     public int CompatMonitors;
     public string? Name, PidFile;
     public string AccelThread = "multi";
+    /// <summary>The -accel option that asked for thread=multi explicitly (refused with -icount, as QEMU).</summary>
+    public string? AccelMultiOrigin;
     public SmpTopology? Smp;
     public ulong? MaxMem;
     public ulong Slots;
@@ -172,6 +174,7 @@ internal static partial class CommandLine
         new("rtc", "[base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]", "the goldfish RTC's start time and clock (clock=vm: stops while paused)", (b, v) => b.Rtc = Rtc(v)),
         new("no-reboot", null, "exit instead of resetting when the guest resets", (b, _) => b.NoReboot = true),
         new("no-shutdown", null, "stop instead of exiting when the guest shuts down", (b, _) => b.NoShutdown = true),
+        new("icount", "[shift=N|auto][,align=on|off][,sleep=on|off]", "deterministic mode: guest time from retired instructions (2^N ns each,\nN 0..10; auto: 3), every hart in turn on one thread; sleep=off jumps\nguest time over idle periods (docs/LIFECYCLE.md, \"Alternate executor\")", (b, v) => b.Machine = b.Machine with { Icount = Icount(v) }),
         new("S", null, "start paused (prelaunch): until gdb, QMP cont or the monitor's c runs it", (b, _) => b.Machine = b.Machine with { StartPaused = true }),
         new("gdb", "DEV", "gdb stub (docs/GDB.md) on DEV: tcp::PORT or tcp:HOST:PORT (a server,\nas QEMU: wait=off,nodelay=on,server=on are implied), unix:PATH,server[,wait=off],\nchardev:ID, or none", (b, v) => b.Gdb = v),
         new("s", null, "shorthand for -gdb tcp::1234", (b, _) => b.Gdb = "tcp::1234"),
@@ -194,7 +197,7 @@ internal static partial class CommandLine
     [
         "L", "action", "add-fd", "async-teardown", "audio", "audio-help", "audiodev", "blockdev", "boot", "cdrom",
         "chroot", "compat", "debugcon", "dfilter", "dump-vmstate", "echr", "enable-sync-profile", "fda", "fdb",
-        "fsdev", "full-screen", "fw_cfg", "hda", "hdb", "hdc", "hdd", "icount", "incoming", "iscsi", "k",
+        "fsdev", "full-screen", "fw_cfg", "hda", "hdb", "hdc", "hdd", "incoming", "iscsi", "k",
         "loadvm", "mem-path", "mem-prealloc", "msg", "mtdblock", "netdev", "numa",
         "only-migratable", "option-rom", "overcommit", "pflash", "portrait", "preconfig", "readconfig", "rotate",
         "runas", "sandbox", "sd", "seed", "semihosting", "semihosting-config", "set", "singlestep", "snapshot", "spice",
@@ -289,6 +292,8 @@ internal static partial class CommandLine
         if (m.Kernel == null && (m.Bios == null || m.Bios == "none") && m.DumpDtb == null)
             throw new UsageException("no guest given: use -kernel FILE (or run rivet without options for the demo)");
         if (b.Daemonize && b.NoGraphic) throw new UsageException("-nographic cannot be used with -daemonize");
+        if (m.Icount != null && b.AccelMultiOrigin != null) throw new UsageException($"{b.AccelMultiOrigin}: No MTTCG when icount is enabled");
+        if (m.Icount != null) b.AccelThread = "single"; // one thread runs every hart, as QEMU's round-robin TCG
         DefaultDevices(b);
         ChardevSpec? serial = SerialDevice(b);
         List<ChardevSpec> monitors = HumanMonitors(b, serial);

@@ -42,6 +42,24 @@ public sealed record MachineConfig
     public Machine.LifecycleOptions Lifecycle { get; init; } = new();
     /// <summary>-S: start in prelaunch, paused.</summary>
     public bool StartPaused { get; init; }
+    /// <summary>-icount: every hart on one thread, guest time from retired instructions (null: off).</summary>
+    public IcountOptions? Icount { get; init; }
     /// <summary>Instructions a vCPU runs between checks of its timer.</summary>
     public long SliceInstructions { get; init; } = Machine.HartExecutor.DefaultSlice;
+}
+
+/// <summary>-icount shift=N,sleep=on|off (docs/LIFECYCLE.md, "Alternate executor: icount").</summary>
+public sealed record IcountOptions
+{
+    /// <summary>QEMU's MAX_ICOUNT_SHIFT.</summary>
+    public const int MaxShift = 10;
+    /// <summary>What shift=auto runs at: QEMU's starting shift for auto, kept fixed (deterministic).</summary>
+    public const int AutoShift = 3;
+
+    /// <summary>Each instruction is 2^Shift ns of guest time.</summary>
+    public int Shift { get; init; }
+    /// <summary>sleep=on (QEMU's default): idle guest time runs with the host's; off: it jumps to the next deadline.</summary>
+    public bool Sleep { get; init; } = true;
+    /// <summary>Instructions a hart runs before the next hart's turn.</summary>
+    public long Quantum { get; init; } = Machine.IcountExecutor.DefaultQuantum;
 }

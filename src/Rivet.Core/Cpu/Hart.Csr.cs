@@ -50,9 +50,9 @@ internal sealed unsafe partial class Hart
                 if (!debug && Privilege == Priv.User && !CounterEnabled(_scounteren, csr)) return false;
                 value = csr switch
                 {
-                    Csr.Cycle => _instret + _cycleDelta,
+                    Csr.Cycle => Mcycle,
                     Csr.Time => _time.Mtime,
-                    Csr.Instret => _instret,
+                    Csr.Instret => Minstret,
                     _ => 0,
                 };
                 return true;
@@ -100,8 +100,8 @@ internal sealed unsafe partial class Hart
                 return true;
             case Csr.Tselect or Csr.Tdata1 or Csr.Tdata2 or Csr.Tdata3: return true;
             case Csr.Tinfo: value = 1; return true; // only type 0: no triggers
-            case Csr.Mcycle: value = _instret + _cycleDelta; return true;
-            case Csr.Minstret: value = _instret; return true;
+            case Csr.Mcycle: value = Mcycle; return true;
+            case Csr.Minstret: value = Minstret; return true;
             case >= Csr.MhpmCounter3 and <= Csr.MhpmCounter31: return true;
             default: return false;
         }
@@ -231,9 +231,12 @@ internal sealed unsafe partial class Hart
             // A write takes effect for the next instruction: the writing instruction's own
             // retirement (counted after this) brings the counters to the written value.
             case Csr.Tselect or Csr.Tdata1 or Csr.Tdata2 or Csr.Tdata3 or Csr.Tinfo: return true; // WARL, no triggers
+            case Csr.Mcycle when CounterClock is { } clock: _icountCycleDelta = value - clock.CounterNanoseconds; return true;
+            case Csr.Minstret when CounterClock is { } clock: _icountInstretDelta = value - clock.CounterNanoseconds; return true;
             case Csr.Mcycle: _cycleDelta = value - 1 - _instret; return true;
             case Csr.Minstret:
                 _cycleDelta += _instret - (value - 1);
+                _instretAdjust += _instret - (value - 1);
                 _instret = value - 1;
                 return true;
             case >= Csr.MhpmCounter3 and <= Csr.MhpmCounter31: return true;
@@ -270,10 +273,16 @@ internal sealed unsafe partial class Hart
         RaiseSignal(SignalInterrupt);
     }
 
+    // Under -icount both count virtual nanoseconds (QEMU 7.2's get_ticks reads icount_get()), each with
+    // its own offset from writes; otherwise retired instructions (mcycle with its own offset).
+    private ulong Mcycle => CounterClock is { } c ? c.CounterNanoseconds + _icountCycleDelta : _instret + _cycleDelta;
+    private ulong Minstret => CounterClock is { } c ? c.CounterNanoseconds + _icountInstretDelta : _instret;
+
     /// <summary>Sstc: a stimecmp in the past raises STIP at once; a later one lowers it and arms the compare.</summary>
     private void WriteStimecmp(ulong value)
     {
         _stimecmp = value;
+        _stimecmpExpiryNs = _time.ExpiryNanoseconds(value);
         if (_time.Mtime >= value)
         {
             _stimecmpArmed = false;

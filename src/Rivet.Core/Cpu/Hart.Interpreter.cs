@@ -376,8 +376,14 @@ internal sealed unsafe partial class Hart
                 {
                     ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 1) : a - ramBase;
                     if (off < ramSize) x[d->Rd] = (ulong)(long)*(sbyte*)(ram + off);
-                    else if (TMode.Paged ? LoadPaged(a, 1, out ulong v) : LoadSlow(a, 1, out v)) x[d->Rd] = (ulong)(long)(sbyte)v;
-                    else goto LoadFault;
+                    else
+                    {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (TMode.Paged ? LoadPaged(a, 1, out ulong v) : LoadSlow(a, 1, out v)) x[d->Rd] = (ulong)(long)(sbyte)v;
+                        else goto LoadFault;
+                    }
                     if (TMode.Instrumented) AfterMemory(a, 1, false, x[d->Rd]);
                     break;
                 }
@@ -385,8 +391,14 @@ internal sealed unsafe partial class Hart
                 {
                     ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 1) : a - ramBase;
                     if (off < ramSize) x[d->Rd] = *(ram + off);
-                    else if (TMode.Paged ? LoadPaged(a, 1, out ulong v) : LoadSlow(a, 1, out v)) x[d->Rd] = (byte)v;
-                    else goto LoadFault;
+                    else
+                    {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (TMode.Paged ? LoadPaged(a, 1, out ulong v) : LoadSlow(a, 1, out v)) x[d->Rd] = (byte)v;
+                        else goto LoadFault;
+                    }
                     if (TMode.Instrumented) AfterMemory(a, 1, false, x[d->Rd]);
                     break;
                 }
@@ -394,8 +406,14 @@ internal sealed unsafe partial class Hart
                 {
                     ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 2) : a - ramBase;
                     if (off <= ramSize - 2) x[d->Rd] = (ulong)(long)*(short*)(ram + off);
-                    else if (TMode.Paged ? LoadPaged(a, 2, out ulong v) : LoadSlow(a, 2, out v)) x[d->Rd] = (ulong)(long)(short)v;
-                    else goto LoadFault;
+                    else
+                    {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (TMode.Paged ? LoadPaged(a, 2, out ulong v) : LoadSlow(a, 2, out v)) x[d->Rd] = (ulong)(long)(short)v;
+                        else goto LoadFault;
+                    }
                     if (TMode.Instrumented) AfterMemory(a, 2, false, x[d->Rd]);
                     break;
                 }
@@ -403,8 +421,14 @@ internal sealed unsafe partial class Hart
                 {
                     ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 2) : a - ramBase;
                     if (off <= ramSize - 2) x[d->Rd] = *(ushort*)(ram + off);
-                    else if (TMode.Paged ? LoadPaged(a, 2, out ulong v) : LoadSlow(a, 2, out v)) x[d->Rd] = (ushort)v;
-                    else goto LoadFault;
+                    else
+                    {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (TMode.Paged ? LoadPaged(a, 2, out ulong v) : LoadSlow(a, 2, out v)) x[d->Rd] = (ushort)v;
+                        else goto LoadFault;
+                    }
                     if (TMode.Instrumented) AfterMemory(a, 2, false, x[d->Rd]);
                     break;
                 }
@@ -412,8 +436,14 @@ internal sealed unsafe partial class Hart
                 {
                     ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 4) : a - ramBase;
                     if (off <= ramSize - 4) x[d->Rd] = (ulong)(long)*(int*)(ram + off);
-                    else if (TMode.Paged ? LoadPaged(a, 4, out ulong v) : LoadSlow(a, 4, out v)) x[d->Rd] = (ulong)(long)(int)v;
-                    else goto LoadFault;
+                    else
+                    {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (TMode.Paged ? LoadPaged(a, 4, out ulong v) : LoadSlow(a, 4, out v)) x[d->Rd] = (ulong)(long)(int)v;
+                        else goto LoadFault;
+                    }
                     if (TMode.Instrumented) AfterMemory(a, 4, false, x[d->Rd]);
                     break;
                 }
@@ -421,8 +451,14 @@ internal sealed unsafe partial class Hart
                 {
                     ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 4) : a - ramBase;
                     if (off <= ramSize - 4) x[d->Rd] = *(uint*)(ram + off);
-                    else if (TMode.Paged ? LoadPaged(a, 4, out ulong v) : LoadSlow(a, 4, out v)) x[d->Rd] = (uint)v;
-                    else goto LoadFault;
+                    else
+                    {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (TMode.Paged ? LoadPaged(a, 4, out ulong v) : LoadSlow(a, 4, out v)) x[d->Rd] = (uint)v;
+                        else goto LoadFault;
+                    }
                     if (TMode.Instrumented) AfterMemory(a, 4, false, x[d->Rd]);
                     break;
                 }
@@ -430,8 +466,14 @@ internal sealed unsafe partial class Hart
                 {
                     ulong a = x[d->Rs1] + (ulong)(long)d->Imm, off = TMode.Paged ? TlbLookup(_tlbLoad, a, 8) : a - ramBase;
                     if (off <= ramSize - 8) x[d->Rd] = *(ulong*)(ram + off);
-                    else if (TMode.Paged ? LoadPaged(a, 8, out ulong v) : LoadSlow(a, 8, out v)) x[d->Rd] = v;
-                    else goto LoadFault;
+                    else
+                    {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (TMode.Paged ? LoadPaged(a, 8, out ulong v) : LoadSlow(a, 8, out v)) x[d->Rd] = v;
+                        else goto LoadFault;
+                    }
                     if (TMode.Instrumented) AfterMemory(a, 8, false, x[d->Rd]);
                     break;
                 }
@@ -448,9 +490,12 @@ internal sealed unsafe partial class Hart
                             goto FlaggedStore;
                         }
                     }
-                    else if (!(TMode.Paged ? StorePaged(a, 1, x[d->Rs2]) : StoreSlow(a, 1, x[d->Rs2]))) goto StoreFault;
                     else
                     {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (!(TMode.Paged ? StorePaged(a, 1, x[d->Rs2]) : StoreSlow(a, 1, x[d->Rs2]))) goto StoreFault;
                         if (TMode.Instrumented) AfterMemory(a, 1, true, x[d->Rs2]);
                         goto AfterMmioStore;
                     }
@@ -469,9 +514,12 @@ internal sealed unsafe partial class Hart
                             goto FlaggedStore;
                         }
                     }
-                    else if (!(TMode.Paged ? StorePaged(a, 2, x[d->Rs2]) : StoreSlow(a, 2, x[d->Rs2]))) goto StoreFault;
                     else
                     {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (!(TMode.Paged ? StorePaged(a, 2, x[d->Rs2]) : StoreSlow(a, 2, x[d->Rs2]))) goto StoreFault;
                         if (TMode.Instrumented) AfterMemory(a, 2, true, x[d->Rs2]);
                         goto AfterMmioStore;
                     }
@@ -490,9 +538,12 @@ internal sealed unsafe partial class Hart
                             goto FlaggedStore;
                         }
                     }
-                    else if (!(TMode.Paged ? StorePaged(a, 4, x[d->Rs2]) : StoreSlow(a, 4, x[d->Rs2]))) goto StoreFault;
                     else
                     {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (!(TMode.Paged ? StorePaged(a, 4, x[d->Rs2]) : StoreSlow(a, 4, x[d->Rs2]))) goto StoreFault;
                         if (TMode.Instrumented) AfterMemory(a, 4, true, x[d->Rs2]);
                         goto AfterMmioStore;
                     }
@@ -511,9 +562,12 @@ internal sealed unsafe partial class Hart
                             goto FlaggedStore;
                         }
                     }
-                    else if (!(TMode.Paged ? StorePaged(a, 8, x[d->Rs2]) : StoreSlow(a, 8, x[d->Rs2]))) goto StoreFault;
                     else
                     {
+                        _instret += (ulong)n; // device time reads (-icount) see the exact count
+                        budget -= n;
+                        n = 0;
+                        if (!(TMode.Paged ? StorePaged(a, 8, x[d->Rs2]) : StoreSlow(a, 8, x[d->Rs2]))) goto StoreFault;
                         if (TMode.Instrumented) AfterMemory(a, 8, true, x[d->Rs2]);
                         goto AfterMmioStore;
                     }
@@ -627,6 +681,7 @@ internal sealed unsafe partial class Hart
                 _instret += (ulong)n;
                 budget -= n; // the budget counts what this call retired, also across the fold
                 n = 0;
+                _instretAdjust++; // not retired, but executed: QEMU's icount counts it
                 RaiseException(Cause.EcallFromU + (ulong)Privilege, 0);
                 pc = Pc;
                 goto Boundary;
@@ -636,6 +691,7 @@ internal sealed unsafe partial class Hart
                 _instret += (ulong)n;
                 budget -= n; // the budget counts what this call retired, also across the fold
                 n = 0;
+                _instretAdjust++; // not retired, but executed: QEMU's icount counts it
                 RaiseException(Cause.Breakpoint, 0); // QEMU 7.2 leaves tval 0
                 pc = Pc;
                 goto Boundary;

@@ -42,6 +42,7 @@ internal sealed unsafe partial class Hart
                 return true;
             case Csr.Minstret:
                 _cycleDelta += _instret - value;
+                _instretAdjust += _instret - value;
                 _instret = value;
                 return true;
             default:

@@ -12,6 +12,19 @@ internal interface ITimeSource
 
     /// <summary>The host <see cref="System.Diagnostics.Stopwatch"/> timestamp at which mtime reaches <paramref name="mtime"/>, or long.MaxValue.</summary>
     long HostTimestampAt(ulong mtime);
+
+    /// <summary>
+    /// The guest time in nanoseconds at which a compare value written now fires, or ulong.MaxValue:
+    /// as QEMU's timers, now + (compare - mtime) ticks, so it fires when mtime has reached the compare.
+    /// Only -icount's executor uses it (its next deadline, its jumps over idle time).
+    /// </summary>
+    ulong ExpiryNanoseconds(ulong compare);
+}
+
+/// <summary>Under -icount: what mcycle and minstret count (QEMU 7.2's get_ticks reads icount_get(), virtual nanoseconds).</summary>
+internal interface ICounterClock
+{
+    ulong CounterNanoseconds { get; }
 }
 
 /// <summary>Wakes the thread that runs a hart (implemented by the vCPU; sticky, never lost).</summary>
@@ -75,6 +88,9 @@ internal sealed unsafe partial class Hart
     private long _mip; // written by other threads (devices) with Interlocked
     private ulong _instret; // retired instructions, synchronised from the interpreter's local count
     private ulong _cycleDelta; // mcycle = instret + delta
+    private ulong _instretAdjust; // RetiredCount - _instret: keeps RetiredCount monotonic over minstret writes and resets
+    private ulong _icountCycleDelta, _icountInstretDelta; // under -icount: counter = virtual ns + delta
+    private ulong _timerExpiryNs = ulong.MaxValue, _stimecmpExpiryNs = ulong.MaxValue; // ITimeSource.ExpiryNanoseconds at the last compare write
     private long _timerCompare = -1; // mtimecmp as ulong bits; written by the CLINT from any thread
 
     // LR/SC reservation: SC succeeds if the reserved word still holds the loaded value (as QEMU).
@@ -114,6 +130,27 @@ internal sealed unsafe partial class Hart
 
     public ulong InstructionsRetired => _instret;
 
+    /// <summary>
+    /// Instructions this hart has executed since it was built, as QEMU's icount counts them: the retired
+    /// ones and ecall and ebreak (which trap without retiring; other trapping instructions do not count).
+    /// Never goes back: minstret writes and resets do not move it.
+    /// </summary>
+    public ulong RetiredCount => _instret + _instretAdjust;
+
+    /// <summary>Set (before the hart runs) under -icount: mcycle and minstret then read its nanoseconds.</summary>
+    public ICounterClock? CounterClock { get; set; }
+
+    /// <summary>Guest nanoseconds of this hart's next enabled timer interrupt (mtimecmp, Sstc's stimecmp), or ulong.MaxValue.</summary>
+    public ulong NextTimerNanoseconds
+    {
+        get
+        {
+            ulong m = (_mie & (1UL << Cause.MachineTimer)) == 0 || TimerCompare == ulong.MaxValue ? ulong.MaxValue : Volatile.Read(ref _timerExpiryNs);
+            ulong s = !_stimecmpArmed || (_mie & (1UL << Cause.SupervisorTimer)) == 0 ? ulong.MaxValue : _stimecmpExpiryNs;
+            return Math.Min(m, s);
+        }
+    }
+
     public ulong ReadRegister(int index) => index == 0 ? 0 : _regs[index];
 
     public void WriteRegister(int index, ulong value)
@@ -127,6 +164,7 @@ internal sealed unsafe partial class Hart
         set
         {
             Volatile.Write(ref _timerCompare, (long)value);
+            Volatile.Write(ref _timerExpiryNs, _time.ExpiryNanoseconds(value));
             // A later deadline may clear MTIP at once; an earlier one may need the sleeper to recompute.
             if (_time.Mtime < value) SetPending(Cause.MachineTimer, false);
             else SetPending(Cause.MachineTimer, true);
@@ -164,9 +202,13 @@ internal sealed unsafe partial class Hart
         Array.Clear(_pmpaddr);
         _pmpBindsMachine = false;
         Interlocked.Exchange(ref _mip, 0);
+        _instretAdjust += _instret;
         _instret = 0;
         _cycleDelta = 0;
+        _icountCycleDelta = _icountInstretDelta = 0;
         Volatile.Write(ref _timerCompare, -1);
+        Volatile.Write(ref _timerExpiryNs, ulong.MaxValue);
+        _stimecmpExpiryNs = ulong.MaxValue;
         _reservationAddress = ulong.MaxValue;
         FlushCodeCache();
         _mappingEpoch++;

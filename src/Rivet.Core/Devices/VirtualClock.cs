@@ -64,6 +64,7 @@ internal sealed class VirtualClock : ITimeSource
 
     public void Freeze()
     {
+        _icount?.Freeze(true);
         lock (_gate)
         {
             if (_controlled) return;
@@ -74,6 +75,7 @@ internal sealed class VirtualClock : ITimeSource
 
     public void Thaw()
     {
+        _icount?.Freeze(false);
         lock (_gate)
         {
             if (_controlled) return;
@@ -89,7 +91,7 @@ internal sealed class VirtualClock : ITimeSource
             if (_controlled)
             {
                 // A guest write moves mtime by an offset; the owner's nanoseconds go on as they were.
-                Volatile.Write(ref _controlledOffset, value - (ulong)Volatile.Read(ref _controlledNs) / NanosPerTick);
+                Volatile.Write(ref _controlledOffset, value - ControlledNs / NanosPerTick);
                 return;
             }
             Volatile.Write(ref _state, _state.Frozen
@@ -110,16 +112,49 @@ internal sealed class VirtualClock : ITimeSource
     public bool IsControlled => _controlled;
 
     /// <summary>The guest time in nanoseconds (the owner's, when a plugin owns time).</summary>
-    public ulong Nanoseconds => _controlled ? (ulong)Volatile.Read(ref _controlledNs) : Mtime * NanosPerTick;
+    public ulong Nanoseconds => _controlled ? ControlledNs : Mtime * NanosPerTick;
 
-    private ulong ControlledMtime => (ulong)Volatile.Read(ref _controlledNs) / NanosPerTick + Volatile.Read(ref _controlledOffset);
+    private ulong ControlledNs => _icount is { } icount ? icount.Nanoseconds : (ulong)Volatile.Read(ref _controlledNs);
+
+    private ulong ControlledMtime => ControlledNs / NanosPerTick + Volatile.Read(ref _controlledOffset);
+
+    /// <summary>
+    /// QEMU's timers: a compare written now fires at now + (compare - mtime) ticks, in nanoseconds
+    /// (so not on a tick boundary unless now is on one); mtime has reached the compare by then.
+    /// </summary>
+    public ulong ExpiryNanoseconds(ulong compare)
+    {
+        if (compare == ulong.MaxValue) return ulong.MaxValue;
+        ulong now = Nanoseconds, mtime = Mtime;
+        if (compare <= mtime) return now;
+        ulong diff = compare - mtime;
+        return diff > (ulong.MaxValue - now) / NanosPerTick ? ulong.MaxValue : now + diff * NanosPerTick;
+    }
+
+    // ---- -icount (Machine/IcountExecutor.cs): time is the executor's, counted in instructions ----
+
+    private IIcountTime? _icount;
+
+    /// <summary>True under -icount: guest time counts instructions, a plugin may not own it.</summary>
+    public bool IsIcount => _icount != null;
+
+    /// <summary>Hands time to -icount's executor before the machine starts (guest time starts at 0, as QEMU's).</summary>
+    public void UseIcount(IIcountTime icount)
+    {
+        lock (_gate)
+        {
+            _icount = icount;
+            Volatile.Write(ref _controlledOffset, 0);
+            _controlled = true;
+        }
+    }
 
     /// <summary>Hands time to a plugin, from the current mtime on (before the machine starts: 0).</summary>
     public void TakeControl()
     {
         lock (_gate)
         {
-            if (_controlled) return;
+            if (_controlled || _icount != null) return;
             Volatile.Write(ref _controlledNs, 0);
             Volatile.Write(ref _anchor, Stopwatch.GetTimestamp());
             Volatile.Write(ref _controlledOffset, 0); // taken before the machine starts: guest time starts at 0, as QEMU's
@@ -132,6 +167,7 @@ internal sealed class VirtualClock : ITimeSource
     {
         lock (_gate)
         {
+            if (_icount != null) return false;
             if (nanoseconds <= (ulong)_controlledNs) return false;
             Volatile.Write(ref _controlledNs, (long)nanoseconds);
             Volatile.Write(ref _anchor, Stopwatch.GetTimestamp());
@@ -151,6 +187,11 @@ internal sealed class VirtualClock : ITimeSource
     private long ControlledHostTimestampAt(ulong mtime)
     {
         if (mtime == ulong.MaxValue) return long.MaxValue;
+        if (_icount is { } icount)
+        {
+            ulong offset = Volatile.Read(ref _controlledOffset);
+            return icount.HostTimestampAt(mtime <= offset ? 0 : (mtime - offset) * NanosPerTick);
+        }
         long now = Stopwatch.GetTimestamp();
         ulong current = ControlledMtime;
         if (mtime <= current) return now;
@@ -160,4 +201,17 @@ internal sealed class VirtualClock : ITimeSource
         if (at <= now) Interlocked.CompareExchange(ref _anchor, now, anchor);
         return at;
     }
+}
+
+/// <summary>-icount's time: nanoseconds counted from retired instructions (Machine/IcountExecutor.cs).</summary>
+internal interface IIcountTime
+{
+    /// <summary>Guest nanoseconds now (QEMU's icount_get()).</summary>
+    ulong Nanoseconds { get; }
+
+    /// <summary>When a sleep should end for guest time to reach <paramref name="nanoseconds"/> (long.MaxValue: only when woken).</summary>
+    long HostTimestampAt(ulong nanoseconds);
+
+    /// <summary>Paused or running: an idle warp (sleep=on) stops while paused.</summary>
+    void Freeze(bool frozen);
 }

@@ -141,6 +141,9 @@ internal sealed class Controller : IMachineRequests
 
     public IReadOnlyList<VCpu> VCpus => _vcpus;
 
+    /// <summary>The vCPU that runs hart <paramref name="hart"/>: its own, or under -icount the one for every hart.</summary>
+    public VCpu VCpuOfHart(int hart) => _vcpus[_vcpus.Length == 1 ? 0 : hart];
+
     public RunState RunState
     {
         get
@@ -212,13 +215,14 @@ internal sealed class Controller : IMachineRequests
     /// </summary>
     public bool RunOnVCpu(int index, Action<VCpu> action, TimeSpan timeout)
     {
-        VCpu target = _vcpus[index];
+        // index is a hart's: under -icount every hart's work goes to the one vCPU, run as that hart's.
+        VCpu target = VCpuOfHart(index);
         if (VCpu.Current == target)
         {
-            action(target);
+            target.RunAsHart(index, () => action(target));
             return true;
         }
-        var item = new WorkItem(action);
+        var item = new WorkItem(action) { Hart = index };
         if (!target.Post(item)) return false;
         if (VCpu.Current != null) return true;
         return item.Wait(HostSync.DeadlineAfter(timeout));

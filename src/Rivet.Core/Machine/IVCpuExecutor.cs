@@ -34,6 +34,12 @@ internal interface IVCpuExecutor
 
     /// <summary>Lets interrupts raised from other threads wake this vCPU.</summary>
     void AttachWaker(IHartWaker waker);
+
+    /// <summary>How many harts this executor runs: one, or every hart (-icount), indices 0..HartCount-1.</summary>
+    int HartCount => 1;
+
+    /// <summary>The hart executing guest code now when the executor runs several, else null. vCPU thread only.</summary>
+    int? RunningHart => null;
 }
 
 /// <summary>A hart as a vCPU executor.</summary>

@@ -14,6 +14,7 @@ public sealed class Machine : IDisposable
     private readonly VirtBoard _board;
     private IReadOnlyList<MemoryRegionInfo>? _memoryRegions;
     private volatile bool _disposed;
+    private readonly IcountExecutor? _icount;
 
     private sealed class Requests : IMachineRequests
     {
@@ -34,7 +35,19 @@ public sealed class Machine : IDisposable
         _board = new VirtBoard(config, Console, requests);
         _controller = new Controller(config.Lifecycle, _board, Diagnostics);
         requests.Target = _controller;
-        _controller.Attach(_board.Harts.Select(h => (IVCpuExecutor)new HartExecutor(h, config.SliceInstructions)));
+        if (config.Icount is { } icount)
+        {
+            if (icount.Shift is < 0 or > IcountOptions.MaxShift) throw new ArgumentOutOfRangeException(nameof(config), $"icount shift must be 0..{IcountOptions.MaxShift}");
+            if (icount.Quantum < 1) throw new ArgumentOutOfRangeException(nameof(config), "icount quantum must be at least 1");
+            // One vCPU runs every hart (docs/LIFECYCLE.md, "Alternate executor: icount").
+            _icount = new IcountExecutor(_board.Harts, icount.Shift, icount.Sleep, icount.Quantum);
+            _board.Clock.UseIcount(_icount);
+            _controller.Attach([_icount]);
+        }
+        else
+        {
+            _controller.Attach(_board.Harts.Select(h => (IVCpuExecutor)new HartExecutor(h, config.SliceInstructions)));
+        }
     }
 
     public MachineConfig Config { get; }
@@ -92,8 +105,17 @@ public sealed class Machine : IDisposable
     /// <summary>Instructions retired by every hart so far (deterministic for a given guest).</summary>
     public ulong InstructionsRetired => _board.Harts.Aggregate(0UL, (sum, h) => sum + h.InstructionsRetired);
 
+    /// <summary>Every hart as a vCPU (under -icount all on the one thread, as QEMU's round-robin TCG: one thread id).</summary>
     public IReadOnlyList<VCpuInfo> VCpus
-        => _controller.VCpus.Select(v => new VCpuInfo(v.Index, v.State, v.HostThreadId, v.Executor.ProgramCounter)).ToArray();
+        => _icount == null
+            ? _controller.VCpus.Select(v => new VCpuInfo(v.Index, v.State, v.HostThreadId, v.Executor.ProgramCounter)).ToArray()
+            : _controller.VCpus.SelectMany(v => _board.Harts.Select((h, i) => new VCpuInfo(i, v.State, v.HostThreadId, Volatile.Read(ref h.Pc)))).ToArray();
+
+    /// <summary>-icount: instructions each hart has retired (what a deterministic run repeats exactly).</summary>
+    public IReadOnlyList<ulong> RetiredPerHart => _board.Harts.Select(h => h.RetiredCount).ToArray();
+
+    /// <summary>Guest time in nanoseconds (under -icount, QEMU's icount_get()).</summary>
+    public ulong GuestNanoseconds => _board.Clock.Nanoseconds;
 
     /// <summary>
     /// Hart <paramref name="index"/>'s registers, read without stopping it (the monitor's

@@ -40,6 +40,7 @@ internal sealed class VCpu : IHartWaker
     private bool _terminate;
     private readonly Queue<WorkItem> _work = new();
 
+    private int _hookHart = -1; // the hart a work item or hook runs for, while it runs (vCPU thread only)
     private volatile string? _inCallback; // hook being run, for hang reports (no lock: written by the vCPU only)
     private long _callbackSince;
     private Thread? _thread;
@@ -54,6 +55,30 @@ internal sealed class VCpu : IHartWaker
 
     public int Index { get; }
     public IVCpuExecutor Executor => _exec;
+
+    /// <summary>
+    /// The hart whose code, work or callback runs on this vCPU's thread now: the vCPU's own hart, or
+    /// under -icount (one vCPU for every hart) the running slice's, or the one a work item or hook is for.
+    /// </summary>
+    public int CurrentHart => _hookHart >= 0 ? _hookHart : _exec.RunningHart ?? Index;
+
+    /// <summary>The harts this vCPU runs: its own index, or under -icount every hart.</summary>
+    public IEnumerable<int> HartIndices => _exec.HartCount == 1 ? [Index] : Enumerable.Range(0, _exec.HartCount);
+
+    /// <summary>Runs <paramref name="action"/> as hart <paramref name="hart"/>'s (see <see cref="CurrentHart"/>). vCPU thread only.</summary>
+    public void RunAsHart(int hart, Action action)
+    {
+        int outer = _hookHart;
+        _hookHart = hart;
+        try
+        {
+            action();
+        }
+        finally
+        {
+            _hookHart = outer;
+        }
+    }
     public Thread? Thread => _thread;
 
     /// <summary>Host thread id (TID) of the vCPU thread, once it runs.</summary>
@@ -301,20 +326,29 @@ internal sealed class VCpu : IHartWaker
     {
         IVCpuHooks? hooks = _controller.Hooks;
         if (hooks == null) return;
-        _callbackSince = Stopwatch.GetTimestamp();
-        _inCallback = idle ? "vcpu-idle" : "vcpu-resume";
-        try
+        string name = idle ? "vcpu-idle" : "vcpu-resume";
+        // Under -icount the one vCPU idles for every hart: each hart's callbacks run, as that hart's,
+        // and one that throws does not keep the others from theirs (idle and resume stay paired).
+        foreach (int hart in HartIndices)
         {
-            if (idle) hooks.OnIdle(Index);
-            else hooks.OnResume(Index);
-        }
-        catch (Exception ex)
-        {
-            _controller.ReportCallbackFailure(this, _inCallback, ex);
-        }
-        finally
-        {
-            _inCallback = null;
+            _callbackSince = Stopwatch.GetTimestamp();
+            _inCallback = name;
+            try
+            {
+                RunAsHart(hart, () =>
+                {
+                    if (idle) hooks.OnIdle(hart);
+                    else hooks.OnResume(hart);
+                });
+            }
+            catch (Exception ex)
+            {
+                _controller.ReportCallbackFailure(this, name, ex);
+            }
+            finally
+            {
+                _inCallback = null;
+            }
         }
     }
 
@@ -336,7 +370,8 @@ internal sealed class VCpu : IHartWaker
             {
                 if (!_work.TryDequeue(out item)) return;
             }
-            item.Run(this);
+            if (item.Hart >= 0) RunAsHart(item.Hart, () => item.Run(this));
+            else item.Run(this);
         }
     }
 
@@ -377,6 +412,9 @@ internal sealed class VCpu : IHartWaker
 /// </summary>
 internal sealed class WorkItem(Action<VCpu> action)
 {
+    /// <summary>The hart the work is for (<see cref="VCpu.CurrentHart"/> while it runs), or -1 for the vCPU's own.</summary>
+    public int Hart { get; init; } = -1;
+
     private readonly object _gate = new();
     private bool _done; // guarded by _gate
     private bool _cancelled; // guarded by _gate

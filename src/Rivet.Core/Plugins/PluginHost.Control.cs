@@ -43,6 +43,8 @@ public sealed partial class PluginHost
     /// <summary>The time handle for <paramref name="p"/>, or null if another plugin holds it (install only).</summary>
     internal TimeHandle? RequestTimeControl(PluginContext p)
     {
+        // Under -icount guest time is the instruction count's; nobody else may move it.
+        if (Clock.IsIcount) throw new InvalidOperationException($"plugin '{p.Name}': time control is not available with -icount (guest time counts instructions)");
         if (_timeOwner != null && _timeOwner != p) return null;
         _timeOwner = p;
         return p.TimeControl ??= new TimeHandle(this);
@@ -65,14 +67,14 @@ public sealed partial class PluginHost
     /// <summary>Drops <paramref name="p"/>'s callbacks in an exclusive section, then queues <paramref name="done"/> (and, for a reset, the re-registration).</summary>
     internal void PostDrop(PluginContext p, PluginControlCallback? done, bool uninstall)
     {
-        int target = VCpu.Current is { } v && v.Index < _harts.Length && ReferenceEquals(_controller.VCpus[v.Index], v) ? v.Index : 0;
+        int target = VCpu.Current is { } v && v.CurrentHart is int i && i < _harts.Length && ReferenceEquals(_controller.VCpuOfHart(i), v) ? i : 0;
         string what = uninstall ? "uninstall" : "reset";
         _controller.PostExclusive(() =>
         {
             Drop(p);
             if (done == null && uninstall) return;
             var site = new CallbackSite(p.Name, what + "-done", Diagnostics);
-            _controller.VCpus[target].Post(new WorkItem(vcpu => RunControlDone(p, done, site, vcpu, uninstall)));
+            _controller.VCpuOfHart(target).Post(new WorkItem(vcpu => RunControlDone(p, done, site, vcpu, uninstall)) { Hart = target });
         }, $"plugin '{p.Name}' {what}");
     }
 
@@ -103,7 +105,7 @@ public sealed partial class PluginHost
             }
             catch (Exception ex)
             {
-                site.Fail(vcpu.Index, ex);
+                site.Fail(vcpu.CurrentHart, ex);
             }
             finally
             {

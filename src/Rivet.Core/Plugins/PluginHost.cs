@@ -174,7 +174,11 @@ public sealed partial class PluginHost
         {
             Registration<VCpuCallback>[] init = [.. p.Init];
             // Queued work runs on the vCPU's thread before anything else it does, even under -S.
-            foreach (VCpu v in _controller.VCpus) v.Post(new WorkItem(vcpu => RunVCpuCallbacks(init, vcpu.Index)));
+            for (int i = 0; i < _harts.Length; i++)
+            {
+                int hart = i; // under -icount every hart's init runs on the one vCPU, as that hart's
+                _controller.VCpuOfHart(hart).Post(new WorkItem(_ => RunVCpuCallbacks(init, hart)) { Hart = hart });
+            }
         }
         if ((Idle.Length > 0 || Resume.Length > 0) && !_hooksAttached)
         {
@@ -317,14 +321,14 @@ public sealed partial class PluginHost
     internal Hart CurrentHart(PluginContext p, string what)
     {
         VCpu? v = VCpu.Current;
-        if (v != null && v.Index < _harts.Length && ReferenceEquals(_controller.VCpus[v.Index], v)) return _harts[v.Index];
+        if (v != null && v.CurrentHart is int i && i < _harts.Length && ReferenceEquals(_controller.VCpuOfHart(i), v)) return _harts[i];
         if (t_exitHart is { } h && Array.IndexOf(_harts, h) >= 0) return h;
         throw new InvalidOperationException(
             $"plugin '{p.Name}': {what} is only valid inside a vCPU callback (vCPU init, exit, idle or resume, block translated, execute or memory), not on thread '{Thread.CurrentThread.Name ?? "unnamed"}'");
     }
 
     internal string RequestSource(PluginContext p)
-        => VCpu.Current is { } v ? $"plugin '{p.Name}' (vcpu-{v.Index})" : $"plugin '{p.Name}'";
+        => VCpu.Current is { } v ? $"plugin '{p.Name}' (vcpu-{v.CurrentHart})" : $"plugin '{p.Name}'";
 
     internal void Write(string text)
     {
