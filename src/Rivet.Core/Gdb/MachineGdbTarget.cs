@@ -63,6 +63,7 @@ internal sealed class MachineGdbTarget : IGdbTarget
             _waiting = false;
             _debugHart = -1;
         }
+        if (_controller.VCpus.Count == 1 && _controller.VCpus[0].Executor is IcountExecutor icount) icount.Held = null;
         bool stopped = _controller.RunState != RunState.Running;
         if (!stopped) _controller.Pause();
         _points.Clear();
@@ -111,14 +112,18 @@ internal sealed class MachineGdbTarget : IGdbTarget
             else if (released is { Count: > 0 }) _currentHart = released.First();
         }
         bool ok;
+        IcountExecutor? icount = _controller.VCpus.Count == 1 ? _controller.VCpus[0].Executor as IcountExecutor : null;
         if (released == null)
         {
+            if (icount != null) icount.Held = null;
             ok = _controller.Resume();
         }
         else
         {
             bool[] run = new bool[_harts.Length];
             foreach (int i in released) run[i] = true;
+            // One thread runs every hart under -icount: the others are skipped, not stopped.
+            if (icount != null) icount.Held = [.. run.Select(r => !r)];
             ok = _controller.Resume(run);
         }
         if (!ok)

@@ -188,7 +188,7 @@ internal sealed class Controller : IMachineRequests
 
     public bool Resume() => Submit(new Request(Kind.Resume));
 
-    /// <summary>Resumes only the vCPUs whose entry in <paramref name="harts"/> is true (gdb's vCont with a step and no continue); the others stay stopped.</summary>
+    /// <summary>Resumes only the harts whose entry in <paramref name="harts"/> is true (gdb's vCont with a step and no continue); the others stay stopped.</summary>
     public bool Resume(bool[] harts) => Submit(new Request(Kind.Resume, harts: (bool[])harts.Clone()));
 
     /// <summary>
@@ -520,9 +520,19 @@ internal sealed class Controller : IMachineRequests
         if (current is RunState.Shutdown or RunState.GuestPanicked or RunState.InternalError) return false;
         SetRunState(RunState.Running);
         _board.FreezeTime(false);
+        // By hart: a vCPU is released when any hart it runs is (under -icount one vCPU runs them all).
+        bool[]? release = null;
+        if (harts != null)
+        {
+            release = new bool[_vcpus.Length];
+            for (int h = 0; h < harts.Length; h++)
+            {
+                if (harts[h]) release[VCpuOfHart(h).Index] = true;
+            }
+        }
         foreach (VCpu v in _vcpus)
         {
-            if (harts == null || (v.Index < harts.Length && harts[v.Index])) v.ReleaseStop();
+            if (release == null || release[v.Index]) v.ReleaseStop();
         }
         Emit(new MachineEvent("RESUME"));
         return true;

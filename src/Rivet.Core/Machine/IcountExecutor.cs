@@ -146,7 +146,8 @@ internal sealed class IcountExecutor : IVCpuExecutor, IIcountTime, ICounterClock
         for (int turn = 0; turn < _harts.Length; turn++)
         {
             if (_kicked) return ExecExit.ExitRequest;
-            RunSlice();
+            // A breakpoint, watchpoint or finished step: the round ends and the vCPU stops for gdb.
+            if (RunSlice() == ExecExit.Debug) return ExecExit.Debug;
         }
         if (!AllHaltedAndQuiet()) return ExecExit.Budget;
         if (!_sleep)
@@ -166,11 +167,20 @@ internal sealed class IcountExecutor : IVCpuExecutor, IIcountTime, ICounterClock
         return ExecExit.Halted;
     }
 
-    private void RunSlice()
+    /// <summary>
+    /// Harts gdb keeps stopped while it resumes others (vCont for some threads only), as QEMU's
+    /// round-robin thread skips stopped CPUs; null: none. Set while the machine is stopped.
+    /// </summary>
+    internal bool[]? Held { get; set; }
+
+    private bool IsHeld(int hart) => Held is { } held && held[hart];
+
+    private ExecExit RunSlice()
     {
         int i = _next;
         Hart h = _harts[i];
         _next = i + 1 == _harts.Length ? 0 : i + 1;
+        if (IsHeld(i)) return ExecExit.Budget;
         // Ends at the next deadline (at a block boundary), so a timer interrupt is taken close to it.
         long budget = _quantum;
         ulong deadline = NextDeadlineNs;
@@ -187,7 +197,7 @@ internal sealed class IcountExecutor : IVCpuExecutor, IIcountTime, ICounterClock
         h.ClearExitRequest();
         try
         {
-            h.Run(budget);
+            return h.Run(budget);
         }
         finally
         {
@@ -198,9 +208,9 @@ internal sealed class IcountExecutor : IVCpuExecutor, IIcountTime, ICounterClock
 
     private bool AllHaltedAndQuiet()
     {
-        foreach (Hart h in _harts)
+        for (int i = 0; i < _harts.Length; i++)
         {
-            if (!h.Halted || h.HasPendingInterrupt) return false;
+            if (!IsHeld(i) && (!_harts[i].Halted || _harts[i].HasPendingInterrupt)) return false;
         }
         return true;
     }
@@ -210,9 +220,9 @@ internal sealed class IcountExecutor : IVCpuExecutor, IIcountTime, ICounterClock
     {
         get
         {
-            foreach (Hart h in _harts)
+            for (int i = 0; i < _harts.Length; i++)
             {
-                if (!h.Halted) return false;
+                if (!IsHeld(i) && !_harts[i].Halted) return false;
             }
             return _sleep || NextDeadlineNs == ulong.MaxValue;
         }
@@ -223,7 +233,7 @@ internal sealed class IcountExecutor : IVCpuExecutor, IIcountTime, ICounterClock
         get
         {
             bool any = false;
-            foreach (Hart h in _harts) any |= h.HasPendingInterrupt; // each refreshes its timer
+            for (int i = 0; i < _harts.Length; i++) any |= _harts[i].HasPendingInterrupt && !IsHeld(i); // each refreshes its timer
             return any;
         }
     }
