@@ -84,6 +84,12 @@ internal interface IGdbTarget
 
     bool RemoveWatchpoint(ulong address, ulong length, GdbWatchKind kind);
 
+    /// <summary>
+    /// qThreadExtraInfo: whether the hart is halted (waiting in WFI), which QEMU shows as
+    /// "CPU#N [halted ]" instead of "[running]". Added for the protocol layer; the default says running.
+    /// </summary>
+    bool IsHalted(int hart) => false;
+
     /// <summary>qRcmd: a human monitor command line for hart <paramref name="hart"/>; its output.</summary>
     string MonitorCommand(int hart, string line);
 }
