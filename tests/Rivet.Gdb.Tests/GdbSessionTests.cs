@@ -220,6 +220,7 @@ public sealed class GdbSessionTests
         target.NextStop = step => new GdbStop(GdbStopReason.Trap, step.First());
         Assert.Equal("T05thread:p01.02;", h.Client.Ask("s")); // and the c thread
         Assert.Contains("Resume step=[1] others=True", target.Calls);
+        target.NextStop = _ => new GdbStop(GdbStopReason.Trap, 1);
         Assert.Equal("T05thread:p01.02;", h.Client.Ask("c80000100"));
         Assert.Contains("Write 1 pc=80000100", target.Calls);
     }
@@ -269,6 +270,7 @@ public sealed class GdbSessionTests
         var target = new FakeTarget(2) { NextStop = null };
         using var h = new SessionHarness(target).Handshake();
         h.Client.Send("c");
+        Assert.Equal('+', h.Client.ReadByte());
         target.WaitForCall(c => c.StartsWith("Resume", StringComparison.Ordinal));
         // While it runs, what needs a stopped machine is refused; the rest is answered.
         Assert.Equal("QCp01.01", h.Client.Ask("qC"));
@@ -331,6 +333,8 @@ public sealed class GdbSessionTests
     {
         using var h = new SessionHarness().Handshake();
         h.Client.Send("k");
+        Assert.Equal('+', h.Client.ReadByte());
+        h.Client.NoAck = true; // the stub closes after W: no acknowledgement to send into a closed socket
         Assert.Equal("W00", h.Client.ReadPacket().Payload);
         Assert.Equal(GdbSessionEnd.Exited, h.WaitForEnd());
         Assert.Contains("Kill", h.Target.Calls);
@@ -342,6 +346,7 @@ public sealed class GdbSessionTests
     {
         using var h = new SessionHarness().Handshake();
         Assert.Equal("OK", h.Client.Ask("vKill;1"));
+        h.Client.NoAck = true;
         Assert.Equal("W00", h.Client.ReadPacket().Payload);
         Assert.Equal(GdbSessionEnd.Exited, h.WaitForEnd());
     }
@@ -351,7 +356,10 @@ public sealed class GdbSessionTests
     {
         var target = new FakeTarget { NextStop = _ => new GdbStop(GdbStopReason.Exited, 0, ExitCode: 3) };
         using var h = new SessionHarness(target).Handshake();
-        Assert.Equal("W03", h.Client.Ask("c"));
+        h.Client.Send("c");
+        Assert.Equal('+', h.Client.ReadByte());
+        h.Client.NoAck = true;
+        Assert.Equal("W03", h.Client.ReadPacket().Payload);
         Assert.Equal(GdbSessionEnd.Exited, h.WaitForEnd());
     }
 

@@ -57,6 +57,7 @@ internal sealed class GdbSession
 
     // Session state: the Run thread only.
     private bool _noAck, _multiprocess, _hasXml, _running, _physical;
+    private bool _detached; // D was answered; waiting for gdb's acknowledgement to close
     private int _gHart, _cHart, _threadQuery;
     private int _sstepFlags = SstepDefault;
     private byte[]? _lastSent; // the last packet, for '-' (ack mode)
@@ -260,11 +261,33 @@ internal sealed class GdbSession
             // writing failed: the connection is dead
             if (_end == GdbSessionEnd.None) Disconnect();
         }
+        catch (Exception ex)
+        {
+            // A bug behind a packet must not take the emulator down: report it and let the machine go.
+            Log($"gdbstub: internal error, closing the connection: {ex}");
+            if (_end == GdbSessionEnd.None)
+            {
+                _end = GdbSessionEnd.Disconnected;
+                try
+                {
+                    _target.Detach();
+                }
+                catch (Exception inner)
+                {
+                    Log($"gdbstub: detaching after the error failed too: {inner.Message}");
+                }
+            }
+        }
     }
 
     private void Disconnect()
     {
         if (_end != GdbSessionEnd.None) return;
+        if (_detached)
+        {
+            _end = GdbSessionEnd.Detached;
+            return;
+        }
         _end = GdbSessionEnd.Disconnected;
         _target.Detach();
     }
@@ -275,6 +298,7 @@ internal sealed class GdbSession
         {
             case GdbFrameKind.Ack:
                 _lastSent = null;
+                if (_detached) _end = GdbSessionEnd.Detached; // gdb has the OK of D: close
                 break;
             case GdbFrameKind.Nak:
                 if (_lastSent != null) Write(_lastSent);
@@ -352,6 +376,11 @@ internal sealed class GdbSession
     private void HandlePacket(byte[] payload)
     {
         string text = Encoding.Latin1.GetString(payload);
+        if (_detached)
+        {
+            Reply("E22"); // the machine is gdb's no longer
+            return;
+        }
         if (text.Length == 0)
         {
             Reply("");
@@ -433,8 +462,11 @@ internal sealed class GdbSession
     private void Detach()
     {
         Reply("OK");
-        _end = GdbSessionEnd.Detached;
         _target.Detach();
+        // Closing at once would make gdb's acknowledgement of the OK meet a closed socket: in ack
+        // mode the connection closes when it arrives (or when gdb closes first).
+        if (_noAck) _end = GdbSessionEnd.Detached;
+        else _detached = true;
     }
 
     private void Kill(bool reply)
