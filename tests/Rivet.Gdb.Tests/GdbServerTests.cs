@@ -14,6 +14,7 @@ public sealed class GdbServerTests
         {
             s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             s.Connect("127.0.0.1", ep.Port);
+            s.NoDelay = true;
         }
         else
         {

@@ -18,6 +18,7 @@ internal sealed class SessionHarness : IDisposable
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(listener.LocalEndPoint!);
         Socket server = listener.Accept();
+        server.NoDelay = client.NoDelay = true; // as GdbServer's sockets: no Nagle delay between an ack and its reply
         Session = new GdbSession(Target, new NetworkStream(server, ownsSocket: true), () => server.Shutdown(SocketShutdown.Both));
         _thread = new Thread(() => _end = Session.Run()) { IsBackground = true, Name = "test-gdb-session" };
         _thread.Start();
