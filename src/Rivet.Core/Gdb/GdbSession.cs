@@ -1,3 +1,7 @@
+// The gdb stub's protocol layer (docs/GDB.md): packets from one gdb in, calls on IGdbTarget out.
+// What it owns: the connection's reader thread and the session loop. What it may call: IGdbTarget,
+// RegisterTable (names and order), HostSync. It knows nothing of harts, vCPUs or the controller.
+
 using System.Globalization;
 using System.Text;
 using Rivet.Machine;
