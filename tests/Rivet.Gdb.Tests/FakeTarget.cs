@@ -118,6 +118,23 @@ internal sealed class FakeTarget : IGdbTarget
         return true;
     }
 
+    public bool ResumeHarts(IReadOnlyCollection<int> step, IReadOnlyCollection<int> run)
+    {
+        Record($"ResumeHarts step=[{string.Join(",", step)}] run=[{string.Join(",", run)}]");
+        Func<IReadOnlyCollection<int>, GdbStop>? next = NextStop;
+        if (next == null)
+        {
+            lock (_gate)
+            {
+                _running = true;
+            }
+            return true;
+        }
+        GdbStop stop = next(step.Count > 0 ? step : run);
+        new Thread(() => Stopped?.Invoke(stop)).Start();
+        return true;
+    }
+
     public static ulong Initial(int hart, RegisterDescriptor r)
     {
         int regnum = GdbTargetDescription.Regnum(r);

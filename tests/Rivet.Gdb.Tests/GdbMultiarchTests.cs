@@ -105,7 +105,9 @@ public sealed class GdbMultiarchTests
         Assert.Contains("[Switching to Thread 1.2]", output);
         Assert.Contains("Resume step=[] others=True", target.Calls);   // continue
         // gdb steps RISC-V in software: a breakpoint after the instruction at pc (bytes 10 11: a
-        // compressed one, so pc + 2), then continue.
+        // compressed one, so pc + 2), then it continues only the hart at the breakpoint
+        // (vCont;c:p1.2: ResumeHarts), so no other hart moves.
+        Assert.True(target.Calls.Contains("ResumeHarts step=[] run=[1]"), string.Join("\n", target.Calls.Where(c => c.Contains("Resume", StringComparison.Ordinal))));
         Assert.True(target.Calls.Contains("InsertBreakpoint 80000012"), string.Join("\n", target.Calls.Where(c => c.Contains("point", StringComparison.Ordinal))) + output);
         Assert.Contains("Kill", target.Calls);
         Assert.True(server.WaitForSessionsServed(1, TimeSpan.FromSeconds(30)));

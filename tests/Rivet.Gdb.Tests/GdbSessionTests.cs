@@ -232,6 +232,9 @@ public sealed class GdbSessionTests
     [InlineData("vCont;S05:p1.1;c", "Resume step=[0] others=True")]
     [InlineData("vCont;C05", "Resume step=[] others=True")]
     [InlineData("vCont;s:2;c:-1", "Resume step=[1] others=True")]
+    [InlineData("vCont;c:p1.-1", "Resume step=[] others=True")]                 // gdb 13's continue and stepi
+    [InlineData("vCont;c:p1.1", "ResumeHarts step=[] run=[0]")]                 // gdb stepping over a breakpoint: hart 1 stays
+    [InlineData("vCont;s:p1.1;c:p1.2", "Resume step=[0] others=True")]
     public void VContMapsToResume(string packet, string call)
     {
         var target = new FakeTarget(2) { NextStop = step => new GdbStop(GdbStopReason.Trap, step.Count > 0 ? step.First() : 0) };

@@ -434,11 +434,13 @@ internal sealed class GdbSession
 
     private void TargetHalt()
     {
+        if (!_running)
+        {
+            // QEMU removes every breakpoint here: gdb asks '?' when it (re)connects.
+            foreach ((char type, ulong address, ulong length) in _points.ToArray()) RemovePoint(type, address, length);
+            _points.Clear();
+        }
         Reply($"T05thread:{ThreadId(_cHart)};");
-        if (_running) return;
-        // QEMU removes every breakpoint here: gdb asks '?' when it (re)connects.
-        foreach ((char type, ulong address, ulong length) in _points.ToArray()) RemovePoint(type, address, length);
-        _points.Clear();
     }
 
     private void Continue(string args, bool step)
@@ -795,18 +797,28 @@ internal sealed class GdbSession
             if (fate[hart] == '\0') fate[hart] = what;
         }
         var step = new List<int>();
-        bool othersRun = false;
+        var run = new List<int>();
         for (int h = 0; h < harts; h++)
         {
             if (fate[h] == 's') step.Add(h);
-            else if (fate[h] == 'c') othersRun = true; // IGdbTarget runs the non-stepping harts together or not at all
+            else if (fate[h] == 'c') run.Add(h);
         }
-        if (step.Count == 0 && !othersRun)
+        if (step.Count == 0 && run.Count == 0)
         {
             Reply("E22");
             return;
         }
-        Resume(step, othersRun);
+        // Every hart that is not stepping runs, or none does: Resume. Some only (gdb stepping over a
+        // breakpoint in software, vCont;c:p1.1): ResumeHarts, the others stay stopped.
+        if (run.Count == 0 || step.Count + run.Count == harts) Resume(step, othersRun: run.Count > 0);
+        else ResumeSome(step, run);
+    }
+
+    private void ResumeSome(IReadOnlyCollection<int> step, IReadOnlyCollection<int> run)
+    {
+        _running = true;
+        _threadQuery = 0;
+        if (!_target.ResumeHarts(step, run)) Log("gdbstub: the machine cannot run (it is exiting)");
     }
 
     // -- queries --

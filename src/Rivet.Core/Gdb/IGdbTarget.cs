@@ -65,6 +65,16 @@ internal interface IGdbTarget
     /// </summary>
     bool Resume(IReadOnlyCollection<int> step, bool othersRun);
 
+    /// <summary>
+    /// Resumes some harts only: those in <paramref name="step"/> execute one instruction, those in
+    /// <paramref name="run"/> run, every other hart stays stopped. gdb sends this (<c>vCont;c:p1.1</c>)
+    /// to step over a breakpoint or watchpoint: RISC-V gdb steps in software, with a temporary
+    /// breakpoint after the instruction, and only the hart being stepped may move. Exactly one
+    /// <see cref="Stopped"/> follows, as for <see cref="Resume"/>. Added for the protocol layer;
+    /// the default runs every hart (the best <see cref="Resume"/> can do): a machine should implement it.
+    /// </summary>
+    bool ResumeHarts(IReadOnlyCollection<int> step, IReadOnlyCollection<int> run) => Resume(step, othersRun: run.Count > 0);
+
     /// <summary>Registers by descriptor (<see cref="RegisterTable.All"/>: gdb's names and QEMU's order); false for one that cannot be read.</summary>
     bool TryReadRegister(int hart, RegisterDescriptor register, out ulong value);
 
