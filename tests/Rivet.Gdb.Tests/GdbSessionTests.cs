@@ -275,16 +275,44 @@ public sealed class GdbSessionTests
         h.Client.Send("c");
         Assert.Equal('+', h.Client.ReadByte());
         target.WaitForCall(c => c.StartsWith("Resume", StringComparison.Ordinal));
-        // While it runs, what needs a stopped machine is refused; the rest is answered.
-        Assert.Equal("QCp01.01", h.Client.Ask("qC"));
-        Assert.Equal("E22", h.Client.Ask("m80000000,4"));
         h.Client.SendRaw([0x03]);
         Assert.Equal("T02thread:p01.01;", h.Client.ReadPacket().Payload);
-        Assert.Contains("Interrupt", target.Calls);
+        Assert.Single(target.Calls, c => c == "Interrupt");
         // Ctrl-C while stopped does nothing.
         h.Client.SendRaw([0x03]);
         Assert.Equal("00010203", h.Client.Ask("m80000000,4"));
         Assert.Single(target.Calls, c => c == "Interrupt");
+    }
+
+    [Fact]
+    public void APacketWhileRunningStopsTheMachineFirstAsQemu()
+    {
+        var target = new FakeTarget(2) { NextStop = null };
+        using var h = new SessionHarness(target).Handshake();
+        h.Client.Send("c");
+        Assert.Equal('+', h.Client.ReadByte());
+        target.WaitForCall(c => c.StartsWith("Resume", StringComparison.Ordinal));
+        h.Client.Send("m80000000,4");
+        h.Client.Send("qC");
+        // QEMU 7.2 (live): the stop reply first, unasked, then the packets' acknowledgements and replies.
+        Assert.Equal(("T02thread:p01.01;", ""), h.Client.ReadPacket());
+        Assert.Equal(("00010203", "+"), h.Client.ReadPacket());
+        Assert.Equal(("QCp01.01", "+"), h.Client.ReadPacket());
+        Assert.Single(target.Calls, c => c == "Interrupt");
+        // A deferred packet that resumes leaves the rest for the next stop.
+        h.Client.Send("c");
+        Assert.Equal('+', h.Client.ReadByte());
+        target.WaitForCall(c => c == "Interrupt" && target.Calls.Count(x => x.StartsWith("Resume", StringComparison.Ordinal)) == 2);
+        h.Client.Send("qC");
+        h.Client.Send("c");
+        h.Client.Send("qfThreadInfo");
+        Assert.Equal(("T02thread:p01.01;", ""), h.Client.ReadPacket());
+        Assert.Equal(("QCp01.01", "+"), h.Client.ReadPacket());
+        Assert.Equal('+', h.Client.ReadByte()); // c: running again, its reply is the next stop
+        Assert.Equal(("T02thread:p01.01;", ""), h.Client.ReadPacket());
+        Assert.Equal(("mp01.01", "+"), h.Client.ReadPacket());
+        Assert.Equal(3, target.Calls.Count(c => c == "Interrupt"));
+        Assert.Equal(3, target.Calls.Count(c => c.StartsWith("Resume", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -316,6 +344,7 @@ public sealed class GdbSessionTests
     public void DetachRepliesOkResumesAndCloses()
     {
         using var h = new SessionHarness().Handshake();
+        Assert.Equal("E22", h.Client.Ask("D")); // multiprocess: D names the process, as QEMU
         Assert.Equal("OK", h.Client.Ask("D;1"));
         Assert.Equal(GdbSessionEnd.Detached, h.WaitForEnd());
         Assert.Equal("", h.Client.ReadToEnd());

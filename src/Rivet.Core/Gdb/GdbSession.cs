@@ -62,6 +62,8 @@ internal sealed class GdbSession
     // Session state: the Run thread only.
     private bool _noAck, _multiprocess, _hasXml, _running, _physical;
     private bool _detached; // D was answered; waiting for gdb's acknowledgement to close
+    private bool _interrupted; // Interrupt was asked since the last resume
+    private readonly Queue<byte[]> _deferred = new(); // packets that came while the machine ran
     private int _gHart, _cHart, _threadQuery;
     private int _sstepFlags = SstepDefault;
     private byte[]? _lastSent; // the last packet, for '-' (ack mode)
@@ -308,7 +310,7 @@ internal sealed class GdbSession
                 if (_lastSent != null) Write(_lastSent);
                 break;
             case GdbFrameKind.Interrupt:
-                if (_running) _target.Interrupt(); // the stop comes back as a Stopped event
+                if (_running) InterruptOnce(); // the stop comes back as a Stopped event
                 break;
             case GdbFrameKind.BadChecksum:
             case GdbFrameKind.Malformed:
@@ -322,9 +324,47 @@ internal sealed class GdbSession
                 Reply("E22");
                 break;
             default:
-                if (!_noAck) Write("+"u8);
-                HandlePacket(frame.Payload!);
+                if (_running)
+                {
+                    // As QEMU: a packet while the machine runs stops it (T02) and is then served.
+                    if (_deferred.Count >= MaxQueued)
+                    {
+                        Log("gdbstub: too many packets while the machine runs; dropped one");
+                        break;
+                    }
+                    _deferred.Enqueue(frame.Payload!);
+                    InterruptOnce();
+                    break;
+                }
+                ServePacket(frame.Payload!);
                 break;
+        }
+    }
+
+    private void ServePacket(byte[] payload)
+    {
+        if (!_noAck) Write("+"u8);
+        HandlePacket(payload);
+    }
+
+    private void InterruptOnce()
+    {
+        if (_interrupted) return;
+        _interrupted = true;
+        _target.Interrupt();
+    }
+
+    /// <summary>Serves the packets that came while the machine ran, until one resumes it again.</summary>
+    private void ServeDeferred()
+    {
+        while (_deferred.Count > 0 && _end == GdbSessionEnd.None)
+        {
+            if (_running)
+            {
+                InterruptOnce();
+                return;
+            }
+            ServePacket(_deferred.Dequeue());
         }
     }
 
@@ -337,9 +377,10 @@ internal sealed class GdbSession
             return;
         }
         if (!_running) return; // not a stop gdb waits for
-        _running = false;
+        _running = _interrupted = false;
         if (stop.Hart >= 0 && stop.Hart < _target.HartCount) _gHart = _cHart = stop.Hart; // gdb_set_stop_cpu
         Reply(StopReply(stop));
+        ServeDeferred();
     }
 
     /// <summary>QEMU 7.2's gdb_vm_state_change formats.</summary>
@@ -398,7 +439,7 @@ internal sealed class GdbSession
             case 'C': Continue(SkipSignal(args), step: false); break;
             case 's': Continue(args, step: true); break;
             case 'S': Continue(SkipSignal(args), step: true); break;
-            case 'D': Detach(); break;
+            case 'D': Detach(args); break;
             case 'k': Kill(reply: false); break;
             case 'g': ReadCoreRegisters(); break;
             case 'G': WriteCoreRegisters(args); break;
@@ -424,28 +465,16 @@ internal sealed class GdbSession
         return semicolon < 0 ? "" : args[(semicolon + 1)..];
     }
 
-    /// <summary>Replies to a packet that needs the machine stopped while it runs (gdb does not send them in all-stop mode).</summary>
-    private bool RefuseWhileRunning()
-    {
-        if (!_running) return false;
-        Reply("E22");
-        return true;
-    }
-
     private void TargetHalt()
     {
-        if (!_running)
-        {
-            // QEMU removes every breakpoint here: gdb asks '?' when it (re)connects.
-            foreach ((char type, ulong address, ulong length) in _points.ToArray()) RemovePoint(type, address, length);
-            _points.Clear();
-        }
+        // QEMU removes every breakpoint here: gdb asks '?' when it (re)connects.
+        foreach ((char type, ulong address, ulong length) in _points.ToArray()) RemovePoint(type, address, length);
+        _points.Clear();
         Reply($"T05thread:{ThreadId(_cHart)};");
     }
 
     private void Continue(string args, bool step)
     {
-        if (_running) return; // the stop reply still to come answers this one too
         if (args.Length > 0)
         {
             if (!TryHex(args, out ulong pc))
@@ -465,8 +494,13 @@ internal sealed class GdbSession
         if (!_target.Resume(step, othersRun)) Log("gdbstub: the machine cannot run (it is exiting)");
     }
 
-    private void Detach()
+    private void Detach(string args)
     {
+        if (_multiprocess && !args.StartsWith(';'))
+        {
+            Reply("E22"); // QEMU: with multiprocess, D names the process (gdb sends D;1)
+            return;
+        }
         Reply("OK");
         _target.Detach();
         // Closing at once would make gdb's acknowledgement of the OK meet a closed socket: in ack
@@ -486,7 +520,6 @@ internal sealed class GdbSession
 
     private void ReadCoreRegisters()
     {
-        if (RefuseWhileRunning()) return;
         var hex = new StringBuilder(GdbTargetDescription.CoreRegisterCount * 16);
         for (int i = 0; i < GdbTargetDescription.CoreRegisterCount; i++)
         {
@@ -498,7 +531,6 @@ internal sealed class GdbSession
 
     private void WriteCoreRegisters(string args)
     {
-        if (RefuseWhileRunning()) return;
         if (!TryDecodeHex(args, out byte[] bytes))
         {
             Reply("E22");
@@ -516,7 +548,6 @@ internal sealed class GdbSession
             Reply(""); // QEMU: no register numbers before the target description was read, and a bad number is not parsed
             return;
         }
-        if (RefuseWhileRunning()) return;
         RegisterDescriptor? r = regnum <= int.MaxValue ? GdbTargetDescription.Find((int)regnum) : null;
         if (r == null || !_target.TryReadRegister(_gHart, r, out ulong value))
         {
@@ -541,7 +572,6 @@ internal sealed class GdbSession
             Reply("E22");
             return;
         }
-        if (RefuseWhileRunning()) return;
         RegisterDescriptor? r = regnum <= int.MaxValue ? GdbTargetDescription.Find((int)regnum) : null;
         if (r != null)
         {
@@ -578,7 +608,6 @@ internal sealed class GdbSession
             Reply("E22");
             return;
         }
-        if (RefuseWhileRunning()) return;
         byte[] data = new byte[length];
         if (!_target.ReadMemory(_gHart, address, data, _physical))
         {
@@ -602,7 +631,6 @@ internal sealed class GdbSession
             Reply("E22");
             return;
         }
-        if (RefuseWhileRunning()) return;
         Reply(_target.WriteMemory(_gHart, address, data, _physical) ? "OK" : "E14");
     }
 
@@ -619,7 +647,6 @@ internal sealed class GdbSession
             Reply("E22");
             return;
         }
-        if (RefuseWhileRunning()) return;
         Reply(data.Length == 0 || _target.WriteMemory(_gHart, address, data, _physical) ? "OK" : "E14");
     }
 
@@ -639,7 +666,6 @@ internal sealed class GdbSession
             Reply(""); // QEMU: -ENOSYS
             return;
         }
-        if (RefuseWhileRunning()) return;
         // Z1 is the same as Z0 (QEMU's system mode has no separate hardware breakpoints).
         char kind = type == '1' ? '0' : type;
         bool ok = insert ? InsertPoint(kind, address, length) : RemovePoint(kind, address, length);
@@ -760,7 +786,6 @@ internal sealed class GdbSession
     /// <summary>vCont;ACTION[:THREAD];...: the first action that names a hart decides its fate (QEMU's gdb_handle_vcont).</summary>
     private void VCont(string actions)
     {
-        if (_running) return;
         int harts = _target.HartCount;
         char[] fate = new char[harts]; // '\0' untouched, 'c' or 's'
         foreach (string action in actions.Split(';'))
@@ -924,8 +949,7 @@ internal sealed class GdbSession
         }
         if (bytes.Length > 0)
         {
-            if (RefuseWhileRunning()) return;
-            string output = _target.MonitorCommand(_gHart, Encoding.UTF8.GetString(bytes));
+                string output = _target.MonitorCommand(_gHart, Encoding.UTF8.GetString(bytes));
             // The monitor's newlines are "\r\n" (QEMU's monitor_puts); long output goes in several O packets.
             byte[] text = Encoding.UTF8.GetBytes(output.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal));
             const int Chunk = GdbPacketDecoder.MaxPacketLength / 2 - 1;
