@@ -949,7 +949,7 @@ internal sealed class GdbSession
         }
         if (bytes.Length > 0)
         {
-                string output = _target.MonitorCommand(_gHart, Encoding.UTF8.GetString(bytes));
+            string output = _target.MonitorCommand(_gHart, Encoding.UTF8.GetString(bytes));
             // The monitor's newlines are "\r\n" (QEMU's monitor_puts); long output goes in several O packets.
             byte[] text = Encoding.UTF8.GetBytes(output.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal));
             const int Chunk = GdbPacketDecoder.MaxPacketLength / 2 - 1;
