@@ -16,7 +16,7 @@ public sealed class GdbMultiarchTests
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { "-nx", "-batch", "-ex", "set pagination off", "-ex", "set confirm off", "-ex", $"target remote 127.0.0.1:{server.BoundEndpoint.Port}" })
+        foreach (string a in new[] { "-nx", "-batch", "-ex", "set pagination off", "-ex", "set confirm off", "-ex", $"target remote :{server.BoundEndpoint.Port}" })
             psi.ArgumentList.Add(a);
         foreach (string c in commands)
         {
@@ -47,7 +47,8 @@ public sealed class GdbMultiarchTests
     public void GdbReadsRegistersThreadsMemoryAndMonitorOutputThenDetaches()
     {
         var target = new FakeTarget(3) { MonitorOutput = "fake monitor says hello\n" };
-        using GdbServer server = GdbServer.Listen(target, GdbEndpoint.Parse("tcp:127.0.0.1:0"));
+        // As -s binds it (every IPv4 address), and gdb connects as users type it: target remote :PORT.
+        using GdbServer server = GdbServer.Listen(target, GdbEndpoint.Parse("tcp::0"));
         (int code, string output) = RunGdb(server,
             "info registers",
             "info threads",

@@ -204,9 +204,14 @@ internal sealed class GdbSession
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or NotSupportedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
         {
             // a reset or a closed stream ends the connection like EOF
+        }
+        catch (Exception ex)
+        {
+            // Any other stream's failure ends it too; an exception must not leave this thread.
+            Log($"gdbstub: reading the connection failed: {ex.Message}");
         }
         lock (_gate)
         {
