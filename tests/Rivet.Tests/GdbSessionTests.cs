@@ -84,7 +84,6 @@ public sealed class GdbSessionTests
         {
             if (!emulator.HasExited) emulator.Kill(true);
         }
-        return transcript.ToString();
     }
 
     [Fact]
