@@ -29,6 +29,8 @@ internal enum ExecExit
     ExitRequest,
     /// <summary>The guest executed WFI with no enabled interrupt pending.</summary>
     Halted,
+    /// <summary>A breakpoint, a single step or a watchpoint stopped the hart (<see cref="Hart.TakeDebugEvent"/> says which).</summary>
+    Debug,
 }
 
 /// <summary>

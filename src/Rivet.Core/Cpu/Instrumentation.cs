@@ -108,6 +108,8 @@ internal interface IRunMode
     static abstract bool Instrumented { get; }
     /// <summary>Loads, stores and fetches go through address translation (Hart.Mmu.cs).</summary>
     static abstract bool Paged { get; }
+    /// <summary>gdb's single-step (Hart.Debug.cs): one instruction (or one trap), interrupts masked, then a debug stop.</summary>
+    static abstract bool Step { get; }
 }
 
 /// <summary>Bare physical addresses: M-mode, or satp = 0.</summary>
@@ -115,6 +117,7 @@ internal struct PlainRun : IRunMode
 {
     public static bool Instrumented => false;
     public static bool Paged => false;
+    public static bool Step => false;
 }
 
 /// <summary>Translation on: every access through the TLBs.</summary>
@@ -122,6 +125,7 @@ internal struct PagedRun : IRunMode
 {
     public static bool Instrumented => false;
     public static bool Paged => true;
+    public static bool Step => false;
 }
 
 /// <summary>Instrumented, bare physical addresses (as <see cref="PlainRun"/>).</summary>
@@ -129,6 +133,7 @@ internal struct InstrumentedRun : IRunMode
 {
     public static bool Instrumented => true;
     public static bool Paged => false;
+    public static bool Step => false;
 }
 
 /// <summary>Instrumented, translation on (as <see cref="PagedRun"/>).</summary>
@@ -136,4 +141,37 @@ internal struct InstrumentedPagedRun : IRunMode
 {
     public static bool Instrumented => true;
     public static bool Paged => true;
+    public static bool Step => false;
+}
+
+/// <summary>A single step, bare (Hart.Debug.cs).</summary>
+internal struct StepRun : IRunMode
+{
+    public static bool Instrumented => false;
+    public static bool Paged => false;
+    public static bool Step => true;
+}
+
+/// <summary>A single step, translation on.</summary>
+internal struct StepPagedRun : IRunMode
+{
+    public static bool Instrumented => false;
+    public static bool Paged => true;
+    public static bool Step => true;
+}
+
+/// <summary>A single step in the instrumented interpreter (plugins, -d in_asm, or watchpoints), bare.</summary>
+internal struct InstrumentedStepRun : IRunMode
+{
+    public static bool Instrumented => true;
+    public static bool Paged => false;
+    public static bool Step => true;
+}
+
+/// <summary>A single step in the instrumented interpreter, translation on.</summary>
+internal struct InstrumentedStepPagedRun : IRunMode
+{
+    public static bool Instrumented => true;
+    public static bool Paged => true;
+    public static bool Step => true;
 }
