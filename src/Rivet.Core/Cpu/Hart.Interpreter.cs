@@ -300,7 +300,7 @@ internal sealed unsafe partial class Hart
                     pageBase = pc & ~(PhysicalMemory.PageSize - 1);
                     physBase = phys & ~(PhysicalMemory.PageSize - 1);
                     current = TMode.Step ? StepPage(pc, physBase, rom) : rom;
-                    page = rom.Base;
+                    page = current.Base;
                     goto Dispatch;
                 }
                 Pc = pc;
