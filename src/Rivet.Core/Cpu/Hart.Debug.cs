@@ -229,12 +229,58 @@ internal sealed unsafe partial class Hart
         return sp;
     }
 
-    /// <summary>Instrumented runs: after an access by virtual address (the first hit stops the hart after the instruction).</summary>
-    private void CheckWatch(ulong address, int size, bool read, bool write)
+    /// <summary>
+    /// Before an instruction while watchpoints exist: does its access (by virtual address, from the
+    /// registers it would use) touch a watched range of its kind? Then the event is recorded, and
+    /// the hart stops before it (QEMU 7.2 on RISC-V stops before the access, reporting the range's start).
+    /// </summary>
+    private bool WatchHitBefore(DecodedInsn* d)
     {
-        if (_debugEvent != null) return;
-        if (_debugPoints!.Hit(address, size, read, write) is not { } w) return;
-        _debugEvent = new DebugEvent(DebugStopKind.Watchpoint, 0, w.Address, w.Kind); // pc: the next instruction, when it stops
-        _blockLimit = null; // the interpreter looks up before the next instruction
+        Op op = d->Op;
+        ulong a;
+        int size;
+        bool read, write;
+        switch (op)
+        {
+            case >= Op.Lb and <= Op.Lwu:
+                a = _x[d->Rs1] + (ulong)(long)d->Imm;
+                size = op switch { Op.Lb or Op.Lbu => 1, Op.Lh or Op.Lhu => 2, Op.Lw or Op.Lwu => 4, _ => 8 };
+                (read, write) = (true, false);
+                break;
+            case >= Op.Sb and <= Op.Sd:
+                a = _x[d->Rs1] + (ulong)(long)d->Imm;
+                size = op switch { Op.Sb => 1, Op.Sh => 2, Op.Sw => 4, _ => 8 };
+                (read, write) = (false, true);
+                break;
+            case >= Op.Flw and <= Op.Fsd:
+                if (!FpEnabled) return false; // illegal: no access
+                a = _x[d->Rs1] + (ulong)(long)d->Imm;
+                size = op is Op.Flw or Op.Fsw ? 4 : 8;
+                (read, write) = (op is Op.Flw or Op.Fld, op is Op.Fsw or Op.Fsd);
+                break;
+            case Op.LrW or Op.LrD:
+                a = _x[d->Rs1];
+                size = op == Op.LrW ? 4 : 8;
+                (read, write) = (true, false);
+                break;
+            case Op.ScW or Op.ScD:
+                // Without the reservation SC fails before any access; with it, QEMU's cmpxchg checks as a read and a write.
+                a = _x[d->Rs1];
+                if (_reservationAddress != a) return false;
+                size = op == Op.ScW ? 4 : 8;
+                (read, write) = (true, true);
+                break;
+            case >= Op.AmoswapW and <= Op.AmomaxuW:
+            case >= Op.AmoswapD and <= Op.AmomaxuD:
+                a = _x[d->Rs1];
+                size = op <= Op.AmomaxuW ? 4 : 8;
+                (read, write) = (true, true);
+                break;
+            default:
+                return false;
+        }
+        if (_debugPoints!.Hit(a, size, read, write) is not { } w) return false;
+        _debugEvent = new DebugEvent(DebugStopKind.Watchpoint, 0, w.Address, w.Kind); // pc: set when it stops
+        return true;
     }
 }

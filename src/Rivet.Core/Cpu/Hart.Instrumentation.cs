@@ -308,7 +308,7 @@ internal sealed unsafe partial class Hart
             s += s->Length >> 1;
         }
         if (insns.Count == 0) return null;
-        BlockHooks? hooks = Instrumentation?.Translate(HartId, pc, insns); // none: watchpoints alone
+        BlockHooks? hooks = Instrumentation?.Translate(HartId, pc, insns); // none: watchpoints alone (Hart.Debug.cs)
         TranslatedInsn last = insns[^1];
         var block = new InstrBlock(cp, pc, [.. insns.Select(t => t.Pc)], d, d + ((last.Pc + (ulong)last.Length - pc) >> 1), hooks is { IsEmpty: false } ? hooks : null);
         blocks[at] = block;
@@ -319,7 +319,6 @@ internal sealed unsafe partial class Hart
     private void AfterMemory(ulong address, int size, bool store, ulong value)
     {
         if (_memoryBlock != null) RunMemoryHooks(address, size, store, value);
-        if (_watchpointsActive) CheckWatch(address, size, !store, store);
     }
 
     private void RunMemoryHooks(ulong address, int size, bool store, ulong value)

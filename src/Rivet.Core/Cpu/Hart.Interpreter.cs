@@ -172,8 +172,8 @@ internal sealed unsafe partial class Hart
     public ExecExit Run(long budget)
     {
         if (Instrumentation != null) ApplyInstrumentationFlush();
-        // Watchpoints need every access seen: the instrumented interpreter's memory hooks (Hart.Debug.cs).
-        bool instrumented = Instrumentation != null || _watchpointsActive;
+        bool instrumented = Instrumentation != null;
+        bool watch = _watchpointsActive; // the instrumented interpreter with a check before every access (Hart.Debug.cs)
         bool step = SingleStep;
         _debugEvent = null;
         _stepStarted = false;
@@ -182,9 +182,13 @@ internal sealed unsafe partial class Hart
         {
             ulong before = _instret;
             ExecExit exit = step
-                ? (instrumented
+                ? (watch
+                    ? (TranslationActive ? Run<WatchStepPagedRun>(budget) : Run<WatchStepRun>(budget))
+                    : instrumented
                     ? (TranslationActive ? Run<InstrumentedStepPagedRun>(budget) : Run<InstrumentedStepRun>(budget))
                     : (TranslationActive ? Run<StepPagedRun>(budget) : Run<StepRun>(budget)))
+                : watch
+                ? (TranslationActive ? Run<WatchPagedRun>(budget) : Run<WatchRun>(budget))
                 : instrumented
                 ? (TranslationActive ? Run<InstrumentedPagedRun>(budget) : Run<InstrumentedRun>(budget))
                 : (TranslationActive ? Run<PagedRun>(budget) : Run<PlainRun>(budget));
@@ -233,9 +237,8 @@ internal sealed unsafe partial class Hart
         {
             // Instrumented: a block left before its end gives back what its unstarted instructions added.
             if (TMode.Instrumented) SuspendBlock(d);
-            // A step stops once its instruction retired or trapped; a watchpoint once its access completed.
+            // A step stops once its instruction retired or trapped.
             if (TMode.Step && _stepStarted) goto DebugStop;
-            if (TMode.Instrumented && _debugEvent != null) goto DebugStop;
             int s = _signal;
             if (s != 0)
             {
@@ -323,16 +326,21 @@ internal sealed unsafe partial class Hart
             if (_stepStarted) goto DebugStopAtSlot;
             if (d->Op != Op.PageEnd) _stepStarted = true;
         }
+        if (TMode.Watch)
+        {
+            // The check needs the instruction: decode it now (a slot that cannot be fetched raises its fault when executed).
+            if (d->Op == Op.Undecoded && !DecodeSlot(current, d, physBase + ((ulong)(d - page) << 1), pageBase + ((ulong)(d - page) << 1))) _mmuFault = NoFault;
+        }
+        if (TMode.Watch && WatchHitBefore(d))
+        {
+            // As QEMU 7.2 on RISC-V (gdb_stop_before_watchpoint): stop before the access, nothing of it done.
+            SuspendBlock(d, started: false);
+            goto DebugStopAtSlot;
+        }
         // Instrumented: one compare per instruction; hooks and block starts are past the limit.
         // A breakpoint is never inside a block (FindBlock ends one before it): it stops before any hook.
         if (TMode.Instrumented && d >= _blockLimit)
         {
-            if (_debugEvent != null)
-            {
-                // A watchpoint hit by the previous instruction: stop before this one.
-                SuspendBlock(d, started: false);
-                goto DebugStopAtSlot;
-            }
             if (d->Op == Op.Breakpoint) goto Execute;
             // Plugins read exact counters (instret, cycle) in their callbacks.
             _instret += (ulong)n;
@@ -759,8 +767,6 @@ internal sealed unsafe partial class Hart
                         ok = size == 4
                             ? Interlocked.CompareExchange(ref *(int*)(ram + off), (int)x[d->Rs2], (int)_reservationValue) == (int)_reservationValue
                             : Interlocked.CompareExchange(ref *(ulong*)(ram + off), x[d->Rs2], _reservationValue) == _reservationValue;
-                        // QEMU's cmpxchg checks watchpoints as a read and a write, whether or not it stores.
-                        if (TMode.Instrumented && _watchpointsActive) CheckWatch(a, size, true, true);
                     }
                     _reservationAddress = ulong.MaxValue;
                     x[d->Rd] = ok ? 0UL : 1UL;
@@ -790,7 +796,6 @@ internal sealed unsafe partial class Hart
                     }
                     ulong old = word ? Atomics.Word(d->Op, (int*)(ram + off), (int)x[d->Rs2]) : Atomics.Double(d->Op, (long*)(ram + off), (long)x[d->Rs2]);
                     x[d->Rd] = old;
-                    if (TMode.Instrumented && _watchpointsActive) CheckWatch(a, size, true, true); // an AMO reads and writes (as QEMU's atomic lookup)
                     if (TMode.Instrumented) AfterMemory(a, size, true, x[d->Rs2]);
                     if (flagArray[off >> PhysicalMemory.PageShift] != 0)
                     {
