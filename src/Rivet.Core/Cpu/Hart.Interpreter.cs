@@ -93,6 +93,8 @@ internal sealed unsafe partial class Hart
         {
             Array.Clear(page.Slots, 0, SlotsPerPage);
             if (page.Blocks != null) Array.Clear(page.Blocks);
+            // Re-marked for another virtual alias (same generation and epoch): the block in hand must not go on.
+            if (_block?.Page == page) ResetInstrumentationState();
         }
         // Flag first, then record the generation: a store racing with this decode bumps it.
         MarkCode(pageIndex);
