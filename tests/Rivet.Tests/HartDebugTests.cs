@@ -23,6 +23,8 @@ public sealed class HartDebugTests
     private static uint Sw(int rs2, int rs1, int imm) => S(0x23, 2, rs1, rs2, imm);
     private static uint Sd(int rs2, int rs1, int imm) => S(0x23, 3, rs1, rs2, imm);
     private static uint Fsd(int frs2, int rs1, int imm) => S(0x27, 3, rs1, frs2, imm);
+    private static uint LrW(int rd, int rs1) => (2u << 27) | ((uint)rs1 << 15) | (2u << 12) | ((uint)rd << 7) | 0x2F;
+    private static uint ScW(int rd, int rs1, int rs2) => (3u << 27) | ((uint)rs2 << 20) | ((uint)rs1 << 15) | (2u << 12) | ((uint)rd << 7) | 0x2F;
     private static uint AmoaddW(int rd, int rs1, int rs2) => ((uint)rs2 << 20) | ((uint)rs1 << 15) | (2u << 12) | ((uint)rd << 7) | 0x2F;
 
     private static uint Branch(uint f3, int rs1, int rs2, int off)
@@ -558,6 +560,36 @@ public sealed class HartDebugTests
         r.Watch(Data, 4, WatchKind.Write);
         AssertWatch(r.Stop(), Ram + 0x2a, Data, WatchKind.Write);
         Assert.Equal(11UL, r.Hart.InstructionsRetired);
+    }
+
+    [Fact]
+    public void ScHitsAWriteWatchpointOnlyWithItsReservation()
+    {
+        const int A3 = 13;
+        var r = new Rig();
+        r.Code(Ram, [.. LoadData(),
+            LrW(A2, A0),           // 0x14: a read
+            ScW(A3, A0, A1),       // 0x18: with the reservation: checked as a read and a write
+            ScW(A3, A0, A1),       // 0x1c: no reservation left: fails before any access
+            Jal(0, 0)]);
+        r.Watch(Data, 4, WatchKind.Write);
+        AssertWatch(r.Stop(), Ram + 0x18, Data, WatchKind.Write);
+        r.Unwatch(Data, 4, WatchKind.Write);
+        Assert.Equal(Ram + 0x1c, r.Step().Pc);
+        Assert.Equal(0UL, r.Hart.ReadRegister(A3));
+        r.Watch(Data, 4, WatchKind.Write);
+        Assert.Equal(ExecExit.Budget, r.Hart.Run(20));
+        Assert.Equal(1UL, r.Hart.ReadRegister(A3));
+    }
+
+    [Fact]
+    public void AMarkedSlotDisassemblesAsItsInstruction()
+    {
+        uint raw = Addi(A0, A0, 1);
+        Isa.DecodedInsn marked = Isa.Decoder.Decode(raw);
+        marked.Op = Isa.Op.Breakpoint;
+        Assert.Equal("addi a0,a0,1", Isa.Disassembler.Format(marked, Ram));
+        Assert.Equal(Isa.Op.Addi, Isa.Decoder.Decode(marked.Raw).Op);
     }
 
     [Fact]
