@@ -147,6 +147,7 @@ internal sealed unsafe partial class Hart
                 if (offNext > _memory.RamSize - 2) return false;
                 TieToNextPage(cp, offNext >> PhysicalMemory.PageShift, translated ? pc & ~(PhysicalMemory.PageSize - 1) : ulong.MaxValue);
                 *slot = Decoder.Decode32(low | ((uint)*(ushort*)(ram + offNext) << 16));
+                MarkBreakpoint(cp, slot, pc);
                 return true;
             }
             if (off + 4 > _memory.RamSize) return false;
@@ -156,6 +157,7 @@ internal sealed unsafe partial class Hart
         {
             *slot = Decoder.Decode16(low);
         }
+        MarkBreakpoint(cp, slot, pc);
         return true;
     }
 
@@ -238,15 +240,16 @@ internal sealed unsafe partial class Hart
     /// Execution leaves straight-line flow with <paramref name="d"/> the last instruction started
     /// (a trap, or a boundary after it): a credited block left before its end takes back what its
     /// unstarted instructions added, so the counts are exact whenever anything can look at them.
+    /// With <paramref name="started"/> false, <paramref name="d"/> is the next instruction, not run.
     /// </summary>
-    private void SuspendBlock(DecodedInsn* d)
+    private void SuspendBlock(DecodedInsn* d, bool started = true)
     {
         InstrBlock? b = _block;
         if (b == null || b.Stepped || _blockSuspended || d < b.Start || d >= b.End) return;
-        int started = b.SlotIndex[d - b.Start] + 1;
-        if (started >= b.Length) return;
-        foreach (Credit c in b.Credits) c.Board[c.Slot] -= c.Total - c.Prefix[started];
-        _blockIndex = started;
+        int count = b.SlotIndex[d - b.Start] + (started ? 1 : 0); // started false: d itself has not run (a debug stop before it)
+        if (count >= b.Length) return;
+        foreach (Credit c in b.Credits) c.Board[c.Slot] -= c.Total - c.Prefix[count];
+        _blockIndex = count;
         _blockSuspended = true;
     }
 
@@ -296,13 +299,16 @@ internal sealed unsafe partial class Hart
                 _mmuFault = NoFault; // executing the slot, if it comes to that, raises the fault
                 break;
             }
+            // A breakpoint ends the block before it, so the hart stops there before any of its hooks.
+            if (s->Op == Op.Breakpoint) break;
             insns.Add(new TranslatedInsn(spc, s->Raw, s->Length, *s));
-            if (EndsBlock(s->Op)) break;
+            // A step's block is its one instruction (as QEMU's single-step translation blocks).
+            if (EndsBlock(s->Op) || cp == _stepPage) break;
             spc += s->Length;
             s += s->Length >> 1;
         }
         if (insns.Count == 0) return null;
-        BlockHooks? hooks = Instrumentation!.Translate(HartId, pc, insns);
+        BlockHooks? hooks = Instrumentation?.Translate(HartId, pc, insns); // none: watchpoints alone (Hart.Debug.cs)
         TranslatedInsn last = insns[^1];
         var block = new InstrBlock(cp, pc, [.. insns.Select(t => t.Pc)], d, d + ((last.Pc + (ulong)last.Length - pc) >> 1), hooks is { IsEmpty: false } ? hooks : null);
         blocks[at] = block;

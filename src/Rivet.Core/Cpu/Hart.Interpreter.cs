@@ -34,6 +34,8 @@ internal sealed unsafe partial class Hart
         /// <summary>Under translation: the virtual page the tie was made at, and the mapping epoch then (else ulong.MaxValue).</summary>
         public ulong TieVirtualPage = ulong.MaxValue;
         public int TieMappingEpoch;
+        /// <summary>The virtual page whose breakpoints the slots carry (checked only while breakpoints exist: Hart.Debug.cs).</summary>
+        public ulong MarkVirtualPage;
 
         public CodePage()
         {
@@ -76,6 +78,7 @@ internal sealed unsafe partial class Hart
         int gen = Volatile.Read(ref _memory.CodeGeneration[pageIndex]);
         CodePage? page = slot;
         if (page != null && page.Generation == gen && page.Epoch == _codeEpoch
+            && (!_breakpointsActive || page.MarkVirtualPage == virtualPage)
             && (!page.TiedToNext || (page.NextGeneration == Volatile.Read(ref _memory.CodeGeneration[page.NextIndex])
                 && (page.TieVirtualPage == ulong.MaxValue || (page.TieVirtualPage == virtualPage && page.TieMappingEpoch == _mappingEpoch)))))
         {
@@ -90,6 +93,8 @@ internal sealed unsafe partial class Hart
         {
             Array.Clear(page.Slots, 0, SlotsPerPage);
             if (page.Blocks != null) Array.Clear(page.Blocks);
+            // Re-marked for another virtual alias (same generation and epoch): the block in hand must not go on.
+            if (_block?.Page == page) ResetInstrumentationState();
         }
         // Flag first, then record the generation: a store racing with this decode bumps it.
         MarkCode(pageIndex);
@@ -97,6 +102,7 @@ internal sealed unsafe partial class Hart
         page.Epoch = _codeEpoch;
         page.PhysBase = _memory.RamBase + (pageIndex << PhysicalMemory.PageShift);
         page.TiedToNext = false;
+        page.MarkVirtualPage = virtualPage; // slots are marked as they decode (DecodeSlot)
         return page;
     }
 
@@ -107,7 +113,7 @@ internal sealed unsafe partial class Hart
     /// ROM. The whole page is decoded at once from the ROM's bytes (they change only when the
     /// board programs the ROM, which bumps its generation).
     /// </summary>
-    private CodePage? RomCodePage(ulong phys)
+    private CodePage? RomCodePage(ulong phys, ulong virtualPage)
     {
         IRomDevice? rom = _memory.Rom;
         if (rom == null || phys - rom.Base >= rom.Size) return null;
@@ -115,7 +121,7 @@ internal sealed unsafe partial class Hart
         if (_romPages.Length == 0) _romPages = new CodePage?[(int)((rom.Size + PhysicalMemory.PageSize - 1) >> PhysicalMemory.PageShift)];
         CodePage? page = _romPages[index];
         int gen = rom.Generation;
-        if (page != null && page.Generation == gen && page.Epoch == _codeEpoch) return page;
+        if (page != null && page.Generation == gen && page.Epoch == _codeEpoch && (!_breakpointsActive || page.MarkVirtualPage == virtualPage)) return page;
         page ??= _romPages[index] = new CodePage();
         ReadOnlySpan<byte> bytes = rom.Contents;
         int start = index << PhysicalMemory.PageShift;
@@ -138,6 +144,7 @@ internal sealed unsafe partial class Hart
         page.Epoch = _codeEpoch;
         page.PhysBase = rom.Base + (ulong)start;
         page.TiedToNext = false;
+        MarkBreakpoints(page, virtualPage);
         return page;
     }
 
@@ -166,13 +173,25 @@ internal sealed unsafe partial class Hart
     /// </summary>
     public ExecExit Run(long budget)
     {
+        if (Instrumentation != null) ApplyInstrumentationFlush();
         bool instrumented = Instrumentation != null;
-        if (instrumented) ApplyInstrumentationFlush();
+        bool watch = _watchpointsActive; // the instrumented interpreter with a check before every access (Hart.Debug.cs)
+        bool step = SingleStep;
+        _debugEvent = null;
+        _stepStarted = false;
         // Bare code runs the specialisation without translation; the loop switches when translation turns on or off.
         while (true)
         {
             ulong before = _instret;
-            ExecExit exit = instrumented
+            ExecExit exit = step
+                ? (watch
+                    ? (TranslationActive ? Run<WatchStepPagedRun>(budget) : Run<WatchStepRun>(budget))
+                    : instrumented
+                    ? (TranslationActive ? Run<InstrumentedStepPagedRun>(budget) : Run<InstrumentedStepRun>(budget))
+                    : (TranslationActive ? Run<StepPagedRun>(budget) : Run<StepRun>(budget)))
+                : watch
+                ? (TranslationActive ? Run<WatchPagedRun>(budget) : Run<WatchRun>(budget))
+                : instrumented
                 ? (TranslationActive ? Run<InstrumentedPagedRun>(budget) : Run<InstrumentedRun>(budget))
                 : (TranslationActive ? Run<PagedRun>(budget) : Run<PlainRun>(budget));
             if (!_modeSwitch) return exit;
@@ -204,8 +223,10 @@ internal sealed unsafe partial class Hart
         // (PcOf) by instructions that need it, and at block boundaries.
         DecodedInsn* d = null;
         ExecExit exit;
+        LastRunMode = typeof(TMode).Name;
 
-        RefreshTimer();
+        // A step raises no timer (QEMU's SSTEP_NOTIMER); what is pending stays pending.
+        if (!TMode.Step) RefreshTimer();
         if (((ulong)Volatile.Read(ref _mip) & _mie) != 0) RaiseSignal(SignalInterrupt);
         if (Halted)
         {
@@ -218,6 +239,8 @@ internal sealed unsafe partial class Hart
         {
             // Instrumented: a block left before its end gives back what its unstarted instructions added.
             if (TMode.Instrumented) SuspendBlock(d);
+            // A step stops once its instruction retired or trapped.
+            if (TMode.Step && _stepStarted) goto DebugStop;
             int s = _signal;
             if (s != 0)
             {
@@ -226,7 +249,8 @@ internal sealed unsafe partial class Hart
                     exit = ExecExit.ExitRequest;
                     goto Leave;
                 }
-                if ((s & SignalInterrupt) != 0)
+                // A step masks interrupts (QEMU's SSTEP_NOIRQ): the signal stays for the next run.
+                if (!TMode.Step && (s & SignalInterrupt) != 0)
                 {
                     ClearSignal(SignalInterrupt);
                     Pc = pc;
@@ -264,6 +288,7 @@ internal sealed unsafe partial class Hart
         goto Next;
     Fetch:
         {
+            if (TMode.Step && _stepStarted) goto DebugStop; // the step's instruction jumped: stop before fetching
             ulong phys = pc;
             if (TMode.Paged && !TranslateFetch(pc, out phys))
             {
@@ -275,12 +300,12 @@ internal sealed unsafe partial class Hart
             ulong off = phys - ramBase;
             if (off >= ramSize)
             {
-                if (RomCodePage(phys) is { } rom)
+                if (RomCodePage(phys, pc & ~(PhysicalMemory.PageSize - 1)) is { } rom)
                 {
                     pageBase = pc & ~(PhysicalMemory.PageSize - 1);
                     physBase = phys & ~(PhysicalMemory.PageSize - 1);
-                    current = rom;
-                    page = rom.Base;
+                    current = TMode.Step ? StepPage(pc, physBase, rom) : rom;
+                    page = current.Base;
                     goto Dispatch;
                 }
                 Pc = pc;
@@ -291,15 +316,34 @@ internal sealed unsafe partial class Hart
             }
             pageBase = pc & ~(PhysicalMemory.PageSize - 1);
             physBase = phys & ~(PhysicalMemory.PageSize - 1);
-            current = GetCodePage(off >> PhysicalMemory.PageShift, pageBase);
+            current = TMode.Step ? StepPage(pc, physBase, null) : GetCodePage(off >> PhysicalMemory.PageShift, pageBase);
             page = current.Base;
             d = page + ((pc - pageBase) >> 1);
             if (TMode.Instrumented) Redirect(current, d);
         }
     Next:
+        if (TMode.Step)
+        {
+            // Before every instruction of a step: the second one is not executed.
+            if (_stepStarted) goto DebugStopAtSlot;
+            if (d->Op != Op.PageEnd) _stepStarted = true;
+        }
+        if (TMode.Watch)
+        {
+            // The check needs the instruction: decode it now (a slot that cannot be fetched raises its fault when executed).
+            if (d->Op == Op.Undecoded && !DecodeSlot(current, d, physBase + ((ulong)(d - page) << 1), pageBase + ((ulong)(d - page) << 1))) _mmuFault = NoFault;
+        }
+        if (TMode.Watch && WatchHitBefore(d))
+        {
+            // As QEMU 7.2 on RISC-V (gdb_stop_before_watchpoint): stop before the access, nothing of it done.
+            SuspendBlock(d, started: false);
+            goto DebugStopAtSlot;
+        }
         // Instrumented: one compare per instruction; hooks and block starts are past the limit.
+        // A breakpoint is never inside a block (FindBlock ends one before it): it stops before any hook.
         if (TMode.Instrumented && d >= _blockLimit)
         {
+            if (d->Op == Op.Breakpoint) goto Execute;
             // Plugins read exact counters (instret, cycle) in their callbacks.
             _instret += (ulong)n;
             budget -= n;
@@ -341,6 +385,12 @@ internal sealed unsafe partial class Hart
             case Op.PageEnd:
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 goto Fetch;
+            case Op.Breakpoint:
+                // Before the instruction: nothing of it has happened (Hart.Debug.cs).
+                pc = (pageBase + ((ulong)(d - page) << 1));
+                _debugEvent = new DebugEvent(DebugStopKind.Breakpoint, pc);
+                exit = ExecExit.Debug;
+                goto Leave;
             case Op.Illegal:
                 pc = (pageBase + ((ulong)(d - page) << 1));
                 Pc = pc;
@@ -828,7 +878,7 @@ internal sealed unsafe partial class Hart
         // Sequential: the next slot (one per 2 bytes of instruction).
         d += d->Length >> 1;
         n++;
-        if (TMode.Instrumented) goto Next;
+        if (TMode.Instrumented || TMode.Step) goto Next;
         goto Execute;
 
     Branch:
@@ -873,6 +923,11 @@ internal sealed unsafe partial class Hart
         pc = Pc;
         goto Boundary;
 
+    DebugStopAtSlot:
+        pc = pageBase + ((ulong)(d - page) << 1);
+    DebugStop:
+        _debugEvent = _debugEvent is { } hit ? hit with { Pc = pc } : new DebugEvent(DebugStopKind.Step, pc);
+        exit = ExecExit.Debug;
     Leave:
         Pc = pc;
         _instret += (ulong)n;

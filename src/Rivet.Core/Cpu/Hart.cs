@@ -42,7 +42,7 @@ internal enum ExecExit
     ExitRequest,
     /// <summary>The guest executed WFI with no enabled interrupt pending.</summary>
     Halted,
-    /// <summary>A breakpoint, watchpoint or finished single-step stopped the hart (the gdb stub).</summary>
+    /// <summary>A breakpoint, a single step or a watchpoint stopped the hart (<see cref="Hart.TakeDebugEvent"/> says which).</summary>
     Debug,
 }
 

@@ -108,6 +108,10 @@ internal interface IRunMode
     static abstract bool Instrumented { get; }
     /// <summary>Loads, stores and fetches go through address translation (Hart.Mmu.cs).</summary>
     static abstract bool Paged { get; }
+    /// <summary>gdb's single-step (Hart.Debug.cs): one instruction (or one trap), interrupts masked, then a debug stop.</summary>
+    static abstract bool Step { get; }
+    /// <summary>Watchpoints exist: every load, store and AMO is checked against them before it runs (Hart.Debug.cs).</summary>
+    static abstract bool Watch { get; }
 }
 
 /// <summary>Bare physical addresses: M-mode, or satp = 0.</summary>
@@ -115,6 +119,8 @@ internal struct PlainRun : IRunMode
 {
     public static bool Instrumented => false;
     public static bool Paged => false;
+    public static bool Step => false;
+    public static bool Watch => false;
 }
 
 /// <summary>Translation on: every access through the TLBs.</summary>
@@ -122,6 +128,8 @@ internal struct PagedRun : IRunMode
 {
     public static bool Instrumented => false;
     public static bool Paged => true;
+    public static bool Step => false;
+    public static bool Watch => false;
 }
 
 /// <summary>Instrumented, bare physical addresses (as <see cref="PlainRun"/>).</summary>
@@ -129,6 +137,8 @@ internal struct InstrumentedRun : IRunMode
 {
     public static bool Instrumented => true;
     public static bool Paged => false;
+    public static bool Step => false;
+    public static bool Watch => false;
 }
 
 /// <summary>Instrumented, translation on (as <see cref="PagedRun"/>).</summary>
@@ -136,4 +146,78 @@ internal struct InstrumentedPagedRun : IRunMode
 {
     public static bool Instrumented => true;
     public static bool Paged => true;
+    public static bool Step => false;
+    public static bool Watch => false;
+}
+
+/// <summary>A single step, bare (Hart.Debug.cs).</summary>
+internal struct StepRun : IRunMode
+{
+    public static bool Instrumented => false;
+    public static bool Paged => false;
+    public static bool Step => true;
+    public static bool Watch => false;
+}
+
+/// <summary>A single step, translation on.</summary>
+internal struct StepPagedRun : IRunMode
+{
+    public static bool Instrumented => false;
+    public static bool Paged => true;
+    public static bool Step => true;
+    public static bool Watch => false;
+}
+
+/// <summary>A single step in the instrumented interpreter (plugins, -d in_asm, or watchpoints), bare.</summary>
+internal struct InstrumentedStepRun : IRunMode
+{
+    public static bool Instrumented => true;
+    public static bool Paged => false;
+    public static bool Step => true;
+    public static bool Watch => false;
+}
+
+/// <summary>A single step in the instrumented interpreter, translation on.</summary>
+internal struct InstrumentedStepPagedRun : IRunMode
+{
+    public static bool Instrumented => true;
+    public static bool Paged => true;
+    public static bool Step => true;
+    public static bool Watch => false;
+}
+
+/// <summary>Watchpoints exist (the instrumented interpreter, with a check before each access), bare.</summary>
+internal struct WatchRun : IRunMode
+{
+    public static bool Instrumented => true;
+    public static bool Paged => false;
+    public static bool Step => false;
+    public static bool Watch => true;
+}
+
+/// <summary>Watchpoints exist, translation on.</summary>
+internal struct WatchPagedRun : IRunMode
+{
+    public static bool Instrumented => true;
+    public static bool Paged => true;
+    public static bool Step => false;
+    public static bool Watch => true;
+}
+
+/// <summary>A single step while watchpoints exist, bare.</summary>
+internal struct WatchStepRun : IRunMode
+{
+    public static bool Instrumented => true;
+    public static bool Paged => false;
+    public static bool Step => true;
+    public static bool Watch => true;
+}
+
+/// <summary>A single step while watchpoints exist, translation on.</summary>
+internal struct WatchStepPagedRun : IRunMode
+{
+    public static bool Instrumented => true;
+    public static bool Paged => true;
+    public static bool Step => true;
+    public static bool Watch => true;
 }

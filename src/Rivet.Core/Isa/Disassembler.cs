@@ -91,6 +91,7 @@ internal static class Disassembler
     /// <summary>Disassembles an instruction at <paramref name="pc"/> (branch and jump targets are shown absolute).</summary>
     public static string Format(in DecodedInsn d, ulong pc)
     {
+        if (d.Op == Op.Breakpoint) return Format(Decoder.Decode(d.Raw), pc); // the instruction under a gdb breakpoint
         string rd = Abi[d.Rd], rs1 = Abi[d.Rs1], rs2 = Abi[d.Rs2];
         string m = Mnemonic(d.Op);
         string target = "0x" + (pc + (ulong)(long)d.Imm).ToString("x", CultureInfo.InvariantCulture);

@@ -12,6 +12,9 @@ internal enum Op : byte
     // Sentinel after the last slot of a cached page: sequential execution left the page.
     PageEnd,
     Illegal,
+    // A gdb breakpoint written over a decoded slot (Hart.Debug.cs): Raw and Length still hold the
+    // instruction, so the original decodes again from Raw.
+    Breakpoint,
 
     Lui, Auipc, Jal, Jalr,
     Beq, Bne, Blt, Bge, Bltu, Bgeu,

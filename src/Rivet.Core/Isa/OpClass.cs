@@ -18,7 +18,7 @@ internal static class OpClass
             foreach (Op op in ops) t[(int)op] = c;
         }
         // The decoder's sentinels never reach a block; they raise what an unknown encoding raises.
-        Set(InstructionClass.Illegal, Op.Undecoded, Op.PageEnd, Op.Illegal);
+        Set(InstructionClass.Illegal, Op.Undecoded, Op.PageEnd, Op.Illegal, Op.Breakpoint);
         Set(InstructionClass.Alu, Op.Lui, Op.Auipc,
             Op.Addi, Op.Slti, Op.Sltiu, Op.Xori, Op.Ori, Op.Andi, Op.Slli, Op.Srli, Op.Srai,
             Op.Add, Op.Sub, Op.Sll, Op.Slt, Op.Sltu, Op.Xor, Op.Srl, Op.Sra, Op.Or, Op.And,
