@@ -251,4 +251,21 @@ public sealed class GdbSessionTests
         s.Gdb.Run("delete", "set var release = 1", "detach");
         Assert.Equal(0, WaitForExit(s.Rivet));
     }
+
+    [Fact]
+    public void Ctrl_C_in_gdb_stops_the_running_machine()
+    {
+        using var s = new StoppedSession();
+        s.Gdb.Run("delete");
+        s.Gdb.Send("continue");
+        s.Gdb.WaitFor("Continuing.");
+        // What a user's Ctrl-C does: SIGINT to gdb, which sends the remote its 0x03.
+        Assert.Equal(0, RivetProcess.Kill(s.Gdb.ProcessId, 2));
+        s.Gdb.WaitFor("received signal SIGINT");
+        Assert.Contains("\"status\":\"paused\"", s.Qmp("{\"execute\":\"query-status\"}"));
+        // Hart 0 spins on release after its work: it is in main, and the machine goes on when let go.
+        Assert.Contains("main", s.Gdb.Run("thread 1", "bt 1"));
+        s.Gdb.Run("set var release = 1", "detach");
+        Assert.Equal(0, WaitForExit(s.Rivet));
+    }
 }
