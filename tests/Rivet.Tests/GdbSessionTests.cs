@@ -71,9 +71,10 @@ public sealed class GdbSessionTests
             Step("awatch", "delete", "awatch watched", "continue");
             Step("stepi", "delete", "set scheduler-locking on", "stepi", "stepi", "x/i $pc", "p/x $pc");
             Step("thread registers", "thread 2", "p/x $mhartid", "set var $t6 = 0x1234", "p/x $t6", "thread 3", "p/x $mhartid", "p/x $t6", "thread 1", "p/x $mhartid");
-            // qRcmd's output reaches gdb's console as O packets; QEMU 7.2 does not always send them
-            // before its OK, so the monitor's words are compared on their own.
-            monitor = gdb.Run("monitor info status", "monitor info registers");
+            // qRcmd's output reaches gdb's console as O packets; QEMU 7.2 sends them when its monitor
+            // flushes, at times after its OK and into whatever gdb prints next, so the monitor is
+            // asked on rivet only (its words are checked against QEMU's formats below).
+            if (!qemu) monitor = gdb.Run("monitor info status", "monitor info registers");
             Step("detach", "set scheduler-locking off", "set var release = 1", "detach");
             gdb.Send("quit");
             gdb.WaitForExit(GdbDriver.HangLimit);
@@ -111,7 +112,7 @@ public sealed class GdbSessionTests
         Assert.Contains("VM status: paused (debug)", rivetMonitor);
         Assert.Contains(" pc       ", rivetMonitor);
         Assert.Contains("mhartid  0000000000000000", rivetMonitor);
-        if (qemuMonitor.Contains("VM status", StringComparison.Ordinal)) Assert.Equal(qemuMonitor.Split('\n')[0], rivetMonitor.Split('\n')[0]);
+        Assert.Equal("", qemuMonitor);
         // The session changed add_square's argument (y = 100), so the guest's own check fails: exit 1, on both.
         Assert.Contains("=== exit 1", rivet);
     }
@@ -263,8 +264,8 @@ public sealed class GdbSessionTests
         Assert.Equal(0, RivetProcess.Kill(s.Gdb.ProcessId, 2));
         s.Gdb.WaitFor("received signal SIGINT");
         Assert.Contains("\"status\":\"paused\"", s.Qmp("{\"execute\":\"query-status\"}"));
-        // Hart 0 spins on release after its work: it is in main, and the machine goes on when let go.
-        Assert.Contains("main", s.Gdb.Run("thread 1", "bt 1"));
+        // Wherever the interrupt found them (it may come before hart 0 has moved), gdb can look at every hart.
+        Assert.Contains("Thread 1.4 (CPU#3", s.Gdb.Run("info threads"));
         s.Gdb.Run("set var release = 1", "detach");
         Assert.Equal(0, WaitForExit(s.Rivet));
     }
