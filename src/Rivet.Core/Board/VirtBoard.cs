@@ -137,7 +137,7 @@ internal sealed class VirtBoard : IResettable, IDisposable
         }
 
         byte[] seed = new byte[32];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(seed);
+        HostRandom.Fill(seed);
         int reserved;
         byte[] blob;
         if (config.Dtb is string dtbPath)
@@ -324,7 +324,7 @@ internal sealed class VirtBoard : IResettable, IDisposable
     public void ResetState()
     {
         // A new seed for every boot, as QEMU's qemu_fdt_randomize_seeds at reset.
-        if (_rngSeedOffset >= 0) System.Security.Cryptography.RandomNumberGenerator.Fill(DeviceTreeBlob.AsSpan(_rngSeedOffset, 32));
+        if (_rngSeedOffset >= 0) HostRandom.Fill(DeviceTreeBlob.AsSpan(_rngSeedOffset, 32));
         foreach (IMmioDevice d in Memory.Devices) d.Reset();
         foreach (LoadSegment s in _images) WriteSegment(s);
         ResetHarts();
