@@ -22,6 +22,9 @@ internal sealed record RtcOptions
 /// <summary>A QMP monitor on the character device <paramref name="Id"/>; <paramref name="Pretty"/> is -mon's pretty=on.</summary>
 internal sealed record QmpChardev(string Id, string Origin, bool Pretty);
 
+/// <summary>-mon: the option as given, the chardev id, mode, pretty.</summary>
+internal sealed record MonOption(string Origin, string Id, string Mode, bool Pretty);
+
 /// <summary>What the user asked for.</summary>
 internal sealed record CliOptions
 {
@@ -104,8 +107,8 @@ internal sealed class CliBuilder
     /// <summary>The first -serial's value (the virt board has one UART).</summary>
     public string? Serial;
     public List<ChardevSpec> Chardevs = [];
-    /// <summary>-mon: (option as given, chardev id, mode, pretty).</summary>
-    public List<(string Origin, string Id, string Mode, bool Pretty)> Mons = [];
+    /// <summary>-mon, in order (a record, not a value tuple: a List of those is JIT-compiled at every start).</summary>
+    public List<MonOption> Mons = [];
     /// <summary>-monitor values other than none, in order.</summary>
     public List<string> Monitors = [];
     /// <summary>QEMU's default_monitor: no -monitor, -mon or -qmp given.</summary>
@@ -369,7 +372,7 @@ internal static partial class CommandLine
         string mode = kv.Get("mode") ?? "readline";
         if (mode is not ("readline" or "control")) throw new KeyValueException($"Parameter 'mode' does not accept value '{mode}'");
         string id = kv.Get("chardev") ?? throw new KeyValueException("Parameter 'chardev' is missing");
-        b.Mons.Add(($"-mon {v}", id, mode, pretty));
+        b.Mons.Add(new MonOption($"-mon {v}", id, mode, pretty));
     }
 
     /// <summary>

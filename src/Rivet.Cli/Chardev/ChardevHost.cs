@@ -7,7 +7,11 @@ namespace Rivet.Cli.Chardev;
 /// </summary>
 internal sealed class ChardevHost : IDisposable
 {
-    private readonly List<(ChardevSpec Spec, Chardev Device)> _open = [];
+    // A class, not a value tuple: LINQ and List over a tuple of references are not precompiled and
+    // would be JIT-compiled at every start (docs/STARTUP.md).
+    private sealed record OpenDevice(ChardevSpec Spec, Chardev Device);
+
+    private readonly List<OpenDevice> _open = [];
     private readonly Dictionary<string, ICharFrontend> _single = new(StringComparer.Ordinal); // front ends of non-mux devices
 
     private ChardevHost()
@@ -23,7 +27,7 @@ internal sealed class ChardevHost : IDisposable
             try
             {
                 Chardev device = spec.Open();
-                host._open.Add((spec, spec.Mux ? new MuxChardev(device) : device));
+                host._open.Add(new OpenDevice(spec, spec.Mux ? new MuxChardev(device) : device));
             }
             catch (ChardevException ex)
             {
@@ -35,7 +39,7 @@ internal sealed class ChardevHost : IDisposable
     }
 
     /// <summary>The device by id: what its front ends write to (the mux, for mux=on).</summary>
-    public Chardev? Find(string? id) => _open.FirstOrDefault(d => d.Spec.Id == id).Device;
+    public Chardev? Find(string? id) => _open.FirstOrDefault(d => d.Spec.Id == id)?.Device;
 
     /// <summary>query-chardev's view: label, QEMU's filename, whether a front end uses it.</summary>
     public IReadOnlyList<Rivet.Qmp.HostChardevInfo> Describe() =>

@@ -105,19 +105,26 @@ internal static class VirtDeviceTree
             soc.Add($"virtio_mmio@{at:x}").Prop("interrupts", VirtioIrq + (uint)i).Prop("interrupt-parent", plic)
                 .Prop("reg", Reg(at, VirtioStride)).Prop("compatible", "virtio,mmio");
         }
-        var plicContexts = new List<uint>();
-        var clintContexts = new List<uint>();
+        // Plain arrays: a List<uint> is not precompiled and would be JIT-compiled at every start.
+        uint[] plicContexts = new uint[4 * n], clintContexts = new uint[4 * n];
         for (int h = 0; h < n; h++)
         {
             // PLIC contexts 2h (M external) and 2h+1 (S external); the CLINT's M software and timer.
-            plicContexts.AddRange([IntcPhandle(h), IrqMExt, IntcPhandle(h), IrqSExt]);
-            clintContexts.AddRange([IntcPhandle(h), IrqMSoft, IntcPhandle(h), IrqMTimer]);
+            uint intc = IntcPhandle(h);
+            plicContexts[4 * h] = intc;
+            plicContexts[(4 * h) + 1] = IrqMExt;
+            plicContexts[(4 * h) + 2] = intc;
+            plicContexts[(4 * h) + 3] = IrqSExt;
+            clintContexts[4 * h] = intc;
+            clintContexts[(4 * h) + 1] = IrqMSoft;
+            clintContexts[(4 * h) + 2] = intc;
+            clintContexts[(4 * h) + 3] = IrqMTimer;
         }
         soc.Add($"plic@{Devices.Plic.DefaultBase:x}").Prop("phandle", plic).Prop("riscv,ndev", PlicNdev)
-            .Prop("reg", Reg(Devices.Plic.DefaultBase, 0x600000)).Prop("interrupts-extended", [.. plicContexts])
+            .Prop("reg", Reg(Devices.Plic.DefaultBase, 0x600000)).Prop("interrupts-extended", plicContexts)
             .Prop("interrupt-controller", Fdt.Empty).Prop("compatible", Fdt.Strings("sifive,plic-1.0.0", "riscv,plic0"))
             .Prop("#address-cells", 0).Prop("#interrupt-cells", 1);
-        soc.Add($"clint@{Devices.Clint.DefaultBase:x}").Prop("interrupts-extended", [.. clintContexts])
+        soc.Add($"clint@{Devices.Clint.DefaultBase:x}").Prop("interrupts-extended", clintContexts)
             .Prop("reg", Reg(Devices.Clint.DefaultBase, 0x10000)).Prop("compatible", Fdt.Strings("sifive,clint0", "riscv,clint0"));
         return root;
     }
