@@ -135,8 +135,17 @@ public sealed class GdbSessionTests
             _ = Rivet.StandardOutput.ReadToEndAsync();
             _stderr = Rivet.StandardError.ReadToEndAsync();
             Gdb = new GdbDriver(Elf);
-            string hit = Gdb.Run($"target remote :{port}", "break add_square", "continue");
-            Assert.Contains("hit Breakpoint 1, add_square", hit);
+            try
+            {
+                string hit = Gdb.Run($"target remote :{port}", "break add_square", "continue");
+                Assert.Contains("hit Breakpoint 1, add_square", hit);
+            }
+            catch
+            {
+                // No using owns the session yet: leave no emulator spinning behind a failed start.
+                Dispose();
+                throw;
+            }
         }
 
         public string Stderr => Rivet.HasExited ? _stderr.Result : "";
@@ -260,6 +269,10 @@ public sealed class GdbSessionTests
         s.Gdb.Run("delete");
         s.Gdb.Send("continue");
         s.Gdb.WaitFor("Continuing.");
+        // Only once the machine runs is gdb waiting for it (a SIGINT earlier is gdb's own quit, not an interrupt).
+        long deadline = Environment.TickCount64 + (long)GdbDriver.HangLimit.TotalMilliseconds;
+        while (!s.Qmp("{\"execute\":\"query-status\"}").Contains("\"running\":true", StringComparison.Ordinal))
+            Assert.True(Environment.TickCount64 < deadline, "the machine never ran after continue");
         // What a user's Ctrl-C does: SIGINT to gdb, which sends the remote its 0x03.
         Assert.Equal(0, RivetProcess.Kill(s.Gdb.ProcessId, 2));
         s.Gdb.WaitFor("received signal SIGINT");
