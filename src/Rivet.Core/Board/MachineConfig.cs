@@ -46,6 +46,10 @@ public sealed record MachineConfig
     public IcountOptions? Icount { get; init; }
     /// <summary>Instructions a vCPU runs between checks of its timer.</summary>
     public long SliceInstructions { get; init; } = Machine.HartExecutor.DefaultSlice;
+    /// <summary>The execution engine of every hart (the environment's RIVET_ENGINE, else the translator).</summary>
+    public Cpu.ExecutionEngine Engine { get; init; } = Cpu.ExecutionEngines.FromEnvironment();
+    /// <summary>-accel tcg,tb-size= in MiB: the cap on translated code per hart (0: the default).</summary>
+    public int TranslationCacheMiB { get; init; }
 }
 
 /// <summary>-icount shift=N,sleep=on|off (docs/LIFECYCLE.md, "Alternate executor: icount").</summary>

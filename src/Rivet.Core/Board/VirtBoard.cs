@@ -56,7 +56,7 @@ internal sealed class VirtBoard : IResettable, IDisposable
         foreach (VirtioMmio slot in Virtio) slot.Attach(Memory);
         for (int i = 0; i < harts.Length; i++)
         {
-            harts[i] = new Hart(i, Memory, Clock);
+            harts[i] = new Hart(i, Memory, Clock) { Engine = config.Engine };
         }
 
         try
