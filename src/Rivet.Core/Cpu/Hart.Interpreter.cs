@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Rivet.Cpu.Translator;
 using Rivet.Isa;
 using Rivet.Memory;
 
@@ -36,6 +37,8 @@ internal sealed unsafe partial class Hart
         public int TieMappingEpoch;
         /// <summary>The virtual page whose breakpoints the slots carry (checked only while breakpoints exist: Hart.Debug.cs).</summary>
         public ulong MarkVirtualPage;
+        /// <summary>Under the translator, RAM pages only: per slot, its heat and its region (Hart.Translation.cs); dropped with the decodes.</summary>
+        public RegionSlot[]? Regions;
 
         public CodePage()
         {
@@ -87,12 +90,14 @@ internal sealed unsafe partial class Hart
         if (page == null)
         {
             page = new CodePage();
+            if (Engine == ExecutionEngine.Translator) page.Regions = new RegionSlot[SlotsPerPage];
             slot = page;
         }
         else
         {
             Array.Clear(page.Slots, 0, SlotsPerPage);
             if (page.Blocks != null) Array.Clear(page.Blocks);
+            if (page.Regions != null) Array.Clear(page.Regions);
             // Re-marked for another virtual alias (same generation and epoch): the block in hand must not go on.
             if (_block?.Page == page) ResetInstrumentationState();
         }
@@ -224,6 +229,9 @@ internal sealed unsafe partial class Hart
         DecodedInsn* d = null;
         ExecExit exit;
         LastRunMode = typeof(TMode).Name;
+        // Plain and paged runs enter translated regions at block heads (Hart.Translation.cs).
+        bool translate = !TMode.Instrumented && !TMode.Step && !TMode.Watch && Engine == ExecutionEngine.Translator;
+        int hot = HotThreshold;
 
         // A step raises no timer (QEMU's SSTEP_NOTIMER); what is pending stays pending.
         if (!TMode.Step) RefreshTimer();
@@ -285,6 +293,7 @@ internal sealed unsafe partial class Hart
     Dispatch:
         d = page + ((pc - pageBase) >> 1);
         if (TMode.Instrumented) Redirect(current, d);
+        if (translate) goto Enter;
         goto Next;
     Fetch:
         {
@@ -320,6 +329,32 @@ internal sealed unsafe partial class Hart
             page = current.Base;
             d = page + ((pc - pageBase) >> 1);
             if (TMode.Instrumented) Redirect(current, d);
+            if (translate) goto Enter;
+            goto Next;
+        }
+    Enter:
+        // A block head: run its region, or count towards translating one.
+        if (current.Regions is { } regions)
+        {
+            ref RegionSlot rs = ref regions[(int)(d - page)];
+            Region? region = rs.Region;
+            if (region == null || region.PageBase != pageBase || region.Paged != TMode.Paged)
+            {
+                if (++rs.Heat < hot) goto Next;
+                region = TranslateRegion(current, (int)(d - page), pageBase, physBase, TMode.Paged);
+                rs.Region = region;
+                if (region == null)
+                {
+                    rs.Heat = int.MinValue; // nothing to translate here until the page decodes again
+                    goto Next;
+                }
+            }
+            RegionEntries++;
+            n = region.Code(this, x, n, budget);
+            pc = Pc;
+            if (_regionExit == RegionExit.Taken) goto Taken;
+            // Sequential: the instruction at pc runs here (always in this page, or its end sentinel).
+            d = page + ((pc - pageBase) >> 1);
         }
     Next:
         if (TMode.Step)
@@ -399,7 +434,7 @@ internal sealed unsafe partial class Hart
                 pc = Pc;
                 goto Boundary;
 
-            case Op.Lui: x[d->Rd] = (ulong)(long)d->Imm; break;
+            case Op.Lui: x[d->Rd] = IntegerOps.Lui(d->Imm); break;
             case Op.Auipc: x[d->Rd] = (pageBase + ((ulong)(d - page) << 1)) + (ulong)(long)d->Imm; break;
             case Op.Jal:
                 pc = (pageBase + ((ulong)(d - page) << 1));
@@ -415,12 +450,12 @@ internal sealed unsafe partial class Hart
                     n++;
                     goto Taken;
                 }
-            case Op.Beq: if (x[d->Rs1] == x[d->Rs2]) goto Branch; break;
-            case Op.Bne: if (x[d->Rs1] != x[d->Rs2]) goto Branch; break;
-            case Op.Blt: if ((long)x[d->Rs1] < (long)x[d->Rs2]) goto Branch; break;
-            case Op.Bge: if ((long)x[d->Rs1] >= (long)x[d->Rs2]) goto Branch; break;
-            case Op.Bltu: if (x[d->Rs1] < x[d->Rs2]) goto Branch; break;
-            case Op.Bgeu: if (x[d->Rs1] >= x[d->Rs2]) goto Branch; break;
+            case Op.Beq: if (IntegerOps.Beq(x[d->Rs1], x[d->Rs2])) goto Branch; break;
+            case Op.Bne: if (IntegerOps.Bne(x[d->Rs1], x[d->Rs2])) goto Branch; break;
+            case Op.Blt: if (IntegerOps.Blt(x[d->Rs1], x[d->Rs2])) goto Branch; break;
+            case Op.Bge: if (IntegerOps.Bge(x[d->Rs1], x[d->Rs2])) goto Branch; break;
+            case Op.Bltu: if (IntegerOps.Bltu(x[d->Rs1], x[d->Rs2])) goto Branch; break;
+            case Op.Bgeu: if (IntegerOps.Bgeu(x[d->Rs1], x[d->Rs2])) goto Branch; break;
 
             case Op.Lb:
                 {
@@ -624,95 +659,48 @@ internal sealed unsafe partial class Hart
                     break;
                 }
 
-            case Op.Addi: x[d->Rd] = x[d->Rs1] + (ulong)(long)d->Imm; break;
-            case Op.Slti: x[d->Rd] = (long)x[d->Rs1] < d->Imm ? 1UL : 0UL; break;
-            case Op.Sltiu: x[d->Rd] = x[d->Rs1] < (ulong)(long)d->Imm ? 1UL : 0UL; break;
-            case Op.Xori: x[d->Rd] = x[d->Rs1] ^ (ulong)(long)d->Imm; break;
-            case Op.Ori: x[d->Rd] = x[d->Rs1] | (ulong)(long)d->Imm; break;
-            case Op.Andi: x[d->Rd] = x[d->Rs1] & (ulong)(long)d->Imm; break;
-            case Op.Slli: x[d->Rd] = x[d->Rs1] << d->Imm; break;
-            case Op.Srli: x[d->Rd] = x[d->Rs1] >> d->Imm; break;
-            case Op.Srai: x[d->Rd] = (ulong)((long)x[d->Rs1] >> d->Imm); break;
-            case Op.Add: x[d->Rd] = x[d->Rs1] + x[d->Rs2]; break;
-            case Op.Sub: x[d->Rd] = x[d->Rs1] - x[d->Rs2]; break;
-            case Op.Sll: x[d->Rd] = x[d->Rs1] << (int)(x[d->Rs2] & 63); break;
-            case Op.Slt: x[d->Rd] = (long)x[d->Rs1] < (long)x[d->Rs2] ? 1UL : 0UL; break;
-            case Op.Sltu: x[d->Rd] = x[d->Rs1] < x[d->Rs2] ? 1UL : 0UL; break;
-            case Op.Xor: x[d->Rd] = x[d->Rs1] ^ x[d->Rs2]; break;
-            case Op.Srl: x[d->Rd] = x[d->Rs1] >> (int)(x[d->Rs2] & 63); break;
-            case Op.Sra: x[d->Rd] = (ulong)((long)x[d->Rs1] >> (int)(x[d->Rs2] & 63)); break;
-            case Op.Or: x[d->Rd] = x[d->Rs1] | x[d->Rs2]; break;
-            case Op.And: x[d->Rd] = x[d->Rs1] & x[d->Rs2]; break;
-            case Op.Addiw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] + (uint)d->Imm); break;
-            case Op.Slliw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] << d->Imm); break;
-            case Op.Srliw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] >> d->Imm); break;
-            case Op.Sraiw: x[d->Rd] = (ulong)(long)((int)x[d->Rs1] >> d->Imm); break;
-            case Op.Addw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] + (uint)x[d->Rs2]); break;
-            case Op.Subw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] - (uint)x[d->Rs2]); break;
-            case Op.Sllw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] << (int)(x[d->Rs2] & 31)); break;
-            case Op.Srlw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] >> (int)(x[d->Rs2] & 31)); break;
-            case Op.Sraw: x[d->Rd] = (ulong)(long)((int)x[d->Rs1] >> (int)(x[d->Rs2] & 31)); break;
+            case Op.Addi: x[d->Rd] = IntegerOps.Addi(x[d->Rs1], d->Imm); break;
+            case Op.Slti: x[d->Rd] = IntegerOps.Slti(x[d->Rs1], d->Imm); break;
+            case Op.Sltiu: x[d->Rd] = IntegerOps.Sltiu(x[d->Rs1], d->Imm); break;
+            case Op.Xori: x[d->Rd] = IntegerOps.Xori(x[d->Rs1], d->Imm); break;
+            case Op.Ori: x[d->Rd] = IntegerOps.Ori(x[d->Rs1], d->Imm); break;
+            case Op.Andi: x[d->Rd] = IntegerOps.Andi(x[d->Rs1], d->Imm); break;
+            case Op.Slli: x[d->Rd] = IntegerOps.Slli(x[d->Rs1], d->Imm); break;
+            case Op.Srli: x[d->Rd] = IntegerOps.Srli(x[d->Rs1], d->Imm); break;
+            case Op.Srai: x[d->Rd] = IntegerOps.Srai(x[d->Rs1], d->Imm); break;
+            case Op.Add: x[d->Rd] = IntegerOps.Add(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Sub: x[d->Rd] = IntegerOps.Sub(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Sll: x[d->Rd] = IntegerOps.Sll(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Slt: x[d->Rd] = IntegerOps.Slt(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Sltu: x[d->Rd] = IntegerOps.Sltu(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Xor: x[d->Rd] = IntegerOps.Xor(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Srl: x[d->Rd] = IntegerOps.Srl(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Sra: x[d->Rd] = IntegerOps.Sra(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Or: x[d->Rd] = IntegerOps.Or(x[d->Rs1], x[d->Rs2]); break;
+            case Op.And: x[d->Rd] = IntegerOps.And(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Addiw: x[d->Rd] = IntegerOps.Addiw(x[d->Rs1], d->Imm); break;
+            case Op.Slliw: x[d->Rd] = IntegerOps.Slliw(x[d->Rs1], d->Imm); break;
+            case Op.Srliw: x[d->Rd] = IntegerOps.Srliw(x[d->Rs1], d->Imm); break;
+            case Op.Sraiw: x[d->Rd] = IntegerOps.Sraiw(x[d->Rs1], d->Imm); break;
+            case Op.Addw: x[d->Rd] = IntegerOps.Addw(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Subw: x[d->Rd] = IntegerOps.Subw(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Sllw: x[d->Rd] = IntegerOps.Sllw(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Srlw: x[d->Rd] = IntegerOps.Srlw(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Sraw: x[d->Rd] = IntegerOps.Sraw(x[d->Rs1], x[d->Rs2]); break;
 
-            case Op.Mul: x[d->Rd] = x[d->Rs1] * x[d->Rs2]; break;
-            case Op.Mulh: x[d->Rd] = (ulong)Math.BigMul((long)x[d->Rs1], (long)x[d->Rs2], out _); break;
-            case Op.Mulhu: x[d->Rd] = Math.BigMul(x[d->Rs1], x[d->Rs2], out _); break;
-            case Op.Mulhsu:
-                {
-                    ulong a = x[d->Rs1], b = x[d->Rs2];
-                    ulong hi = Math.BigMul(a, b, out _);
-                    if ((long)a < 0) hi -= b;
-                    x[d->Rd] = hi;
-                    break;
-                }
-            case Op.Div:
-                {
-                    long a = (long)x[d->Rs1], b = (long)x[d->Rs2];
-                    x[d->Rd] = b == 0 ? ulong.MaxValue : (a == long.MinValue && b == -1) ? (ulong)a : (ulong)(a / b);
-                    break;
-                }
-            case Op.Divu:
-                {
-                    ulong b = x[d->Rs2];
-                    x[d->Rd] = b == 0 ? ulong.MaxValue : x[d->Rs1] / b;
-                    break;
-                }
-            case Op.Rem:
-                {
-                    long a = (long)x[d->Rs1], b = (long)x[d->Rs2];
-                    x[d->Rd] = b == 0 ? (ulong)a : (a == long.MinValue && b == -1) ? 0 : (ulong)(a % b);
-                    break;
-                }
-            case Op.Remu:
-                {
-                    ulong b = x[d->Rs2];
-                    x[d->Rd] = b == 0 ? x[d->Rs1] : x[d->Rs1] % b;
-                    break;
-                }
-            case Op.Mulw: x[d->Rd] = (ulong)(long)(int)((uint)x[d->Rs1] * (uint)x[d->Rs2]); break;
-            case Op.Divw:
-                {
-                    int a = (int)x[d->Rs1], b = (int)x[d->Rs2];
-                    x[d->Rd] = (ulong)(long)(b == 0 ? -1 : (a == int.MinValue && b == -1) ? a : a / b);
-                    break;
-                }
-            case Op.Divuw:
-                {
-                    uint a = (uint)x[d->Rs1], b = (uint)x[d->Rs2];
-                    x[d->Rd] = (ulong)(long)(int)(b == 0 ? uint.MaxValue : a / b);
-                    break;
-                }
-            case Op.Remw:
-                {
-                    int a = (int)x[d->Rs1], b = (int)x[d->Rs2];
-                    x[d->Rd] = (ulong)(long)(b == 0 ? a : (a == int.MinValue && b == -1) ? 0 : a % b);
-                    break;
-                }
-            case Op.Remuw:
-                {
-                    uint a = (uint)x[d->Rs1], b = (uint)x[d->Rs2];
-                    x[d->Rd] = (ulong)(long)(int)(b == 0 ? a : a % b);
-                    break;
-                }
+            case Op.Mul: x[d->Rd] = IntegerOps.Mul(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Mulh: x[d->Rd] = IntegerOps.Mulh(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Mulhu: x[d->Rd] = IntegerOps.Mulhu(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Mulhsu: x[d->Rd] = IntegerOps.Mulhsu(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Div: x[d->Rd] = IntegerOps.Div(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Divu: x[d->Rd] = IntegerOps.Divu(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Rem: x[d->Rd] = IntegerOps.Rem(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Remu: x[d->Rd] = IntegerOps.Remu(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Mulw: x[d->Rd] = IntegerOps.Mulw(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Divw: x[d->Rd] = IntegerOps.Divw(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Divuw: x[d->Rd] = IntegerOps.Divuw(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Remw: x[d->Rd] = IntegerOps.Remw(x[d->Rs1], x[d->Rs2]); break;
+            case Op.Remuw: x[d->Rd] = IntegerOps.Remuw(x[d->Rs1], x[d->Rs2]); break;
 
             case Op.Fence:
                 Interlocked.MemoryBarrier();

@@ -1,10 +1,14 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Rivet.Cpu.Translator;
+using Rivet.Isa;
+using Rivet.Memory;
 
 namespace Rivet.Cpu;
 
 /// <summary>
-/// The hart's side of the translator (docs/TRANSLATOR.md): which engine runs, when a region is
-/// hot enough to translate, and the entry into translated code from the interpreter.
+/// The hart's side of the translator (docs/TRANSLATOR.md): which engine runs, when a block head is
+/// hot enough to translate, what a region holds, and the statistics.
 /// </summary>
 internal sealed unsafe partial class Hart
 {
@@ -13,4 +17,80 @@ internal sealed unsafe partial class Hart
 
     /// <summary>Entries into a block head before it is translated (a region that never gets hot is never compiled).</summary>
     public int HotThreshold { get; set; } = RegionTranslator.DefaultHotThreshold;
+
+    /// <summary>Where the last region left (written by the region's code).</summary>
+#pragma warning disable CS0649 // assigned by emitted IL only
+    private RegionExit _regionExit;
+#pragma warning restore CS0649
+
+    /// <summary>The memory's page flags, for the regions' store check.</summary>
+    private byte[] _pageFlags = null!;
+
+    /// <summary>Regions translated by this hart, their guest instructions and IL bytes, and the time spent translating.</summary>
+    public long RegionsTranslated { get; private set; }
+    public long RegionInstructions { get; private set; }
+    public long RegionIlBytes { get; private set; }
+    public long TranslationTicks { get; private set; }
+    /// <summary>Entries into translated code.</summary>
+    public long RegionEntries;
+
+    /// <summary>Paged regions: the RAM offset of a load through the TLB, or ulong.MaxValue (the interpreter then walks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong RegionLoadOffset(Hart hart, ulong va, int size) => hart.TlbLookup(hart._tlbLoad, va, size);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong RegionStoreOffset(Hart hart, ulong va, int size) => hart.TlbLookup(hart._tlbStore, va, size);
+
+    /// <summary>
+    /// Translates the region entered at <paramref name="head"/> of <paramref name="cp"/> (virtual page
+    /// <paramref name="pageBase"/>): from the head, every instruction reached by falling through or by a
+    /// direct branch inside the page, up to <see cref="RegionTranslator.MaxInstructions"/>; an instruction
+    /// a region cannot run ends its path. Null when the head itself cannot be translated.
+    /// </summary>
+    private Region? TranslateRegion(CodePage cp, int head, ulong pageBase, ulong physBase, bool paged)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var seen = new bool[SlotsPerPage];
+        var insns = new List<RegionInsn>();
+        var work = new Stack<int>();
+        work.Push(head);
+        int count = 0;
+        while (work.Count > 0)
+        {
+            int s = work.Pop();
+            while (s < SlotsPerPage && !seen[s] && count < RegionTranslator.MaxInstructions)
+            {
+                DecodedInsn* d = cp.Base + s;
+                seen[s] = true;
+                bool ok = true;
+                if (d->Op == Op.Undecoded)
+                {
+                    // The last slot may reach into the next page: the interpreter decodes that one.
+                    ok = s < SlotsPerPage - 1 && DecodeSlot(cp, d, physBase + 2 * (ulong)s, pageBase + 2 * (ulong)s);
+                    if (!ok) _mmuFault = NoFault;
+                }
+                ok = ok && RegionTranslator.Supports(d->Op) && !(s == SlotsPerPage - 1 && d->Length == 4);
+                insns.Add(new RegionInsn(s, *d, !ok));
+                if (!ok) break;
+                count++;
+                Op op = d->Op;
+                if (op is (>= Op.Beq and <= Op.Bgeu) or Op.Jal)
+                {
+                    ulong target = pageBase + 2 * (ulong)s + (ulong)(long)d->Imm;
+                    if (target - pageBase < PhysicalMemory.PageSize) work.Push((int)((target - pageBase) >> 1));
+                    if (op == Op.Jal) break;
+                }
+                if (op == Op.Jalr) break;
+                s += d->Length >> 1;
+            }
+        }
+        if (insns.Count == 0 || insns[0].Stop) return null;
+        insns.Sort((a, b) => a.Slot.CompareTo(b.Slot));
+        Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize));
+        RegionsTranslated++;
+        RegionInstructions += region.Instructions;
+        RegionIlBytes += region.IlBytes;
+        TranslationTicks += Stopwatch.GetTimestamp() - start;
+        return region;
+    }
 }

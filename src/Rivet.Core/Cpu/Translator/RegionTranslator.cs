@@ -1,7 +1,494 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Rivet.Isa;
+using Rivet.Memory;
+
 namespace Rivet.Cpu.Translator;
 
-/// <summary>Translates hot guest code into IL regions (docs/TRANSLATOR.md).</summary>
-internal static class RegionTranslator
+/// <summary>One instruction of a region: its slot in the code page and, when <see cref="Stop"/>, an instruction the region leaves to the interpreter.</summary>
+internal readonly record struct RegionInsn(int Slot, DecodedInsn D, bool Stop);
+
+/// <summary>Where guest RAM is, baked into a region's code as constants.</summary>
+internal readonly record struct RamLayout(nint Ram, ulong Base, ulong Size);
+
+/// <summary>
+/// Translates a hot region of one decoded code page into a <see cref="DynamicMethod"/> (docs/TRANSLATOR.md).
+/// Guest registers live in IL locals and go back to the register file at every exit; the
+/// instruction count is added once per guest block; kicks and the budget are checked at every
+/// taken branch inside the region, exactly where the interpreter checks them, so both engines stop
+/// at the same instruction. Anything the region does not translate (CSRs, traps, FP, AMOs, MMIO,
+/// a store to a page holding code, a TLB miss) is an exit before that instruction, which the
+/// interpreter then runs: the interpreter is the slow path, so faults are precise by construction.
+/// </summary>
+internal static unsafe class RegionTranslator
 {
     public const int DefaultHotThreshold = 64;
+    /// <summary>At most this many guest instructions per region (the JIT's cost grows with method size).</summary>
+    public const int MaxInstructions = 512;
+
+    private static readonly FieldInfo s_pc = typeof(Hart).GetField(nameof(Hart.Pc))!;
+    private static readonly FieldInfo s_signal = typeof(Hart).GetField("_signal", BindingFlags.NonPublic | BindingFlags.Instance)!;
+    private static readonly FieldInfo s_exit = typeof(Hart).GetField("_regionExit", BindingFlags.NonPublic | BindingFlags.Instance)!;
+    private static readonly FieldInfo s_pageFlags = typeof(Hart).GetField("_pageFlags", BindingFlags.NonPublic | BindingFlags.Instance)!;
+    private static readonly MethodInfo s_loadOffset = typeof(Hart).GetMethod("RegionLoadOffset", BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo s_storeOffset = typeof(Hart).GetMethod("RegionStoreOffset", BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo s_barrier = typeof(Interlocked).GetMethod(nameof(Interlocked.MemoryBarrier))!;
+    private static readonly Type[] s_parameters = [typeof(Hart), typeof(ulong*), typeof(long), typeof(long)];
+
+    /// <summary>Whether a region can hold <paramref name="op"/> (anything else ends it, for the interpreter).</summary>
+    public static bool Supports(Op op) => op switch
+    {
+        Op.Auipc or Op.Jal or Op.Jalr or Op.Fence => true,
+        >= Op.Lb and <= Op.Sd => true,
+        _ => IntegerOps.Lookup(op).Form != IntegerOps.Form.None,
+    };
+
+    /// <summary>
+    /// Emits the region whose instructions are <paramref name="insns"/> (in address order; the
+    /// one at <paramref name="headSlot"/> is the entry).
+    /// </summary>
+    public static Region Translate(IReadOnlyList<RegionInsn> insns, int headSlot, ulong pageBase, bool paged, RamLayout ram)
+    {
+        var e = new Emitter(insns, headSlot, pageBase, paged, ram);
+        return e.Emit();
+    }
+
+    private sealed class Emitter
+    {
+        private readonly IReadOnlyList<RegionInsn> _insns;
+        private readonly int _head;
+        private readonly ulong _pageBase;
+        private readonly bool _paged;
+        private readonly RamLayout _ram;
+        private readonly Dictionary<int, int> _index = []; // slot -> position in _insns
+        private readonly DynamicMethod _method;
+        private readonly ILGenerator _il;
+        private readonly Label[] _labels;
+        private readonly bool[] _leader;
+        private readonly int[] _blockLength; // at a leader: the instructions of its block
+        private readonly int[] _remaining; // instructions from this one to its block's end
+        private readonly LocalBuilder?[] _reg = new LocalBuilder?[32];
+        private readonly bool[] _written = new bool[32];
+        private readonly LocalBuilder _n, _pcOut, _kindOut, _address, _offset, _target;
+        private LocalBuilder? _flags;
+        private readonly Label _exit;
+        private readonly List<(Label Label, ulong Pc, RegionExit Kind, int Adjust)> _stubs = [];
+
+        public Emitter(IReadOnlyList<RegionInsn> insns, int headSlot, ulong pageBase, bool paged, RamLayout ram)
+        {
+            _insns = insns;
+            _head = headSlot;
+            _pageBase = pageBase;
+            _paged = paged;
+            _ram = ram;
+            for (int i = 0; i < insns.Count; i++) _index[insns[i].Slot] = i;
+            _method = new DynamicMethod($"region_{pageBase + 2 * (ulong)headSlot:x}", typeof(long), s_parameters, typeof(Hart), skipVisibility: true);
+            _il = _method.GetILGenerator(256 + insns.Count * 48);
+            _labels = new Label[insns.Count];
+            for (int i = 0; i < insns.Count; i++) _labels[i] = _il.DefineLabel();
+            _exit = _il.DefineLabel();
+            _n = _il.DeclareLocal(typeof(long));
+            _pcOut = _il.DeclareLocal(typeof(ulong));
+            _kindOut = _il.DeclareLocal(typeof(int));
+            _address = _il.DeclareLocal(typeof(ulong));
+            _offset = _il.DeclareLocal(typeof(ulong));
+            _target = _il.DeclareLocal(typeof(ulong));
+            _leader = new bool[insns.Count];
+            _blockLength = new int[insns.Count];
+            _remaining = new int[insns.Count];
+            FindBlocks();
+        }
+
+        private ulong PcOf(int slot) => _pageBase + 2 * (ulong)slot;
+
+        /// <summary>The slot a pc in this page falls on, or -1 when it is elsewhere.</summary>
+        private int SlotOf(ulong pc) => pc - _pageBase < PhysicalMemory.PageSize ? (int)((pc - _pageBase) >> 1) : -1;
+
+        private int Position(int slot) => slot >= 0 && _index.TryGetValue(slot, out int i) ? i : -1;
+
+        private static bool IsBranch(Op op) => op is >= Op.Beq and <= Op.Bgeu;
+
+        /// <summary>Leaders (the entry, branch targets, fall-throughs of branches) and each block's length.</summary>
+        private void FindBlocks()
+        {
+            _leader[Position(_head)] = true;
+            for (int i = 0; i < _insns.Count; i++)
+            {
+                RegionInsn r = _insns[i];
+                if (r.Stop) continue;
+                Op op = r.D.Op;
+                if (IsBranch(op) || op == Op.Jal)
+                {
+                    int t = Position(SlotOf(PcOf(r.Slot) + (ulong)(long)r.D.Imm));
+                    if (t >= 0) _leader[t] = true;
+                }
+                if (IsBranch(op))
+                {
+                    int f = Position(r.Slot + (r.D.Length >> 1));
+                    if (f >= 0) _leader[f] = true;
+                }
+            }
+            // A normal instruction not fallen into by its predecessor is reached only by a jump: it leads.
+            for (int i = 0; i < _insns.Count; i++)
+            {
+                if (_insns[i].Stop || _leader[i]) continue;
+                int p = i - 1;
+                bool fallenInto = p >= 0 && !_insns[p].Stop && _insns[p].Slot + (_insns[p].D.Length >> 1) == _insns[i].Slot
+                    && _insns[p].D.Op is not (Op.Jal or Op.Jalr);
+                if (!fallenInto) _leader[i] = true;
+            }
+            // Walk each block: from a leader through instructions that fall into the next, up to a leader or a stop.
+            for (int i = 0; i < _insns.Count; i++)
+            {
+                if (!_leader[i] || _insns[i].Stop) continue;
+                int end = i;
+                while (true)
+                {
+                    RegionInsn r = _insns[end];
+                    if (IsBranch(r.D.Op) || r.D.Op is Op.Jal or Op.Jalr) break;
+                    int next = Position(r.Slot + (r.D.Length >> 1));
+                    if (next < 0 || _insns[next].Stop || _leader[next]) break;
+                    end = next;
+                }
+                _blockLength[i] = end - i + 1;
+                for (int k = i; k <= end; k++) _remaining[k] = end - k + 1;
+            }
+        }
+
+        public Region Emit()
+        {
+            ILGenerator il = _il;
+            // Registers the region touches live in locals.
+            foreach (RegionInsn r in _insns)
+            {
+                if (r.Stop) continue;
+                Use(r.D.Rs1);
+                Use(r.D.Rs2);
+                Use(r.D.Rd);
+            }
+            for (int k = 1; k < 32; k++)
+            {
+                if (_reg[k] == null) continue;
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldc_I4, k * 8);
+                il.Emit(OpCodes.Add);
+                il.Emit(OpCodes.Ldind_I8);
+                il.Emit(OpCodes.Stloc, _reg[k]!);
+            }
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Stloc, _n);
+            if (_insns.Any(r => !r.Stop && r.D.Op is >= Op.Sb and <= Op.Sd))
+            {
+                _flags = il.DeclareLocal(typeof(byte[]));
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldfld, s_pageFlags);
+                il.Emit(OpCodes.Stloc, _flags);
+            }
+            int headPos = Position(_head);
+            if (headPos != 0) il.Emit(OpCodes.Br, _labels[headPos]);
+
+            for (int i = 0; i < _insns.Count; i++)
+            {
+                il.MarkLabel(_labels[i]);
+                RegionInsn r = _insns[i];
+                ulong pc = PcOf(r.Slot);
+                if (r.Stop)
+                {
+                    // The interpreter runs this one; the count is exact here (blocks end before a stop).
+                    ExitNow(pc, RegionExit.Continue, 0);
+                    continue;
+                }
+                if (_leader[i]) AddToCount(_blockLength[i]);
+                EmitInstruction(i, r, pc);
+            }
+
+            foreach ((Label label, ulong pc, RegionExit kind, int adjust) in _stubs)
+            {
+                il.MarkLabel(label);
+                ExitNow(pc, kind, adjust);
+            }
+
+            il.MarkLabel(_exit);
+            for (int k = 1; k < 32; k++)
+            {
+                if (!_written[k]) continue;
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldc_I4, k * 8);
+                il.Emit(OpCodes.Add);
+                il.Emit(OpCodes.Ldloc, _reg[k]!);
+                il.Emit(OpCodes.Stind_I8);
+            }
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldloc, _pcOut);
+            il.Emit(OpCodes.Stfld, s_pc);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldloc, _kindOut);
+            il.Emit(OpCodes.Stfld, s_exit);
+            il.Emit(OpCodes.Ldloc, _n);
+            il.Emit(OpCodes.Ret);
+
+            var code = (RegionCode)_method.CreateDelegate(typeof(RegionCode));
+            return new Region
+            {
+                Code = code,
+                PageBase = _pageBase,
+                Paged = _paged,
+                Instructions = _insns.Count(r => !r.Stop),
+                IlBytes = il.ILOffset,
+            };
+        }
+
+        private void Use(int k)
+        {
+            if (k is 0 or >= 32 || _reg[k] != null) return;
+            _reg[k] = _il.DeclareLocal(typeof(ulong));
+        }
+
+        private void LoadReg(int k)
+        {
+            if (k == 0) _il.Emit(OpCodes.Ldc_I8, 0L);
+            else _il.Emit(OpCodes.Ldloc, _reg[k]!);
+        }
+
+        /// <summary>Stores the value on the stack into rd (x0 and the x0 sink drop it).</summary>
+        private void StoreReg(int k)
+        {
+            if (k is 0 or >= 32)
+            {
+                _il.Emit(OpCodes.Pop);
+                return;
+            }
+            _il.Emit(OpCodes.Stloc, _reg[k]!);
+            _written[k] = true;
+        }
+
+        private void AddToCount(int count)
+        {
+            _il.Emit(OpCodes.Ldloc, _n);
+            _il.Emit(OpCodes.Ldc_I8, (long)count);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, _n);
+        }
+
+        /// <summary>Leaves the region here: pc, how, and the count corrected by the instructions of the block not run.</summary>
+        private void ExitNow(ulong pc, RegionExit kind, int adjust)
+        {
+            if (adjust != 0) AddToCount(-adjust);
+            _il.Emit(OpCodes.Ldc_I8, (long)pc);
+            _il.Emit(OpCodes.Stloc, _pcOut);
+            _il.Emit(OpCodes.Ldc_I4, (int)kind);
+            _il.Emit(OpCodes.Stloc, _kindOut);
+            _il.Emit(OpCodes.Br, _exit);
+        }
+
+        /// <summary>A branch to an exit placed after the region's code (keeps the hot path straight).</summary>
+        private Label Stub(ulong pc, RegionExit kind, int adjust)
+        {
+            Label l = _il.DefineLabel();
+            _stubs.Add((l, pc, kind, adjust));
+            return l;
+        }
+
+        /// <summary>A taken branch or jump to <paramref name="target"/>: inside the region after the interpreter's checks, else out.</summary>
+        private void TakenTo(ulong target)
+        {
+            int t = Position(SlotOf(target));
+            Label leave = Stub(target, RegionExit.Taken, 0);
+            if (t < 0)
+            {
+                _il.Emit(OpCodes.Br, leave);
+                return;
+            }
+            _il.Emit(OpCodes.Ldloc, _n);
+            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Bge, leave);
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Volatile);
+            _il.Emit(OpCodes.Ldfld, s_signal);
+            _il.Emit(OpCodes.Brtrue, leave);
+            _il.Emit(OpCodes.Br, _labels[t]);
+        }
+
+        /// <summary>After instruction <paramref name="i"/>: go on with the next one, inside the region or out.</summary>
+        private void FallThrough(int i, RegionInsn r)
+        {
+            int nextSlot = r.Slot + (r.D.Length >> 1);
+            int next = Position(nextSlot);
+            if (next == i + 1) return;
+            if (next >= 0) _il.Emit(OpCodes.Br, _labels[next]);
+            else ExitNow(PcOf(nextSlot), RegionExit.Continue, 0);
+        }
+
+        private void EmitInstruction(int i, RegionInsn r, ulong pc)
+        {
+            ILGenerator il = _il;
+            DecodedInsn d = r.D;
+            switch (d.Op)
+            {
+                case Op.Auipc:
+                    il.Emit(OpCodes.Ldc_I8, (long)(pc + (ulong)(long)d.Imm));
+                    StoreReg(d.Rd);
+                    FallThrough(i, r);
+                    return;
+                case Op.Jal:
+                    il.Emit(OpCodes.Ldc_I8, (long)(pc + d.Length));
+                    StoreReg(d.Rd);
+                    TakenTo(pc + (ulong)(long)d.Imm);
+                    return;
+                case Op.Jalr:
+                    {
+                        LoadReg(d.Rs1);
+                        il.Emit(OpCodes.Ldc_I8, (long)d.Imm);
+                        il.Emit(OpCodes.Add);
+                        il.Emit(OpCodes.Ldc_I8, ~1L);
+                        il.Emit(OpCodes.And);
+                        il.Emit(OpCodes.Stloc, _target);
+                        il.Emit(OpCodes.Ldc_I8, (long)(pc + d.Length));
+                        StoreReg(d.Rd);
+                        il.Emit(OpCodes.Ldloc, _target);
+                        il.Emit(OpCodes.Stloc, _pcOut);
+                        il.Emit(OpCodes.Ldc_I4, (int)RegionExit.Taken);
+                        il.Emit(OpCodes.Stloc, _kindOut);
+                        il.Emit(OpCodes.Br, _exit);
+                        return;
+                    }
+                case Op.Fence:
+                    il.Emit(OpCodes.Call, s_barrier);
+                    FallThrough(i, r);
+                    return;
+                case >= Op.Lb and <= Op.Lwu:
+                    EmitLoad(i, d, pc);
+                    FallThrough(i, r);
+                    return;
+                case >= Op.Sb and <= Op.Sd:
+                    EmitStore(i, d, pc);
+                    FallThrough(i, r);
+                    return;
+            }
+            (IntegerOps.Form form, MethodInfo? m) = IntegerOps.Lookup(d.Op);
+            switch (form)
+            {
+                case IntegerOps.Form.Imm:
+                    il.Emit(OpCodes.Ldc_I8, (long)d.Imm);
+                    il.Emit(OpCodes.Call, m!);
+                    StoreReg(d.Rd);
+                    FallThrough(i, r);
+                    return;
+                case IntegerOps.Form.RegImm:
+                    LoadReg(d.Rs1);
+                    il.Emit(OpCodes.Ldc_I8, (long)d.Imm);
+                    il.Emit(OpCodes.Call, m!);
+                    StoreReg(d.Rd);
+                    FallThrough(i, r);
+                    return;
+                case IntegerOps.Form.RegReg:
+                    LoadReg(d.Rs1);
+                    LoadReg(d.Rs2);
+                    il.Emit(OpCodes.Call, m!);
+                    StoreReg(d.Rd);
+                    FallThrough(i, r);
+                    return;
+                case IntegerOps.Form.Branch:
+                    {
+                        Label notTaken = il.DefineLabel();
+                        LoadReg(d.Rs1);
+                        LoadReg(d.Rs2);
+                        il.Emit(OpCodes.Call, m!);
+                        il.Emit(OpCodes.Brfalse, notTaken);
+                        TakenTo(pc + (ulong)(long)d.Imm);
+                        il.MarkLabel(notTaken);
+                        FallThrough(i, r);
+                        return;
+                    }
+                default:
+                    throw new InvalidOperationException($"no translation for {d.Op}");
+            }
+        }
+
+        private static int SizeOf(Op op) => op switch
+        {
+            Op.Lb or Op.Lbu or Op.Sb => 1,
+            Op.Lh or Op.Lhu or Op.Sh => 2,
+            Op.Lw or Op.Lwu or Op.Sw => 4,
+            _ => 8,
+        };
+
+        /// <summary>
+        /// The RAM offset of rs1 + imm into <see cref="_offset"/>, or a branch to an exit before
+        /// this instruction when it is not a RAM access the region can make (a device, a fault, a TLB miss).
+        /// </summary>
+        private void EmitOffset(int i, DecodedInsn d, ulong pc, int size, bool store)
+        {
+            ILGenerator il = _il;
+            LoadReg(d.Rs1);
+            il.Emit(OpCodes.Ldc_I8, (long)d.Imm);
+            il.Emit(OpCodes.Add);
+            if (_paged)
+            {
+                il.Emit(OpCodes.Stloc, _address);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldloc, _address);
+                il.Emit(OpCodes.Ldc_I4, size);
+                il.Emit(OpCodes.Call, store ? s_storeOffset : s_loadOffset);
+            }
+            else
+            {
+                il.Emit(OpCodes.Ldc_I8, (long)_ram.Base);
+                il.Emit(OpCodes.Sub);
+            }
+            il.Emit(OpCodes.Stloc, _offset);
+            il.Emit(OpCodes.Ldloc, _offset);
+            il.Emit(OpCodes.Ldc_I8, (long)(_ram.Size - (ulong)size));
+            il.Emit(OpCodes.Bgt_Un, Stub(pc, RegionExit.Continue, _remaining[i]));
+        }
+
+        private void EmitRamAddress()
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)_ram.Ram);
+            _il.Emit(OpCodes.Ldloc, _offset);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Conv_U);
+        }
+
+        private void EmitLoad(int i, DecodedInsn d, ulong pc)
+        {
+            ILGenerator il = _il;
+            EmitOffset(i, d, pc, SizeOf(d.Op), store: false);
+            EmitRamAddress();
+            switch (d.Op)
+            {
+                case Op.Lb: il.Emit(OpCodes.Ldind_I1); il.Emit(OpCodes.Conv_I8); break;
+                case Op.Lbu: il.Emit(OpCodes.Ldind_U1); il.Emit(OpCodes.Conv_U8); break;
+                case Op.Lh: il.Emit(OpCodes.Ldind_I2); il.Emit(OpCodes.Conv_I8); break;
+                case Op.Lhu: il.Emit(OpCodes.Ldind_U2); il.Emit(OpCodes.Conv_U8); break;
+                case Op.Lw: il.Emit(OpCodes.Ldind_I4); il.Emit(OpCodes.Conv_I8); break;
+                case Op.Lwu: il.Emit(OpCodes.Ldind_U4); il.Emit(OpCodes.Conv_U8); break;
+                default: il.Emit(OpCodes.Ldind_I8); break;
+            }
+            StoreReg(d.Rd);
+        }
+
+        private void EmitStore(int i, DecodedInsn d, ulong pc)
+        {
+            ILGenerator il = _il;
+            EmitOffset(i, d, pc, SizeOf(d.Op), store: true);
+            // A page holding code (or watched): the interpreter's store path invalidates what it must.
+            il.Emit(OpCodes.Ldloc, _flags!);
+            il.Emit(OpCodes.Ldloc, _offset);
+            il.Emit(OpCodes.Ldc_I4, PhysicalMemory.PageShift);
+            il.Emit(OpCodes.Shr_Un);
+            il.Emit(OpCodes.Conv_U);
+            il.Emit(OpCodes.Ldelem_U1);
+            il.Emit(OpCodes.Brtrue, Stub(pc, RegionExit.Continue, _remaining[i]));
+            EmitRamAddress();
+            LoadReg(d.Rs2);
+            switch (d.Op)
+            {
+                case Op.Sb: il.Emit(OpCodes.Conv_U1); il.Emit(OpCodes.Stind_I1); break;
+                case Op.Sh: il.Emit(OpCodes.Conv_U2); il.Emit(OpCodes.Stind_I2); break;
+                case Op.Sw: il.Emit(OpCodes.Conv_U4); il.Emit(OpCodes.Stind_I4); break;
+                default: il.Emit(OpCodes.Stind_I8); break;
+            }
+        }
+    }
 }

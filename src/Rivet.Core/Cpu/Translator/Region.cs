@@ -1,0 +1,38 @@
+namespace Rivet.Cpu.Translator;
+
+/// <summary>
+/// Translated code: <paramref name="n"/> is the instructions retired so far in the interpreter's
+/// call, <paramref name="budget"/> its limit. Returns the new count; the region leaves the next
+/// pc in <see cref="Hart.Pc"/> and how it left in the hart's region exit (<see cref="RegionExit"/>).
+/// </summary>
+internal unsafe delegate long RegionCode(Hart hart, ulong* x, long n, long budget);
+
+/// <summary>How a region left, which says where the interpreter goes on.</summary>
+internal enum RegionExit
+{
+    /// <summary>Continue sequentially at pc: the instruction there runs in the interpreter (slow path, trap, anything not translated).</summary>
+    Continue,
+    /// <summary>After a taken branch or jump to pc: the interpreter checks kicks and the budget, then dispatches (maybe into another region).</summary>
+    Taken,
+}
+
+/// <summary>One translated region of a decoded code page: several guest blocks in one method.</summary>
+internal sealed class Region
+{
+    public required RegionCode Code { get; init; }
+    /// <summary>The virtual page it was translated at (the code uses virtual pcs).</summary>
+    public required ulong PageBase { get; init; }
+    /// <summary>Translated for the paged specialisation (loads and stores through the TLBs).</summary>
+    public required bool Paged { get; init; }
+    /// <summary>Guest instructions in the region.</summary>
+    public required int Instructions { get; init; }
+    /// <summary>Bytes of IL emitted (the cache cap counts these).</summary>
+    public required int IlBytes { get; init; }
+}
+
+/// <summary>Per decoded slot: how often it was entered, and its region once hot.</summary>
+internal struct RegionSlot
+{
+    public Region? Region;
+    public int Heat;
+}
