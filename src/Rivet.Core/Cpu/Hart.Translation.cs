@@ -41,6 +41,29 @@ internal sealed unsafe partial class Hart
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong RegionStoreOffset(Hart hart, ulong va, int size) => hart.TlbLookup(hart._tlbStore, va, size);
 
+    /// <summary>An F/D operation other than a load or store, as the interpreter runs it; false (nothing done) when it must trap.</summary>
+    private static bool RegionFp(Hart hart, DecodedInsn* d) => hart.ExecuteFp<PlainRun>(d) == FpExit.Done;
+
+    /// <summary>flw/fld from RAM at <paramref name="off"/>; false (nothing done) when FS is off.</summary>
+    private static bool RegionFpLoad(Hart hart, DecodedInsn* d, ulong off)
+    {
+        if (!hart.FpEnabled) return false;
+        byte* p = hart._memory.Ram + off;
+        if (d->Op == Op.Flw) hart.WriteS(d->Rd, *(uint*)p);
+        else hart.WriteD(d->Rd, *(ulong*)p);
+        return true;
+    }
+
+    /// <summary>fsw/fsd to RAM at <paramref name="off"/> (fsw stores the low 32 bits whatever the boxing); false when FS is off.</summary>
+    private static bool RegionFpStore(Hart hart, DecodedInsn* d, ulong off)
+    {
+        if (!hart.FpEnabled) return false;
+        byte* p = hart._memory.Ram + off;
+        if (d->Op == Op.Fsw) *(uint*)p = (uint)hart._f[d->Rs2];
+        else *(ulong*)p = hart._f[d->Rs2];
+        return true;
+    }
+
     /// <summary>
     /// Translates the region entered at <paramref name="head"/> of <paramref name="cp"/> (virtual page
     /// <paramref name="pageBase"/>): from the head, every instruction reached by falling through or by a
@@ -70,7 +93,7 @@ internal sealed unsafe partial class Hart
                     if (!ok) _mmuFault = NoFault;
                 }
                 ok = ok && RegionTranslator.Supports(d->Op) && !(s == SlotsPerPage - 1 && d->Length == 4);
-                insns.Add(new RegionInsn(s, *d, !ok));
+                insns.Add(new RegionInsn(s, *d, !ok, (nint)d));
                 if (!ok) break;
                 count++;
                 Op op = d->Op;

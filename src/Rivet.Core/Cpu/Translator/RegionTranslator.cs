@@ -5,8 +5,11 @@ using Rivet.Memory;
 
 namespace Rivet.Cpu.Translator;
 
-/// <summary>One instruction of a region: its slot in the code page and, when <see cref="Stop"/>, an instruction the region leaves to the interpreter.</summary>
-internal readonly record struct RegionInsn(int Slot, DecodedInsn D, bool Stop);
+/// <summary>
+/// One instruction of a region: its slot in the code page and, when <see cref="Stop"/>, an instruction the region leaves to
+/// the interpreter. <see cref="Decoded"/> is its pinned slot, which F/D helpers read (the region lives no longer than the decodes).
+/// </summary>
+internal readonly record struct RegionInsn(int Slot, DecodedInsn D, bool Stop, nint Decoded);
 
 /// <summary>Where guest RAM is, baked into a region's code as constants.</summary>
 internal readonly record struct RamLayout(nint Ram, ulong Base, ulong Size);
@@ -32,6 +35,9 @@ internal static unsafe class RegionTranslator
     private static readonly FieldInfo s_pageFlags = typeof(Hart).GetField("_pageFlags", BindingFlags.NonPublic | BindingFlags.Instance)!;
     private static readonly MethodInfo s_loadOffset = typeof(Hart).GetMethod("RegionLoadOffset", BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo s_storeOffset = typeof(Hart).GetMethod("RegionStoreOffset", BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo s_fp = typeof(Hart).GetMethod("RegionFp", BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo s_fpLoad = typeof(Hart).GetMethod("RegionFpLoad", BindingFlags.NonPublic | BindingFlags.Static)!;
+    private static readonly MethodInfo s_fpStore = typeof(Hart).GetMethod("RegionFpStore", BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo s_barrier = typeof(Interlocked).GetMethod(nameof(Interlocked.MemoryBarrier))!;
     private static readonly Type[] s_parameters = [typeof(Hart), typeof(ulong*), typeof(long), typeof(long)];
 
@@ -40,6 +46,7 @@ internal static unsafe class RegionTranslator
     {
         Op.Auipc or Op.Jal or Op.Jalr or Op.Fence => true,
         >= Op.Lb and <= Op.Sd => true,
+        >= Op.Flw => true, // F and D through the interpreter's own helpers (Hart.Translation.cs)
         _ => IntegerOps.Lookup(op).Form != IntegerOps.Form.None,
     };
 
@@ -162,6 +169,12 @@ internal static unsafe class RegionTranslator
             foreach (RegionInsn r in _insns)
             {
                 if (r.Stop) continue;
+                if (r.D.Op >= Op.Flw)
+                {
+                    if (r.D.Op is Op.Flw or Op.Fld or Op.Fsw or Op.Fsd || FpReadsX(r.D.Op)) Use(r.D.Rs1);
+                    if (FpWritesX(r.D.Op)) Use(r.D.Rd);
+                    continue;
+                }
                 Use(r.D.Rs1);
                 Use(r.D.Rs2);
                 Use(r.D.Rd);
@@ -177,7 +190,7 @@ internal static unsafe class RegionTranslator
             }
             il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Stloc, _n);
-            if (_insns.Any(r => !r.Stop && r.D.Op is >= Op.Sb and <= Op.Sd))
+            if (_insns.Any(r => !r.Stop && r.D.Op is (>= Op.Sb and <= Op.Sd) or Op.Fsw or Op.Fsd))
             {
                 _flags = il.DeclareLocal(typeof(byte[]));
                 il.Emit(OpCodes.Ldarg_0);
@@ -237,6 +250,15 @@ internal static unsafe class RegionTranslator
                 IlBytes = il.ILOffset,
             };
         }
+
+        /// <summary>F/D operations whose rs1 is an x register (the rest read f registers only, loads and stores aside).</summary>
+        private static bool FpReadsX(Op op) => op is Op.FcvtSW or Op.FcvtSWu or Op.FcvtSL or Op.FcvtSLu or Op.FmvWX
+            or Op.FcvtDW or Op.FcvtDWu or Op.FcvtDL or Op.FcvtDLu or Op.FmvDX;
+
+        /// <summary>F/D operations whose rd is an x register.</summary>
+        private static bool FpWritesX(Op op) => op is Op.FeqS or Op.FltS or Op.FleS or Op.FclassS or Op.FcvtWS or Op.FcvtWuS
+            or Op.FcvtLS or Op.FcvtLuS or Op.FmvXW or Op.FeqD or Op.FltD or Op.FleD or Op.FclassD or Op.FcvtWD or Op.FcvtWuD
+            or Op.FcvtLD or Op.FcvtLuD or Op.FmvXD;
 
         private void Use(int k)
         {
@@ -364,6 +386,10 @@ internal static unsafe class RegionTranslator
                     EmitStore(i, d, pc);
                     FallThrough(i, r);
                     return;
+                case >= Op.Flw:
+                    EmitFp(i, r, pc);
+                    FallThrough(i, r);
+                    return;
             }
             (IntegerOps.Form form, MethodInfo? m) = IntegerOps.Lookup(d.Op);
             switch (form)
@@ -409,9 +435,69 @@ internal static unsafe class RegionTranslator
         {
             Op.Lb or Op.Lbu or Op.Sb => 1,
             Op.Lh or Op.Lhu or Op.Sh => 2,
-            Op.Lw or Op.Lwu or Op.Sw => 4,
+            Op.Lw or Op.Lwu or Op.Sw or Op.Flw or Op.Fsw => 4,
             _ => 8,
         };
+
+        /// <summary>
+        /// F and D: the interpreter's code through small helpers. A helper that says no (FS off, a reserved
+        /// rounding mode) has changed nothing, so the region leaves before the instruction and the
+        /// interpreter raises the trap. Loads and stores take the region's RAM path first.
+        /// </summary>
+        private void EmitFp(int i, RegionInsn r, ulong pc)
+        {
+            ILGenerator il = _il;
+            DecodedInsn d = r.D;
+            Label no = Stub(pc, RegionExit.Continue, _remaining[i]);
+            if (d.Op is Op.Flw or Op.Fld or Op.Fsw or Op.Fsd)
+            {
+                bool store = d.Op is Op.Fsw or Op.Fsd;
+                EmitOffset(i, d, pc, SizeOf(d.Op), store);
+                if (store) EmitFlagCheck(i, pc);
+                il.Emit(OpCodes.Ldarg_0);
+                il.Emit(OpCodes.Ldc_I8, (long)r.Decoded);
+                il.Emit(OpCodes.Conv_U);
+                il.Emit(OpCodes.Ldloc, _offset);
+                il.Emit(OpCodes.Call, store ? s_fpStore : s_fpLoad);
+                il.Emit(OpCodes.Brfalse, no);
+                return;
+            }
+            if (FpReadsX(d.Op) && d.Rs1 != 0)
+            {
+                // The helper reads the register file.
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldc_I4, d.Rs1 * 8);
+                il.Emit(OpCodes.Add);
+                il.Emit(OpCodes.Ldloc, _reg[d.Rs1]!);
+                il.Emit(OpCodes.Stind_I8);
+            }
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldc_I8, (long)r.Decoded);
+            il.Emit(OpCodes.Conv_U);
+            il.Emit(OpCodes.Call, s_fp);
+            il.Emit(OpCodes.Brfalse, no);
+            if (FpWritesX(d.Op) && d.Rd is > 0 and < 32)
+            {
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldc_I4, d.Rd * 8);
+                il.Emit(OpCodes.Add);
+                il.Emit(OpCodes.Ldind_I8);
+                StoreReg(d.Rd);
+            }
+        }
+
+        /// <summary>A store into a page holding code (or watched) leaves for the interpreter's store path, which invalidates what it must.</summary>
+        private void EmitFlagCheck(int i, ulong pc)
+        {
+            ILGenerator il = _il;
+            il.Emit(OpCodes.Ldloc, _flags!);
+            il.Emit(OpCodes.Ldloc, _offset);
+            il.Emit(OpCodes.Ldc_I4, PhysicalMemory.PageShift);
+            il.Emit(OpCodes.Shr_Un);
+            il.Emit(OpCodes.Conv_U);
+            il.Emit(OpCodes.Ldelem_U1);
+            il.Emit(OpCodes.Brtrue, Stub(pc, RegionExit.Continue, _remaining[i]));
+        }
 
         /// <summary>
         /// The RAM offset of rs1 + imm into <see cref="_offset"/>, or a branch to an exit before
@@ -472,14 +558,7 @@ internal static unsafe class RegionTranslator
         {
             ILGenerator il = _il;
             EmitOffset(i, d, pc, SizeOf(d.Op), store: true);
-            // A page holding code (or watched): the interpreter's store path invalidates what it must.
-            il.Emit(OpCodes.Ldloc, _flags!);
-            il.Emit(OpCodes.Ldloc, _offset);
-            il.Emit(OpCodes.Ldc_I4, PhysicalMemory.PageShift);
-            il.Emit(OpCodes.Shr_Un);
-            il.Emit(OpCodes.Conv_U);
-            il.Emit(OpCodes.Ldelem_U1);
-            il.Emit(OpCodes.Brtrue, Stub(pc, RegionExit.Continue, _remaining[i]));
+            EmitFlagCheck(i, pc);
             EmitRamAddress();
             LoadReg(d.Rs2);
             switch (d.Op)
