@@ -37,8 +37,10 @@ internal sealed unsafe partial class Hart
         public int TieMappingEpoch;
         /// <summary>The virtual page whose breakpoints the slots carry (checked only while breakpoints exist: Hart.Debug.cs).</summary>
         public ulong MarkVirtualPage;
-        /// <summary>Under the translator, RAM pages only: per slot, its heat and its region (Hart.Translation.cs); dropped with the decodes.</summary>
-        public RegionSlot[]? Regions;
+        /// <summary>Under the translator, RAM pages only: how often each slot was entered as a block head (Hart.Translation.cs).</summary>
+        public ushort[]? Heat;
+        /// <summary>The regions starting at each slot, once one is hot; dropped with the decodes.</summary>
+        public Region?[]? Regions;
 
         public CodePage()
         {
@@ -90,14 +92,15 @@ internal sealed unsafe partial class Hart
         if (page == null)
         {
             page = new CodePage();
-            if (Engine == ExecutionEngine.Translator) page.Regions = new RegionSlot[SlotsPerPage];
+            if (Engine == ExecutionEngine.Translator) page.Heat = new ushort[SlotsPerPage];
             slot = page;
         }
         else
         {
             Array.Clear(page.Slots, 0, SlotsPerPage);
             if (page.Blocks != null) Array.Clear(page.Blocks);
-            if (page.Regions != null) Array.Clear(page.Regions);
+            if (page.Heat != null) Array.Clear(page.Heat);
+            page.Regions = null;
             // Re-marked for another virtual alias (same generation and epoch): the block in hand must not go on.
             if (_block?.Page == page) ResetInstrumentationState();
         }
@@ -334,23 +337,18 @@ internal sealed unsafe partial class Hart
         }
     Enter:
         // A block head: run its region, or count towards translating one.
-        if (current.Regions is { } regions)
+        if (current.Heat is { } heat)
         {
-            ref RegionSlot rs = ref regions[(int)(d - page)];
-            Region? region = rs.Region;
+            int slot = (int)(d - page);
+            Region? region = current.Regions?[slot];
             if (region == null || region.PageBase != pageBase || region.Paged != TMode.Paged)
             {
-                if (++rs.Heat < hot) goto Next;
-                region = TranslateRegion(current, (int)(d - page), pageBase, physBase, TMode.Paged);
-                rs.Region = region;
-                if (region == null)
-                {
-                    rs.Heat = int.MinValue; // nothing to translate here until the page decodes again
-                    goto Next;
-                }
+                if (++heat[slot] < hot) goto Next;
+                region = HotRegion(current, slot, pageBase, physBase, TMode.Paged);
+                if (region == null) goto Next;
             }
-            RegionEntries++;
-            n = region.Code(this, x, n, budget);
+            if (region.Compiled) n = region.Code(this, x, n, budget);
+            else if (!FirstRun(region, current, slot, ref n, budget)) goto Next;
             pc = Pc;
             if (_regionExit == RegionExit.Taken) goto Taken;
             // Sequential: the instruction at pc runs here (always in this page, or its end sentinel).

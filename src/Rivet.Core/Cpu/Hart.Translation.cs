@@ -16,7 +16,13 @@ internal sealed unsafe partial class Hart
     public ExecutionEngine Engine { get; set; } = ExecutionEngine.Translator;
 
     /// <summary>Entries into a block head before it is translated (a region that never gets hot is never compiled).</summary>
-    public int HotThreshold { get; set; } = RegionTranslator.DefaultHotThreshold;
+    public int HotThreshold
+    {
+        get => _hotThreshold;
+        set => _hotThreshold = Math.Clamp(value, 1, ushort.MaxValue); // heat counts in 16 bits
+    }
+
+    private int _hotThreshold = RegionTranslator.DefaultHotThreshold;
 
     /// <summary>Where the last region left (written by the region's code).</summary>
 #pragma warning disable CS0649 // assigned by emitted IL only
@@ -26,13 +32,8 @@ internal sealed unsafe partial class Hart
     /// <summary>The memory's page flags, for the regions' store check.</summary>
     private byte[] _pageFlags = null!;
 
-    /// <summary>Regions translated by this hart, their guest instructions and IL bytes, and the time spent translating.</summary>
-    public long RegionsTranslated { get; private set; }
-    public long RegionInstructions { get; private set; }
-    public long RegionIlBytes { get; private set; }
-    public long TranslationTicks { get; private set; }
-    /// <summary>Entries into translated code.</summary>
-    public long RegionEntries;
+    /// <summary>What the translator did on this hart (read by the monitor's info jit while the hart may run: figures may lag).</summary>
+    public TranslatorStatistics Translations { get; } = new();
 
     /// <summary>Paged regions: the RAM offset of a load through the TLB, or ulong.MaxValue (the interpreter then walks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -110,10 +111,45 @@ internal sealed unsafe partial class Hart
         if (insns.Count == 0 || insns[0].Stop) return null;
         insns.Sort((a, b) => a.Slot.CompareTo(b.Slot));
         Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize));
-        RegionsTranslated++;
-        RegionInstructions += region.Instructions;
-        RegionIlBytes += region.IlBytes;
-        TranslationTicks += Stopwatch.GetTimestamp() - start;
+        Translations.Regions++;
+        Translations.GuestInstructions += region.Instructions;
+        Translations.IlBytes += region.IlBytes;
+        Translations.TranslationTicks += Stopwatch.GetTimestamp() - start;
         return region;
+    }
+
+    /// <summary>A block head got hot: its region, translated now (null when its first instruction cannot be translated).</summary>
+    private Region? HotRegion(CodePage cp, int slot, ulong pageBase, ulong physBase, bool paged)
+    {
+        Region? region = TranslateRegion(cp, slot, pageBase, physBase, paged);
+        if (region == null)
+        {
+            cp.Heat![slot] = ushort.MaxValue; // counts again from zero: a retry only after another 65536 entries
+            return null;
+        }
+        (cp.Regions ??= new Region?[SlotsPerPage])[slot] = region;
+        return region;
+    }
+
+    /// <summary>
+    /// The first run of a region, when the JIT compiles it: a method the JIT refuses (a translator bug)
+    /// throws before any of it runs, so the interpreter can take over that head for good.
+    /// </summary>
+    private bool FirstRun(Region region, CodePage cp, int slot, ref long n, long budget)
+    {
+        try
+        {
+            n = region.Code(this, _x, n, budget);
+            region.Compiled = true;
+            return true;
+        }
+        catch (InvalidProgramException e)
+        {
+            cp.Regions![slot] = null;
+            cp.Heat![slot] = ushort.MaxValue;
+            Translations.Refused++;
+            Console.Error.WriteLine($"rivet: hart {HartId}: the translation of {region.PageBase + 2 * (ulong)slot:x} was refused ({e.Message}); the interpreter runs it");
+            return false;
+        }
     }
 }

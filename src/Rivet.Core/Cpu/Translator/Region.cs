@@ -28,11 +28,6 @@ internal sealed class Region
     public required int Instructions { get; init; }
     /// <summary>Bytes of IL emitted (the cache cap counts these).</summary>
     public required int IlBytes { get; init; }
-}
-
-/// <summary>Per decoded slot: how often it was entered, and its region once hot.</summary>
-internal struct RegionSlot
-{
-    public Region? Region;
-    public int Heat;
+    /// <summary>The JIT compiled it (it ran once): later entries need no guard.</summary>
+    public bool Compiled;
 }
