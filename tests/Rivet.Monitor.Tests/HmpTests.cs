@@ -325,6 +325,7 @@ public sealed class HmpTests
             info hotpluggable-cpus  -- Show information about hotpluggable CPUs
             info iothreads  -- show iothreads
             info irq  -- show the interrupts statistics (if available)
+            info jit  -- show dynamic compiler info
             info kvm  -- show KVM information
             info mem  -- show the active virtual memory mappings
             info memory_size_summary  -- show the amount of initially allocated and present hotpluggable (if enabled) memory in bytes.
@@ -577,6 +578,32 @@ public sealed class HmpTests
             Assert.Equal("invalid CPU index\r\n", await Hmp(c, "cpu 9"));
             Assert.Equal("unexpected end of expression\r\nTry \"help cpu\" for more information\r\n", await Hmp(c, "cpu"));
             Assert.Equal("'cpu' has failed: integer is for 32-bit values\r\nTry \"help cpu\" for more information\r\n", await Hmp(c, "cpu -1"));
+        }
+    }
+
+    [Fact]
+    public async Task InfoJitShowsTheTranslatorsRegions()
+    {
+        using QmpRig rig = QmpRig.Start("lifecycle/spin_forever.elf");
+        await using QmpClient c = await rig.ConnectAsync();
+        {
+            string text = await Hmp(c, "info jit");
+            Assert.StartsWith("Translation buffer state:\r\n", text, StringComparison.Ordinal);
+            if (rig.Machine.Translator.Engine == Rivet.Cpu.ExecutionEngine.Interpreter)
+            {
+                Assert.Equal("Translation buffer state:\r\nengine              interpreter (translation off)\r\n", text);
+                return;
+            }
+            // The hart spins in a loop: it gets hot and is translated (polled: the monitor does not wait for it).
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!text.Contains("\r\nregions             ", StringComparison.Ordinal) || text.Contains("\r\nregions             0\r\n", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline, text);
+                await Task.Yield();
+                text = await Hmp(c, "info jit");
+            }
+            Assert.Contains("engine              translator (IL regions; a block head is translated after 64 entries)\r\n", text, StringComparison.Ordinal);
+            Assert.Contains("refused by the JIT  0\r\n", text, StringComparison.Ordinal);
         }
     }
 

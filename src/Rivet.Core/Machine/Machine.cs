@@ -105,6 +105,27 @@ public sealed class Machine : IDisposable
     /// <summary>Instructions retired by every hart so far (deterministic for a given guest).</summary>
     public ulong InstructionsRetired => _board.Harts.Aggregate(0UL, (sum, h) => sum + h.InstructionsRetired);
 
+    /// <summary>The translator's figures summed over the harts (the monitor's info jit); they may lag while harts run.</summary>
+    public TranslatorInfo Translator
+    {
+        get
+        {
+            var harts = _board.Harts;
+            long regions = 0, insns = 0, il = 0, ticks = 0, refused = 0;
+            foreach (var h in harts)
+            {
+                Cpu.Translator.TranslatorStatistics t = h.Translations;
+                regions += Volatile.Read(ref t.Regions);
+                insns += Volatile.Read(ref t.GuestInstructions);
+                il += Volatile.Read(ref t.IlBytes);
+                ticks += Volatile.Read(ref t.TranslationTicks);
+                refused += Volatile.Read(ref t.Refused);
+            }
+            return new TranslatorInfo(harts[0].Engine, harts[0].HotThreshold, regions, insns, il,
+                TimeSpan.FromSeconds(ticks / (double)System.Diagnostics.Stopwatch.Frequency), refused);
+        }
+    }
+
     /// <summary>Every hart as a vCPU (under -icount all on the one thread, as QEMU's round-robin TCG: one thread id).</summary>
     public IReadOnlyList<VCpuInfo> VCpus
         => _icount == null

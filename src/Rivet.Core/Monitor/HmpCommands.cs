@@ -21,6 +21,7 @@ internal static partial class HmpCommands
             (_, _, o) => o.Append("Error: The feature 'query-hotpluggable-cpus' is not enabled\n")),
         new("iothreads", "", "", "show iothreads", (_, _, _) => { }),
         new("irq", "", "", "show the interrupts statistics (if available)", (_, _, _) => { }), // no riscv device keeps statistics
+        new("jit", "", "", "show dynamic compiler info", InfoJit),
         new("kvm", "", "", "show KVM information", (_, _, o) => o.Append("kvm support: not compiled\n")),
         new("memory_size_summary", "", "", "show the amount of initially allocated and present hotpluggable (if enabled) memory in bytes.",
             (m, _, o) => o.Append(CultureInfo.InvariantCulture, $"base memory: {m.Machine.Config.RamSize}\n")),
@@ -81,6 +82,24 @@ internal static partial class HmpCommands
         o.Append("VM status: ").Append(s == RunState.Running ? "running" : "paused");
         if (s is not RunState.Running and not RunState.Paused) o.Append(" (").Append(s.QmpName()).Append(')');
         o.Append('\n');
+    }
+
+    /// <summary>QEMU prints its TCG buffer state; Rivet prints its translator's (docs/TRANSLATOR.md).</summary>
+    private static void InfoJit(Hmp m, HmpArgs _, StringBuilder o)
+    {
+        TranslatorInfo t = m.Machine.Translator;
+        o.Append("Translation buffer state:\n");
+        if (t.Engine == Cpu.ExecutionEngine.Interpreter)
+        {
+            o.Append("engine              interpreter (translation off)\n");
+            return;
+        }
+        o.Append(CultureInfo.InvariantCulture, $"engine              translator (IL regions; a block head is translated after {t.HotThreshold} entries)\n");
+        o.Append(CultureInfo.InvariantCulture, $"regions             {t.Regions}\n");
+        o.Append(CultureInfo.InvariantCulture, $"guest instructions  {t.GuestInstructions} ({(t.Regions == 0 ? 0 : (double)t.GuestInstructions / t.Regions):F1} per region)\n");
+        o.Append(CultureInfo.InvariantCulture, $"IL size             {t.IlBytes} bytes\n");
+        o.Append(CultureInfo.InvariantCulture, $"translation time    {t.TranslationTime.TotalMilliseconds:F1} ms\n");
+        o.Append(CultureInfo.InvariantCulture, $"refused by the JIT  {t.Refused}\n");
     }
 
     private static void InfoVersion(Hmp m, HmpArgs _, StringBuilder o)
