@@ -77,7 +77,8 @@ internal sealed class MipsSection : IBenchSection
                 w.WriteLine($"        minus QEMU's start-up baseline of {baseline * 1000:F1} ms (best of {baselineRuns} runs of a guest that exits at once)");
             }
         }
-        w.WriteLine($"order:  per guest{(o.WarmUp ? ", the warm-up runs first, then" : ",")} run by run every engine and QEMU in turn");
+        if (engines.Count > 1 || qemu != null)
+            w.WriteLine($"order:  per guest{(o.WarmUp ? ", the warm-up runs first, then" : ",")} run by run {(engines.Count > 1 ? "every engine" : "rivet")}{(qemu != null ? " and QEMU" : "")} in turn");
         w.WriteLine();
         w.Flush();
 
@@ -151,19 +152,24 @@ internal sealed class MipsSection : IBenchSection
         foreach (string n in notes) w.WriteLine($"note: {n}");
         if (notes.Count > 0) w.WriteLine();
 
+        bool any = false;
         foreach (ExecutionEngine e in engines)
         {
             List<(string Guest, double Ratio)> rs = ratios[e];
-            if (rs.Count > 0)
-                w.WriteLine($"geomean {ShortName(e)}/QEMU: {F(Geomean(rs), 3)} (over {rs.Count} guest(s))");
+            if (rs.Count == 0) continue;
+            w.WriteLine($"geomean {ShortName(e)}/QEMU: {F(Geomean(rs), 3)} (over {rs.Count} guest(s))");
+            any = true;
         }
         if (engines.Count > 1)
         {
             List<double> speedups = [.. results.Where(r => engines.All(r.Ok)).Select(r => r.Mips(engines[0]) / r.Mips(engines[1]))];
             if (speedups.Count > 0)
+            {
                 w.WriteLine($"geomean {ShortName(engines[0])}/{ShortName(engines[1])}: {F(Math.Exp(speedups.Average(Math.Log)), 3)} (over {speedups.Count} guest(s))");
+                any = true;
+            }
         }
-        w.WriteLine();
+        if (any) w.WriteLine();
 
         if (engines.Contains(ExecutionEngine.Translator)) PrintTranslatorTargets(w, ratios[ExecutionEngine.Translator], guests);
         if (engines.Contains(ExecutionEngine.Interpreter)) PrintInterpreterTargets(w, ratios[ExecutionEngine.Interpreter], results, guests);
