@@ -9,7 +9,7 @@ internal sealed record Guest(string Name, string Path);
 internal static class BenchGuests
 {
     /// <summary>The order of guests/bench/README.md; others follow by name.</summary>
-    private static readonly string[] KnownOrder = ["intloop", "crc32", "sieve", "sort", "matmul", "memory", "float"];
+    private static readonly string[] KnownOrder = ["intloop", "crc32", "sieve", "sort", "matmul", "memory", "float", "coremarkish", "dhrystoneish"];
 
     /// <summary>
     /// The guests to run (after --filter), or null after printing why there are none. With no

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Rivet.Cpu;
 
 namespace Rivet.Bench;
 
@@ -20,6 +21,9 @@ internal sealed record BenchOptions
     public bool Quick { get; init; }
 
     public bool NoQemu { get; init; }
+
+    /// <summary>--engine: the execution engines mips measures (both by default, translator first); plugins takes the first.</summary>
+    public IReadOnlyList<ExecutionEngine> Engines { get; init; } = [ExecutionEngine.Translator, ExecutionEngine.Interpreter];
 
     /// <summary>Guest-name filters (case-insensitive substrings); empty means every guest.</summary>
     public IReadOnlyList<string> Filters { get; init; } = [];
@@ -50,6 +54,8 @@ internal sealed record BenchOptions
                          lifecycle: fewer iterations and runs, shorter idle window;
                          startstop: 10 start runs and 3 signal/quit runs per row
         --no-qemu        do not run QEMU for comparison (mips, lifecycle, qmp, startstop)
+        --engine E       mips, plugins: translator, interpreter or both (default both: mips measures
+                         each, plugins the translator)
         --filter NAME    mips: only guests whose name contains NAME (repeatable, or comma-separated)
         --guests DIR     mips: folder with the benchmark guests (default: guests/build/bench)
         --cases N        fpdiff: generated cases per operation and width (default 10000000; --quick 200000)
@@ -89,6 +95,18 @@ internal sealed record BenchOptions
                         if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > 1000)
                             throw new UsageException($"--runs {v}: expected a number from 1 to 1000");
                         runs = n;
+                        break;
+                    }
+                case "--engine":
+                    {
+                        string v = Value();
+                        o = o with
+                        {
+                            Engines = v == "both"
+                                ? [ExecutionEngine.Translator, ExecutionEngine.Interpreter]
+                                : ExecutionEngines.Parse(v) is ExecutionEngine e ? [e]
+                                : throw new UsageException($"--engine {v}: expected translator, interpreter or both"),
+                        };
                         break;
                     }
                 case "--filter": filters.AddRange(SplitList(Value())); break;

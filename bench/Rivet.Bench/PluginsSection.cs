@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Rivet.Board;
+using Rivet.Cpu;
 using Rivet.Plugins;
 using Rivet.Plugins.Hosting;
 using RivetMachine = Rivet.Machine.Machine;
@@ -8,17 +9,20 @@ using RivetMachine = Rivet.Machine.Machine;
 namespace Rivet.Bench;
 
 /// <summary>
-/// What plugins cost (docs/PLUGINS.md): guest MIPS on one hart with no plugin (the plain
-/// interpreter), with the built-in <c>insn</c> counting through inline scoreboard counters (the
-/// instrumented interpreter, no callback), with <c>insn,inline=false</c> (a callback on every
+/// What plugins cost (docs/PLUGINS.md): guest MIPS on one hart with no plugin, with the built-in
+/// <c>insn</c> counting through inline scoreboard counters (no callback), with <c>insn,inline=false</c> (a callback on every
 /// instruction), with a memory callback on every instruction (a small plugin of this program's
 /// own), and with the built-in <c>execlog</c> (a line per instruction, written to a null writer)
 /// when this rivet has it ("n/a" otherwise). Guests: intloop and crc32 (guests/bench). Each insn
-/// run also checks that insn's count equals the harts' own.
+/// run also checks that insn's count equals the harts' own. Every mode runs on the same engine:
+/// the default, the translator (issue 16's target is for translated code), or the one --engine names.
 /// </summary>
 internal sealed class PluginsSection : IBenchSection
 {
     private static readonly string[] GuestNames = ["intloop", "crc32"];
+
+    /// <summary>Issue 16: <c>-plugin insn</c> (inline) at least this fraction of the plain speed.</summary>
+    public const double InsnInlineRatioTarget = 0.65;
 
     private sealed record Mode(string Label, string? Plugin, IRivetPlugin? Instance = null, bool Quiet = false);
 
@@ -30,6 +34,9 @@ internal sealed class PluginsSection : IBenchSection
         new("memory callback", "memcount", new MemoryCounter()),
         new("execlog", "execlog", Quiet: true),
     ];
+
+    /// <summary>The index of the insn (inline) mode in <see cref="Modes"/>.</summary>
+    private const int InsnInline = 1;
 
     /// <summary>A memory callback on every instruction, counting accesses per vCPU.</summary>
     [RivetPlugin(PluginApi.Version)]
@@ -67,14 +74,16 @@ internal sealed class PluginsSection : IBenchSection
             return 2;
         }
 
+        // --engine both (the default) measures the default engine, the translator.
+        ExecutionEngine engine = o.Engines[0];
         string warmUp = o.WarmUp ? " after 1 warm-up run" : ", no warm-up";
-        w.WriteLine($"rivet: in-process, 1 hart; time = Start..WaitForExit, best of {o.Runs} run(s){warmUp} per mode");
+        w.WriteLine($"rivet: in-process, 1 hart, engine {MipsSection.EngineName(engine)} (MachineConfig.Engine) in every mode; time = Start..WaitForExit, best of {o.Runs} run(s){warmUp} per mode");
         w.WriteLine("qemu:  not measured: QEMU 7.2's -plugin loads plugin .so files (tests/plugin/libinsn.so, ...) that Debian's qemu-system-misc does not ship");
         w.WriteLine();
         w.Flush();
 
         var table = new TextTable(["guest", "instr (M)", .. Modes.Select(m => m.Label + " MIPS"), .. Modes.Skip(1).Select(m => m.Label + " /plain")]);
-        List<string> notes = [];
+        List<string> notes = [], targets = [];
         bool ok = true;
         foreach (Guest g in guests)
         {
@@ -82,7 +91,7 @@ internal sealed class PluginsSection : IBenchSection
             var missing = new bool[Modes.Length];
             for (int m = 0; m < Modes.Length; m++)
             {
-                best[m] = Measure(g, Modes[m], o, progress, out string? error);
+                best[m] = Measure(g, Modes[m], engine, o, progress, out string? error);
                 if (error != null && error.StartsWith(NotBuiltIn, StringComparison.Ordinal))
                 {
                     missing[m] = true; // execlog on a rivet that has no such built-in yet
@@ -101,20 +110,27 @@ internal sealed class PluginsSection : IBenchSection
             string Mips(int m) => missing[m] ? "n/a" : best[m] == null ? "FAIL" : F(best[m]!.Mips, 1);
             string Ratio(int m) => missing[m] ? "n/a" : best[m] == null || best[0] == null ? "-" : F(best[m]!.Mips / best[0]!.Mips, 3);
             table.Add([g.Name, best[0] is { } b0 ? F(b0.Instructions / 1e6, 1) : "-", .. Enumerable.Range(0, Modes.Length).Select(Mips), .. Enumerable.Range(1, Modes.Length - 1).Select(Ratio)]);
+
+            string what = $"target: {g.Name}, -plugin insn inline speed / plain speed >= {F(InsnInlineRatioTarget, 2)} (issue 16, {MipsSection.EngineName(engine)})";
+            targets.Add(best[0] is { } plain && best[InsnInline] is { } insn
+                ? $"{what}: measured {F(insn.Mips / plain.Mips, 3)}, {(insn.Mips / plain.Mips >= InsnInlineRatioTarget ? "PASS" : "FAIL")}"
+                : $"{what}: not measured (a run failed)");
         }
         table.Write(w);
         w.WriteLine();
         foreach (string n in notes) w.WriteLine($"note: {n}");
+        if (notes.Count > 0) w.WriteLine();
+        foreach (string t in targets) w.WriteLine(t);
         w.Flush();
         return ok ? 0 : 1;
     }
 
-    private static Timed? Measure(Guest g, Mode mode, BenchOptions o, TextWriter progress, out string? error)
+    private static Timed? Measure(Guest g, Mode mode, ExecutionEngine engine, BenchOptions o, TextWriter progress, out string? error)
     {
         error = null;
         if (o.WarmUp)
         {
-            Timed warm = RunOnce(g.Path, mode);
+            Timed warm = RunOnce(g.Path, mode, engine);
             progress.WriteLine($"[plugins] {g.Name}, {mode.Label}: warm-up {Describe(warm)}");
             if (warm.Error != null)
             {
@@ -125,7 +141,7 @@ internal sealed class PluginsSection : IBenchSection
         Timed? best = null;
         for (int i = 1; i <= o.Runs; i++)
         {
-            Timed run = RunOnce(g.Path, mode);
+            Timed run = RunOnce(g.Path, mode, engine);
             progress.WriteLine($"[plugins] {g.Name}, {mode.Label}: run {i}/{o.Runs} {Describe(run)}");
             if (run.Error != null)
             {
@@ -141,7 +157,7 @@ internal sealed class PluginsSection : IBenchSection
     /// <summary>Builds the machine (and installs the plugin) untimed, then times Start..WaitForExit.</summary>
     private const string NotBuiltIn = "no such built-in: ";
 
-    private static Timed RunOnce(string elf, Mode mode)
+    private static Timed RunOnce(string elf, Mode mode, ExecutionEngine engine)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -150,7 +166,7 @@ internal sealed class PluginsSection : IBenchSection
         RivetMachine machine;
         try
         {
-            machine = new RivetMachine(new MachineConfig { Harts = 1, Kernel = elf }, new MemoryStream(), TextWriter.Null);
+            machine = new RivetMachine(new MachineConfig { Harts = 1, Kernel = elf, Engine = engine }, new MemoryStream(), TextWriter.Null);
         }
         catch (ImageException ex)
         {

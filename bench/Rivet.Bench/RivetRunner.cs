@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Rivet.Board;
+using Rivet.Cpu;
 using RivetMachine = Rivet.Machine.Machine;
 
 namespace Rivet.Bench;
@@ -21,9 +22,10 @@ internal static class RivetRunner
     /// <summary>
     /// Builds a one-hart machine for the ELF, then times Start..WaitForExit. Building the machine
     /// (RAM, loading the image) is not timed; a full garbage collection before it keeps one run's
-    /// garbage out of the next run's time.
+    /// garbage out of the next run's time. <paramref name="engine"/> null: the default engine
+    /// (translator, unless RIVET_ENGINE says otherwise).
     /// </summary>
-    public static RivetRun Run(string elfPath, int harts = 1)
+    public static RivetRun Run(string elfPath, int harts = 1, ExecutionEngine? engine = null)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -34,7 +36,9 @@ internal static class RivetRunner
         RivetMachine machine;
         try
         {
-            machine = new RivetMachine(new MachineConfig { Harts = harts, Kernel = elfPath }, console, TextWriter.Synchronized(diagnostics));
+            var config = new MachineConfig { Harts = harts, Kernel = elfPath };
+            if (engine is ExecutionEngine e) config = config with { Engine = e };
+            machine = new RivetMachine(config, console, TextWriter.Synchronized(diagnostics));
         }
         catch (ImageException ex)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
+using Rivet.Cpu;
 
 namespace Rivet.Bench;
 
@@ -130,6 +131,10 @@ internal sealed class StartStopSection : IBenchSection
 
             w.WriteLine($"rivet:  {rivet.CommandLine("N", "<guest>.elf")}   (the launcher users run)");
             w.WriteLine($"qemu:   {qemuLine}");
+            // The children inherit this process's environment, so RIVET_ENGINE picks their engine too.
+            string? engineVar = Environment.GetEnvironmentVariable(ExecutionEngines.EnvironmentVariable);
+            w.WriteLine($"engine: rivet runs its {MipsSection.EngineName(ExecutionEngines.FromEnvironment())} "
+                + $"({ExecutionEngines.EnvironmentVariable} {(engineVar == null ? "unset: the default" : $"={engineVar}")}; the start-to-exit target, 1.5x, is issue 16's too)");
             w.WriteLine("each:   standard input a closed pipe (end of file at once), standard output discarded; per row the runs alternate");
             w.WriteLine("        rivet, qemu / qemu, rivet, so both see the same host; p95 is the nearest rank; ratio = rivet / qemu (below 1: rivet faster)");
             w.WriteLine();
