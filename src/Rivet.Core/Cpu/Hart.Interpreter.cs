@@ -39,8 +39,8 @@ internal sealed unsafe partial class Hart
         public ulong MarkVirtualPage;
         /// <summary>Under the translator, RAM pages only: how often each slot was entered as a block head (Hart.Translation.cs).</summary>
         public ushort[]? Heat;
-        /// <summary>The regions starting at each slot, once one is hot; dropped with the decodes.</summary>
-        public Region?[]? Regions;
+        /// <summary>The way into a region at each slot (every block start of a translated region); dropped with the decodes.</summary>
+        public RegionEntry?[]? Regions;
 
         public CodePage()
         {
@@ -235,6 +235,7 @@ internal sealed unsafe partial class Hart
         // Plain and paged runs enter translated regions at block heads (Hart.Translation.cs).
         bool translate = !TMode.Instrumented && !TMode.Step && !TMode.Watch && Engine == ExecutionEngine.Translator;
         int hot = HotThreshold;
+        TranslatorStatistics stats = Translations;
 
         // A step raises no timer (QEMU's SSTEP_NOTIMER); what is pending stays pending.
         if (!TMode.Step) RefreshTimer();
@@ -340,17 +341,25 @@ internal sealed unsafe partial class Hart
         if (current.Heat is { } heat)
         {
             int slot = (int)(d - page);
-            Region? region = current.Regions?[slot];
-            if (region == null || region.PageBase != pageBase || region.Paged != TMode.Paged)
+            RegionEntry? entry = current.Regions?[slot];
+            if (entry == null || entry.Region.PageBase != pageBase || entry.Region.Paged != TMode.Paged)
             {
                 if (++heat[slot] < hot) goto Next;
-                region = HotRegion(current, slot, pageBase, physBase, TMode.Paged);
-                if (region == null) goto Next;
+                entry = HotRegion(current, slot, pageBase, physBase, TMode.Paged);
+                if (entry == null) goto Next;
             }
-            if (region.Compiled) n = region.Code(this, x, n, budget);
-            else if (!FirstRun(region, current, slot, ref n, budget)) goto Next;
+            stats.Entries++;
+            Region region = entry.Region;
+            if (++region.Entries == RegionTranslator.RetranslateAfter && !region.Retranslated)
+            {
+                entry = Retranslate(current, entry, slot, pageBase, physBase, TMode.Paged);
+                region = entry.Region;
+            }
+            if (region.Compiled) n = region.Code(this, x, n, budget, entry.Index);
+            else if (!FirstRun(entry, current, slot, ref n, budget)) goto Next;
             pc = Pc;
             if (_regionExit == RegionExit.Taken) goto Taken;
+            stats.Continues++;
             // Sequential: the instruction at pc runs here (always in this page, or its end sentinel).
             d = page + ((pc - pageBase) >> 1);
         }

@@ -71,81 +71,148 @@ internal sealed unsafe partial class Hart
     /// direct branch inside the page, up to <see cref="RegionTranslator.MaxInstructions"/>; an instruction
     /// a region cannot run ends its path. Null when the head itself cannot be translated.
     /// </summary>
-    private Region? TranslateRegion(CodePage cp, int head, ulong pageBase, ulong physBase, bool paged)
+    private Region? TranslateRegion(CodePage cp, int head, ulong pageBase, ulong physBase, bool paged, bool retranslation)
     {
         long start = Stopwatch.GetTimestamp();
         var seen = new bool[SlotsPerPage];
         var insns = new List<RegionInsn>();
-        var work = new Stack<int>();
-        work.Push(head);
-        int count = 0;
-        while (work.Count > 0)
+        List<int>? indirect = null;
+        // First the head's own flow, breadth first (so a loop near the head is whole before far code);
+        // then the likely targets of its indirect jumps, a few instructions each.
+        Walk(head, RegionTranslator.MaxInstructions, primary: true);
+        foreach (int t in indirect ?? [])
         {
-            int s = work.Pop();
-            while (s < SlotsPerPage && !seen[s] && count < RegionTranslator.MaxInstructions)
-            {
-                DecodedInsn* d = cp.Base + s;
-                seen[s] = true;
-                bool ok = true;
-                if (d->Op == Op.Undecoded)
-                {
-                    // The last slot may reach into the next page: the interpreter decodes that one.
-                    ok = s < SlotsPerPage - 1 && DecodeSlot(cp, d, physBase + 2 * (ulong)s, pageBase + 2 * (ulong)s);
-                    if (!ok) _mmuFault = NoFault;
-                }
-                ok = ok && RegionTranslator.Supports(d->Op) && !(s == SlotsPerPage - 1 && d->Length == 4);
-                insns.Add(new RegionInsn(s, *d, !ok, (nint)d));
-                if (!ok) break;
-                count++;
-                Op op = d->Op;
-                if (op is (>= Op.Beq and <= Op.Bgeu) or Op.Jal)
-                {
-                    ulong target = pageBase + 2 * (ulong)s + (ulong)(long)d->Imm;
-                    if (target - pageBase < PhysicalMemory.PageSize) work.Push((int)((target - pageBase) >> 1));
-                    if (op == Op.Jal) break;
-                }
-                if (op == Op.Jalr) break;
-                s += d->Length >> 1;
-            }
+            Walk(t, RegionTranslator.IndirectTargetInstructions, primary: false);
         }
         if (insns.Count == 0 || insns[0].Stop) return null;
         insns.Sort((a, b) => a.Slot.CompareTo(b.Slot));
-        Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize));
+        Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize), indirect ?? [], retranslation);
         Translations.Regions++;
         Translations.GuestInstructions += region.Instructions;
         Translations.IlBytes += region.IlBytes;
         Translations.TranslationTicks += Stopwatch.GetTimestamp() - start;
         return region;
+
+        // From slot s: every instruction reached by falling through or by a direct branch inside the page.
+        void Walk(int from, int limit, bool primary)
+        {
+            var work = new Queue<int>();
+            work.Enqueue(from);
+            int count = 0;
+            while (work.Count > 0)
+            {
+                int s = work.Dequeue();
+                while (s < SlotsPerPage && !seen[s] && count < limit && insns.Count < RegionTranslator.MaxInstructions)
+                {
+                    DecodedInsn* d = cp.Base + s;
+                    seen[s] = true;
+                    bool ok = true;
+                    if (d->Op == Op.Undecoded)
+                    {
+                        // The last slot may reach into the next page: the interpreter decodes that one.
+                        ok = s < SlotsPerPage - 1 && DecodeSlot(cp, d, physBase + 2 * (ulong)s, pageBase + 2 * (ulong)s);
+                        if (!ok) _mmuFault = NoFault;
+                    }
+                    ok = ok && RegionTranslator.Supports(d->Op) && !(s == SlotsPerPage - 1 && d->Length == 4);
+                    insns.Add(new RegionInsn(s, *d, !ok, (nint)d));
+                    if (!ok) break;
+                    count++;
+                    Op op = d->Op;
+                    if (op is (>= Op.Beq and <= Op.Bgeu) or Op.Jal)
+                    {
+                        ulong target = pageBase + 2 * (ulong)s + (ulong)(long)d->Imm;
+                        if (target - pageBase < PhysicalMemory.PageSize) work.Enqueue((int)((target - pageBase) >> 1));
+                    }
+                    if (op is Op.Jal or Op.Jalr)
+                    {
+                        // A call: where it returns to belongs to the region too (returns inside it stay inside).
+                        if (primary && d->Rd is 1 or 5) work.Enqueue(s + (d->Length >> 1));
+                        // An indirect jump: the page's hot block heads are its likely targets (the interpreter's profile).
+                        // (A return, jalr x0 through ra or t0, goes back to a call's return point instead.)
+                        if (primary && op == Op.Jalr && !(d->Rd is 0 or DecodedInsn.ZeroSink && d->Rs1 is 1 or 5))
+                            indirect ??= HotHeads(cp, RegionTranslator.MaxIndirectTargets);
+                        break;
+                    }
+                    s += d->Length >> 1;
+                }
+            }
+        }
     }
 
-    /// <summary>A block head got hot: its region, translated now (null when its first instruction cannot be translated).</summary>
-    private Region? HotRegion(CodePage cp, int slot, ulong pageBase, ulong physBase, bool paged)
+    /// <summary>The slots of the page entered most often as block heads (at most <paramref name="max"/>).</summary>
+    private static List<int> HotHeads(CodePage cp, int max)
     {
-        Region? region = TranslateRegion(cp, slot, pageBase, physBase, paged);
+        ushort[] heat = cp.Heat!;
+        var heads = new List<int>();
+        for (int i = 0; i < heat.Length; i++)
+        {
+            if (heat[i] != 0 && heat[i] != ushort.MaxValue) heads.Add(i);
+        }
+        heads.Sort((a, b) => heat[b].CompareTo(heat[a]));
+        if (heads.Count > max) heads.RemoveRange(max, heads.Count - max);
+        return heads;
+    }
+
+    /// <summary>
+    /// A block head got hot: its region, translated now (null when its first instruction cannot be
+    /// translated). Every block start of the region becomes a way in, where the page has none yet.
+    /// </summary>
+    private RegionEntry? HotRegion(CodePage cp, int slot, ulong pageBase, ulong physBase, bool paged)
+    {
+        Region? region = TranslateRegion(cp, slot, pageBase, physBase, paged, retranslation: false);
         if (region == null)
         {
             cp.Heat![slot] = ushort.MaxValue; // counts again from zero: a retry only after another 65536 entries
             return null;
         }
-        (cp.Regions ??= new Region?[SlotsPerPage])[slot] = region;
-        return region;
+        Register(cp, region, pageBase, paged, replacing: null);
+        return cp.Regions![slot];
+    }
+
+    /// <summary>The region of <paramref name="entry"/> made again from its head with today's profile; its ways in now lead to the new one.</summary>
+    private RegionEntry Retranslate(CodePage cp, RegionEntry entry, int slot, ulong pageBase, ulong physBase, bool paged)
+    {
+        Region old = entry.Region;
+        Region? region = TranslateRegion(cp, old.EntrySlots[0], pageBase, physBase, paged, retranslation: true);
+        if (region == null) return entry;
+        Translations.Retranslated++;
+        Register(cp, region, pageBase, paged, replacing: old);
+        return cp.Regions![slot] ?? entry;
+    }
+
+    /// <summary>Every block start of <paramref name="region"/> becomes a way in where the page has none (or one into <paramref name="replacing"/>).</summary>
+    private static void Register(CodePage cp, Region region, ulong pageBase, bool paged, Region? replacing)
+    {
+        RegionEntry?[] entries = cp.Regions ??= new RegionEntry?[SlotsPerPage];
+        for (int i = 0; i < region.EntrySlots.Length; i++)
+        {
+            int s = region.EntrySlots[i];
+            RegionEntry? old = entries[s];
+            if (i == 0 || old == null || old.Region == replacing || old.Region.PageBase != pageBase || old.Region.Paged != paged)
+                entries[s] = new RegionEntry(region, i);
+        }
     }
 
     /// <summary>
     /// The first run of a region, when the JIT compiles it: a method the JIT refuses (a translator bug)
     /// throws before any of it runs, so the interpreter can take over that head for good.
     /// </summary>
-    private bool FirstRun(Region region, CodePage cp, int slot, ref long n, long budget)
+    private bool FirstRun(RegionEntry entry, CodePage cp, int slot, ref long n, long budget)
     {
+        Region region = entry.Region;
         try
         {
-            n = region.Code(this, _x, n, budget);
+            n = region.Code(this, _x, n, budget, entry.Index);
             region.Compiled = true;
             return true;
         }
         catch (InvalidProgramException e)
         {
-            cp.Regions![slot] = null;
+            RegionEntry?[] entries = cp.Regions!;
+            for (int i = 0; i < entries.Length; i++)
+            {
+                if (entries[i]?.Region == region) entries[i] = null;
+            }
             cp.Heat![slot] = ushort.MaxValue;
             Translations.Refused++;
             Console.Error.WriteLine($"rivet: hart {HartId}: the translation of {region.PageBase + 2 * (ulong)slot:x} was refused ({e.Message}); the interpreter runs it");

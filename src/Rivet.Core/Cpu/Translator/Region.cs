@@ -1,11 +1,11 @@
 namespace Rivet.Cpu.Translator;
 
 /// <summary>
-/// Translated code: <paramref name="n"/> is the instructions retired so far in the interpreter's
-/// call, <paramref name="budget"/> its limit. Returns the new count; the region leaves the next
+/// Translated code, entered at its entry point <paramref name="entry"/>: <paramref name="n"/> is the
+/// instructions retired so far in the interpreter's call, <paramref name="budget"/> its limit. Returns the new count; the region leaves the next
 /// pc in <see cref="Hart.Pc"/> and how it left in the hart's region exit (<see cref="RegionExit"/>).
 /// </summary>
-internal unsafe delegate long RegionCode(Hart hart, ulong* x, long n, long budget);
+internal unsafe delegate long RegionCode(Hart hart, ulong* x, long n, long budget, int entry);
 
 /// <summary>How a region left, which says where the interpreter goes on.</summary>
 internal enum RegionExit
@@ -28,6 +28,19 @@ internal sealed class Region
     public required int Instructions { get; init; }
     /// <summary>Bytes of IL emitted (the cache cap counts these).</summary>
     public required int IlBytes { get; init; }
+    /// <summary>The slots of its entry points: every block start in it (index = the entry argument).</summary>
+    public required int[] EntrySlots { get; init; }
     /// <summary>The JIT compiled it (it ran once): later entries need no guard.</summary>
     public bool Compiled;
+    /// <summary>Entries so far; at <see cref="RegionTranslator.RetranslateAfter"/> a first translation is made again with the profile then.</summary>
+    public long Entries;
+    /// <summary>A second translation (never retranslated again).</summary>
+    public bool Retranslated { get; init; }
+}
+
+/// <summary>A block head's way into a region: which region, which of its entry points.</summary>
+internal sealed class RegionEntry(Region region, int index)
+{
+    public readonly Region Region = region;
+    public readonly int Index = index;
 }

@@ -28,6 +28,15 @@ internal static unsafe class RegionTranslator
     public const int DefaultHotThreshold = 64;
     /// <summary>At most this many guest instructions per region (the JIT's cost grows with method size).</summary>
     public const int MaxInstructions = 512;
+    /// <summary>Indirect jumps compare their target with at most this many of the page's hot block heads.</summary>
+    public const int MaxIndirectTargets = 8;
+    /// <summary>Instructions taken into a region from each such head.</summary>
+    public const int IndirectTargetInstructions = 48;
+    /// <summary>
+    /// Entries after which a region is translated once more: its indirect jumps now know their hot
+    /// targets (a region made early, before the code it calls got hot, would leave at every call).
+    /// </summary>
+    public const long RetranslateAfter = 20_000;
 
     private static readonly FieldInfo s_pc = typeof(Hart).GetField(nameof(Hart.Pc))!;
     private static readonly FieldInfo s_signal = typeof(Hart).GetField("_signal", BindingFlags.NonPublic | BindingFlags.Instance)!;
@@ -39,7 +48,7 @@ internal static unsafe class RegionTranslator
     private static readonly MethodInfo s_fpLoad = typeof(Hart).GetMethod("RegionFpLoad", BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo s_fpStore = typeof(Hart).GetMethod("RegionFpStore", BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo s_barrier = typeof(Interlocked).GetMethod(nameof(Interlocked.MemoryBarrier))!;
-    private static readonly Type[] s_parameters = [typeof(Hart), typeof(ulong*), typeof(long), typeof(long)];
+    private static readonly Type[] s_parameters = [typeof(Hart), typeof(ulong*), typeof(long), typeof(long), typeof(int)];
 
     /// <summary>Whether a region can hold <paramref name="op"/> (anything else ends it, for the interpreter).</summary>
     public static bool Supports(Op op) => op switch
@@ -54,10 +63,10 @@ internal static unsafe class RegionTranslator
     /// Emits the region whose instructions are <paramref name="insns"/> (in address order; the
     /// one at <paramref name="headSlot"/> is the entry).
     /// </summary>
-    public static Region Translate(IReadOnlyList<RegionInsn> insns, int headSlot, ulong pageBase, bool paged, RamLayout ram)
+    public static Region Translate(IReadOnlyList<RegionInsn> insns, int headSlot, ulong pageBase, bool paged, RamLayout ram, IReadOnlyList<int> indirectTargets, bool retranslation)
     {
-        var e = new Emitter(insns, headSlot, pageBase, paged, ram);
-        return e.Emit();
+        var e = new Emitter(insns, headSlot, pageBase, paged, ram, indirectTargets);
+        return e.Emit(retranslation);
     }
 
     private sealed class Emitter
@@ -80,8 +89,15 @@ internal static unsafe class RegionTranslator
         private LocalBuilder? _flags;
         private readonly Label _exit;
         private readonly List<(Label Label, ulong Pc, RegionExit Kind, int Adjust)> _stubs = [];
+        private readonly List<(Label Label, ulong Target)> _deferredJumps = [];
+        /// <summary>
+        /// Where an indirect jump may stay inside: the return points of the region's calls (at most
+        /// <see cref="MaxReturnPoints"/>) and the page's hot block heads that are in the region.
+        /// </summary>
+        private readonly List<ulong> _returnPoints = [];
+        private const int MaxReturnPoints = 8;
 
-        public Emitter(IReadOnlyList<RegionInsn> insns, int headSlot, ulong pageBase, bool paged, RamLayout ram)
+        public Emitter(IReadOnlyList<RegionInsn> insns, int headSlot, ulong pageBase, bool paged, RamLayout ram, IReadOnlyList<int> indirectTargets)
         {
             _insns = insns;
             _head = headSlot;
@@ -89,7 +105,10 @@ internal static unsafe class RegionTranslator
             _paged = paged;
             _ram = ram;
             for (int i = 0; i < insns.Count; i++) _index[insns[i].Slot] = i;
-            _method = new DynamicMethod($"region_{pageBase + 2 * (ulong)headSlot:x}", typeof(long), s_parameters, typeof(Hart), skipVisibility: true);
+            _method = new DynamicMethod($"region_{pageBase + 2 * (ulong)headSlot:x}", typeof(long), s_parameters, typeof(Hart), skipVisibility: true)
+            {
+                InitLocals = false, // every local is written before it is read
+            };
             _il = _method.GetILGenerator(256 + insns.Count * 48);
             _labels = new Label[insns.Count];
             for (int i = 0; i < insns.Count; i++) _labels[i] = _il.DefineLabel();
@@ -103,6 +122,17 @@ internal static unsafe class RegionTranslator
             _leader = new bool[insns.Count];
             _blockLength = new int[insns.Count];
             _remaining = new int[insns.Count];
+            foreach (RegionInsn r in insns)
+            {
+                if (r.Stop || r.D.Op is not (Op.Jal or Op.Jalr) || r.D.Rd is not (1 or 5)) continue;
+                int back = Position(r.Slot + (r.D.Length >> 1));
+                if (back >= 0 && !insns[back].Stop && _returnPoints.Count < MaxReturnPoints) _returnPoints.Add(PcOf(insns[back].Slot));
+            }
+            foreach (int t in indirectTargets)
+            {
+                int p = Position(t);
+                if (p >= 0 && !insns[p].Stop && !_returnPoints.Contains(PcOf(t))) _returnPoints.Add(PcOf(t));
+            }
             FindBlocks();
         }
 
@@ -119,6 +149,7 @@ internal static unsafe class RegionTranslator
         private void FindBlocks()
         {
             _leader[Position(_head)] = true;
+            foreach (ulong back in _returnPoints) _leader[Position(SlotOf(back))] = true; // entered by indirect jumps
             for (int i = 0; i < _insns.Count; i++)
             {
                 RegionInsn r = _insns[i];
@@ -162,7 +193,7 @@ internal static unsafe class RegionTranslator
             }
         }
 
-        public Region Emit()
+        public Region Emit(bool retranslation)
         {
             ILGenerator il = _il;
             // Registers the region touches live in locals.
@@ -197,8 +228,15 @@ internal static unsafe class RegionTranslator
                 il.Emit(OpCodes.Ldfld, s_pageFlags);
                 il.Emit(OpCodes.Stloc, _flags);
             }
-            int headPos = Position(_head);
-            if (headPos != 0) il.Emit(OpCodes.Br, _labels[headPos]);
+            // Every block start is an entry point (index = the entry argument); 0 is the head.
+            var entries = new List<int> { Position(_head) };
+            for (int i = 0; i < _insns.Count; i++)
+            {
+                if (_leader[i] && !_insns[i].Stop && i != entries[0]) entries.Add(i);
+            }
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
+            il.Emit(OpCodes.Switch, entries.Select(i => _labels[i]).ToArray());
+            il.Emit(OpCodes.Br, _labels[entries[0]]);
 
             for (int i = 0; i < _insns.Count; i++)
             {
@@ -215,6 +253,11 @@ internal static unsafe class RegionTranslator
                 EmitInstruction(i, r, pc);
             }
 
+            foreach ((Label label, ulong target) in _deferredJumps)
+            {
+                il.MarkLabel(label);
+                TakenTo(target);
+            }
             foreach ((Label label, ulong pc, RegionExit kind, int adjust) in _stubs)
             {
                 il.MarkLabel(label);
@@ -248,6 +291,8 @@ internal static unsafe class RegionTranslator
                 Paged = _paged,
                 Instructions = _insns.Count(r => !r.Stop),
                 IlBytes = il.ILOffset,
+                EntrySlots = [.. entries.Select(i => _insns[i].Slot)],
+                Retranslated = retranslation,
             };
         }
 
@@ -367,6 +412,15 @@ internal static unsafe class RegionTranslator
                         il.Emit(OpCodes.Stloc, _target);
                         il.Emit(OpCodes.Ldc_I8, (long)(pc + d.Length));
                         StoreReg(d.Rd);
+                        // A return to a call inside the region stays inside (after the checks of any taken jump).
+                        foreach (ulong back in _returnPoints)
+                        {
+                            Label hit = il.DefineLabel();
+                            il.Emit(OpCodes.Ldloc, _target);
+                            il.Emit(OpCodes.Ldc_I8, (long)back);
+                            il.Emit(OpCodes.Beq, hit);
+                            _deferredJumps.Add((hit, back));
+                        }
                         il.Emit(OpCodes.Ldloc, _target);
                         il.Emit(OpCodes.Stloc, _pcOut);
                         il.Emit(OpCodes.Ldc_I4, (int)RegionExit.Taken);

@@ -7,6 +7,11 @@ internal sealed class TranslatorStatistics
     public long GuestInstructions;
     public long IlBytes;
     public long TranslationTicks;
+    /// <summary>Entries into regions, and exits that leave an instruction to the interpreter (not a jump out).</summary>
+    public long Entries;
+    public long Continues;
+    /// <summary>Regions translated a second time with a riper profile.</summary>
+    public long Retranslated;
     /// <summary>Regions the JIT refused (a translator bug; the interpreter ran them).</summary>
     public long Refused;
 }
