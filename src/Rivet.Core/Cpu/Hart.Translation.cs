@@ -102,7 +102,8 @@ internal sealed unsafe partial class Hart
             while (work.Count > 0)
             {
                 int s = work.Dequeue();
-                while (s < SlotsPerPage && !seen[s] && count < limit && insns.Count < RegionTranslator.MaxInstructions)
+                // The indirect targets come on top of a full region: they are what keeps its calls inside.
+                while (s < SlotsPerPage && !seen[s] && count < limit && (!primary || insns.Count < RegionTranslator.MaxInstructions))
                 {
                     DecodedInsn* d = cp.Base + s;
                     seen[s] = true;

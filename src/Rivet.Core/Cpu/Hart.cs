@@ -127,8 +127,6 @@ internal sealed unsafe partial class Hart
         InitCodeCache();
         SelectTlbs();
         _pageFlags = memory.PageFlags;
-        if (Environment.GetEnvironmentVariable("RIVET_TSTATS") != null)
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => Console.Error.WriteLine($"hart {HartId}: regions {Translations.Regions} insns {Translations.GuestInstructions} entries {Translations.Entries} continues {Translations.Continues} retranslated {Translations.Retranslated} ms {Translations.TranslationTicks * 1000.0 / System.Diagnostics.Stopwatch.Frequency:F1} instret {_instret}");
     }
 
     public ulong InstructionsRetired => _instret;
