@@ -376,9 +376,13 @@ internal static class Lockstep
     /// pass. Returns null when they agreed throughout, else what differed, where, and the budgets
     /// so far; <paramref name="describe"/> adds the program's seed and listing.
     /// </summary>
-    public static string? Run(DiffRig interp, DiffRig trans, Random budgets, long maxInstructions, Func<ulong, ulong, string> describe, Sabotage? sabotage = null)
+    /// <param name="events">
+    /// Between some runs, the same event on both harts: a kick (RequestExit, withdrawn after the
+    /// run) or a supervisor software interrupt (SSIP), which both must take at the same boundary.
+    /// </param>
+    public static string? Run(DiffRig interp, DiffRig trans, Random budgets, long maxInstructions, Func<ulong, ulong, string> describe, Sabotage? sabotage = null, bool events = false)
     {
-        var history = new List<long>();
+        var history = new List<string>();
         ulong startCount = interp.Hart.RetiredCount; // monotonic, unlike minstret, which streams write
         for (int call = 0; ; call++)
         {
@@ -388,8 +392,19 @@ internal static class Lockstep
                 < 9 => budgets.Next(51, 2001),
                 _ => 100_000,
             };
-            history.Add(budget);
+            string label = budget.ToString(CultureInfo.InvariantCulture);
+            int kind = events ? budgets.Next(16) : -1;
+            foreach (Hart h in (ReadOnlySpan<Hart>)[interp.Hart, trans.Hart])
+            {
+                if (kind == 0) h.RequestExit();
+                if (kind == 1) h.SetPending(Cause.SupervisorSoftware, true);
+            }
+            if (kind == 0) label += "+kick";
+            if (kind == 1) label += "+ssip";
+            history.Add(label);
             ExecExit ea = interp.Hart.Run(budget), eb = trans.Hart.Run(budget);
+            interp.Hart.ClearExitRequest();
+            trans.Hart.ClearExitRequest();
             sabotage?.Invoke(call, trans);
             string? diff = ea != eb ? $"Run's exit: interpreter {ea}, translator {eb}" : DiffRig.Difference(interp, trans);
             if (diff != null)

@@ -53,7 +53,9 @@ internal sealed class StreamGenerator
             {
                 for (int i = 1; i < 32; i++) h.WriteRegister(i, x[i]);
                 for (int i = 0; i < 32; i++) h.WriteF(i, f[i]);
-                Assert.True(h.TryWriteCsrDebug(Csr.Mstatus, Mstatus.FsInitial));
+                // FP on; interrupts on, with only the supervisor software one enabled (raised by the harness).
+                Assert.True(h.TryWriteCsrDebug(Csr.Mstatus, Mstatus.FsInitial | Mstatus.Mie));
+                Assert.True(h.TryWriteCsrDebug(Csr.Mie, 1UL << Cause.SupervisorSoftware));
                 Assert.True(h.TryWriteCsrDebug(Csr.Frm, frm));
                 Assert.True(h.TryWriteCsrDebug(Csr.Mtvec, Handler));
                 Assert.True(h.TryWriteCsrDebug(Csr.Sscratch, HandlerSave));
@@ -63,16 +65,23 @@ internal sealed class StreamGenerator
     }
 
     /// <summary>
-    /// mtvec: steps over the trapping instruction (2 or 4 bytes, from its low bits) and returns.
-    /// t4-t6 are saved in the area sscratch points at, so every register survives a trap.
+    /// mtvec: an exception steps over the trapping instruction (2 or 4 bytes, from its low bits);
+    /// the supervisor software interrupt the lockstep harness raises between runs is cleared in
+    /// mip and returns to where it struck. t4-t6 are saved in the area sscratch points at, so
+    /// every register survives a trap.
     /// </summary>
     private static Asm TrapHandler()
     {
         const int T4 = 29, T5 = 30, T6 = 31;
         var h = new Asm(Handler);
+        var restore = new Asm.Label();
         h.Emit(Rv.Csr(1, T6, Csr.Sscratch, T6));
         h.Emit(Rv.S(0x23, 3, T6, T5, 0));
         h.Emit(Rv.S(0x23, 3, T6, T4, 8));
+        h.Emit(Rv.Csr(2, T5, Csr.Mcause, 0));
+        h.Emit(Rv.Branch(5, T5, 0, 12)); // bge t5, zero: an exception
+        h.Emit(Rv.Csr(7, 0, Csr.Mip, 1 << Cause.SupervisorSoftware)); // csrci mip, SSIP
+        h.JalTo(0, restore);
         h.Emit(Rv.Csr(2, T5, Csr.Mepc, 0));
         h.Emit(Rv.I(0x03, T4, 5, T5, 0)); // lhu: the trapping instruction's first half
         h.Emit(Rv.I(0x13, T4, 7, T4, 3));
@@ -81,6 +90,7 @@ internal sealed class StreamGenerator
         h.Emit(Rv.Branch(1, T4, 0, 8));
         h.Emit(Rv.Addi(T5, T5, 2));
         h.Emit(Rv.Csr(1, 0, Csr.Mepc, T5));
+        h.Bind(restore);
         h.Emit(Rv.I(0x03, T4, 3, T6, 8));
         h.Emit(Rv.I(0x03, T5, 3, T6, 0));
         h.Emit(Rv.Csr(1, T6, Csr.Sscratch, T6));
@@ -430,7 +440,8 @@ internal sealed class StreamGenerator
         var over = new Asm.Label();
         switch (_rng.Next(6))
         {
-            case 0: case 1:
+            case 0:
+            case 1:
                 _a.BranchTo(Rv.Branch(new uint[] { 0, 1, 4, 5, 6, 7 }[_rng.Next(6)], Reg(), Reg(), 0), over);
                 break;
             case 2:
@@ -508,7 +519,8 @@ internal sealed class StreamGenerator
             case 5: // c.ebreak
                 _a.Emit16(0x9002);
                 break;
-            case 6: case 7: // a load or store where nothing is mapped
+            case 6:
+            case 7: // a load or store where nothing is mapped
                 {
                     int b = Scratch();
                     _a.Emit(Rv.U(0x37, b, (uint)(Unmapped >> 12) + (uint)_rng.Next(16)));

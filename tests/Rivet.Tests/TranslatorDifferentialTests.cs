@@ -17,7 +17,7 @@ namespace Rivet.Tests;
 public sealed class TranslatorDifferentialTests
 {
     private const int Chunks = 6;
-    private const int DefaultStreams = 600;
+    private const int DefaultStreams = 400;
     private const int DefaultSeed = 20261206;
 
     private static int EnvInt(string name, int fallback)
@@ -39,7 +39,7 @@ public sealed class TranslatorDifferentialTests
         if (d != null) return $"seed {seed}: the initial states differ: {d}";
         return Lockstep.Run(interp, trans, new Random(seed * 31 + 7), 5_000_000,
             (pa, pb) => $"seed {seed} (RIVET_DIFF_SEED={seed} RIVET_DIFF_STREAMS=1 replays it), {p.Insns.Count} instructions generated\n" + Lockstep.Listing(p.Insns, pa, pb),
-            sabotage);
+            sabotage, events: true);
     }
 
     [Theory]
@@ -339,7 +339,8 @@ public sealed class TranslatorDifferentialTests
                 failure0 = ex;
                 hot.Set();
             }
-        }) { Name = "difftest hart 0" };
+        })
+        { Name = "difftest hart 0" };
         var t1 = new Thread(() =>
         {
             try
@@ -351,7 +352,8 @@ public sealed class TranslatorDifferentialTests
             {
                 failure1 = ex;
             }
-        }) { Name = "difftest hart 1" };
+        })
+        { Name = "difftest hart 1" };
         t0.Start();
         t1.Start();
         Assert.True(t1.Join(TimeSpan.FromSeconds(60)), "hart 1's thread hangs");
