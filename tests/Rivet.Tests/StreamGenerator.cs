@@ -23,11 +23,17 @@ internal sealed class StreamGenerator
     public const ulong Unmapped = 0x20000000;
 
     private readonly Random _rng;
-    private readonly Asm _a = new(CodeBase);
+    private readonly Asm _a;
     private readonly HashSet<int> _reserved = []; // loop counters of the enclosing loops
     private int _depth;
 
-    private StreamGenerator(int seed) => _rng = new Random(seed);
+    private StreamGenerator(int seed)
+    {
+        _rng = new Random(seed);
+        // Anywhere in the first page, 2-byte aligned: most streams cross a page boundary, some with
+        // a 32-bit instruction split across it.
+        _a = new Asm(CodeBase + (2 * (ulong)_rng.Next(0x800)));
+    }
 
     /// <summary>A generated program: its image, the emitted instructions and the initial state.</summary>
     internal sealed record Program(int Seed, (ulong Address, byte[] Bytes)[] Image, IReadOnlyList<Asm.Emitted> Insns, Action<Hart> InitialState);
@@ -48,7 +54,8 @@ internal sealed class StreamGenerator
         for (int i = 0; i < 32; i++) f[i] = FpValue(rng);
         ulong mscratch = (ulong)rng.NextInt64();
         uint frm = (uint)rng.Next(5);
-        return new Program(seed, [(CodeBase, g._a.Bytes), (Handler, handler.Bytes), (Data, data)], [.. g._a.Insns, .. handler.Insns],
+        ulong entry = g._a.Origin;
+        return new Program(seed, [(entry, g._a.Bytes), (Handler, handler.Bytes), (Data, data)], [.. g._a.Insns, .. handler.Insns],
             h =>
             {
                 for (int i = 1; i < 32; i++) h.WriteRegister(i, x[i]);
@@ -60,7 +67,7 @@ internal sealed class StreamGenerator
                 Assert.True(h.TryWriteCsrDebug(Csr.Mtvec, Handler));
                 Assert.True(h.TryWriteCsrDebug(Csr.Sscratch, HandlerSave));
                 Assert.True(h.TryWriteCsrDebug(Csr.Mscratch, mscratch));
-                h.Pc = CodeBase;
+                h.Pc = entry;
             });
     }
 
