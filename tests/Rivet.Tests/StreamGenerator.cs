@@ -8,8 +8,8 @@ namespace Rivet.Tests;
 /// decremented at the back-edge), loads and stores to a RAM data area (aligned and misaligned)
 /// and to an MMIO device, traps (illegal instructions, ecall, ebreak, unmapped and misaligned
 /// accesses) into a handler that steps over the instruction and returns with mret, and
-/// self-modifying stores into the stream's own code followed by fence.i. Every stream ends in
-/// WFI with no interrupt enabled, so the hart halts.
+/// self-modifying stores into the stream's own code followed by fence.i. A stream runs in M-mode,
+/// or in S or U under Sv39. Every stream ends in WFI with nothing pending, so the hart halts.
 /// </summary>
 internal sealed class StreamGenerator
 {
@@ -21,6 +21,7 @@ internal sealed class StreamGenerator
     public const int DataSize = 0x2000;
     public const ulong RamSize = 0x10000;
     public const ulong Unmapped = 0x20000000;
+    public const ulong PageTable = DiffRig.RamBase + 0xF000;
 
     private readonly Random _rng;
     private readonly Asm _a;
@@ -54,8 +55,15 @@ internal sealed class StreamGenerator
         for (int i = 0; i < 32; i++) f[i] = FpValue(rng);
         ulong mscratch = (ulong)rng.NextInt64();
         uint frm = (uint)rng.Next(5);
+        // Half the streams run in M-mode; the others in S or U under Sv39, with identity gigapages
+        // over the devices (0-1 GiB) and RAM (2-3 GiB) and one PMP entry over everything.
+        int privilege = rng.Next(4) switch { 0 => Priv.Supervisor, 1 => Priv.User, _ => Priv.Machine };
+        var tables = new byte[0x1000];
+        ulong leaf = 0xCF | (privilege == Priv.User ? 0x10UL : 0); // V R W X A D (U)
+        BitConverter.TryWriteBytes(tables.AsSpan(0), leaf);
+        BitConverter.TryWriteBytes(tables.AsSpan(16), ((DiffRig.RamBase >> 12) << 10) | leaf);
         ulong entry = g._a.Origin;
-        return new Program(seed, [(entry, g._a.Bytes), (Handler, handler.Bytes), (Data, data)], [.. g._a.Insns, .. handler.Insns],
+        return new Program(seed, [(entry, g._a.Bytes), (Handler, handler.Bytes), (Data, data), (PageTable, tables)], [.. g._a.Insns, .. handler.Insns],
             h =>
             {
                 for (int i = 1; i < 32; i++) h.WriteRegister(i, x[i]);
@@ -68,27 +76,39 @@ internal sealed class StreamGenerator
                 Assert.True(h.TryWriteCsrDebug(Csr.Sscratch, HandlerSave));
                 Assert.True(h.TryWriteCsrDebug(Csr.Mscratch, mscratch));
                 h.Pc = entry;
+                if (privilege != Priv.Machine)
+                {
+                    Assert.True(h.TryWriteCsrDebug(Csr.Pmpaddr0, ulong.MaxValue));
+                    Assert.True(h.TryWriteCsrDebug(Csr.Pmpcfg0, 0x1F)); // NAPOT, RWX
+                    Assert.True(h.TryWriteCsrDebug(Csr.Satp, (8UL << 60) | (PageTable >> 12)));
+                    Assert.True(h.TryWriteCsrDebug(Csr.Mstatus, Mstatus.FsInitial | Mstatus.Mie | ((ulong)privilege << (int)Mstatus.MppShift)));
+                    h.SetPrivilege(privilege);
+                }
             });
     }
 
     /// <summary>
     /// mtvec: an exception steps over the trapping instruction (2 or 4 bytes, from its low bits);
     /// the supervisor software interrupt the lockstep harness raises between runs is cleared in
-    /// mip and returns to where it struck. t4-t6 are saved in the area sscratch points at, so
-    /// every register survives a trap.
+    /// mip and returns to where it struck; the final WFI, illegal in U-mode, halts here in M-mode.
+    /// t4-t6 are saved in the area sscratch points at, so every register survives a trap.
     /// </summary>
     private static Asm TrapHandler()
     {
         const int T4 = 29, T5 = 30, T6 = 31;
         var h = new Asm(Handler);
-        var restore = new Asm.Label();
+        Asm.Label exception = new(), restore = new(), halt = new();
         h.Emit(Rv.Csr(1, T6, Csr.Sscratch, T6));
         h.Emit(Rv.S(0x23, 3, T6, T5, 0));
         h.Emit(Rv.S(0x23, 3, T6, T4, 8));
         h.Emit(Rv.Csr(2, T5, Csr.Mcause, 0));
-        h.Emit(Rv.Branch(5, T5, 0, 12)); // bge t5, zero: an exception
+        h.BranchTo(Rv.Branch(5, T5, 0, 0), exception); // bge t5, zero
         h.Emit(Rv.Csr(7, 0, Csr.Mip, 1 << Cause.SupervisorSoftware)); // csrci mip, SSIP
         h.JalTo(0, restore);
+        h.Bind(exception);
+        h.Emit(Rv.Csr(2, T5, Csr.Mtval, 0));
+        h.Li32(T4, unchecked((int)Rv.Wfi));
+        h.BranchTo(Rv.Branch(0, T5, T4, 0), halt);
         h.Emit(Rv.Csr(2, T5, Csr.Mepc, 0));
         h.Emit(Rv.I(0x03, T4, 5, T5, 0)); // lhu: the trapping instruction's first half
         h.Emit(Rv.I(0x13, T4, 7, T4, 3));
@@ -102,6 +122,10 @@ internal sealed class StreamGenerator
         h.Emit(Rv.I(0x03, T5, 3, T6, 0));
         h.Emit(Rv.Csr(1, T6, Csr.Sscratch, T6));
         h.Emit(Rv.Mret);
+        h.Bind(halt);
+        h.Emit(Rv.Wfi);
+        h.Emit(Rv.J(0, -4));
+        Assert.True(h.AllBound);
         return h;
     }
 
