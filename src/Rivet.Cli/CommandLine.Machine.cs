@@ -149,9 +149,7 @@ internal static partial class CommandLine
                     b.AccelMultiOrigin = value == "multi" ? $"-accel {v}" : null;
                     break;
                 case "tb-size":
-                    // QEMU's translation-cache size in MiB (QEMU caps the buffer near 2 GiB); Rivet's
-                    // decode cache is per page and unsized, so it is only checked.
-                    KeyValueOptions.ParseUnsigned(key, value, 2048, "uint32_t");
+                    b.Machine = b.Machine with { TranslationCacheMiB = TbSize(value) };
                     break;
                 case "split-wx":
                     KeyValueOptions.ParseBool(key, value);
@@ -160,6 +158,26 @@ internal static partial class CommandLine
                     throw new KeyValueException($"Property 'tcg-accel.{key}' not found");
             }
         }
+    }
+
+    /// <summary>Above this QEMU 7.2 silently caps its code buffer on a 64-bit host (MAX_CODE_GEN_BUFFER_SIZE, 2 GiB).</summary>
+    internal const int MaxTranslationCacheMiB = 2048;
+
+    /// <summary>
+    /// tb-size=: QEMU 7.2 reads a uint32 through its string visitor: "expects uint64" for what is not
+    /// a number (or overflows 64 bits), "expects uint32_t" for a number above 2^32-1; any uint32 is
+    /// accepted and capped at the buffer's maximum. Rivet also refuses QEMU's strtoull leniencies
+    /// (sign, blanks) with the first message.
+    /// </summary>
+    private static int TbSize(string value)
+    {
+        if (!KeyValueOptions.TryParseUnsigned(value, out ulong n))
+        {
+            bool negative = value.Length > 1 && value[0] == '-' && KeyValueOptions.TryParseUnsigned(value[1..], out ulong m) && m != 0;
+            throw new KeyValueException($"Parameter 'tb-size' expects {(negative ? "uint32_t" : "uint64")}"); // strtoull wraps -N to 2^64-N
+        }
+        if (n > uint.MaxValue) throw new KeyValueException("Parameter 'tb-size' expects uint32_t");
+        return (int)Math.Min(n, MaxTranslationCacheMiB);
     }
 
     public const string CpuHelp = """

@@ -150,7 +150,7 @@ internal static partial class CommandLine
     [
         new("machine", "[type=]virt[,prop=value...]", "the QEMU 'virt' board (the only one); -machine help lists machines,\n-machine virt,help its properties", (b, v) => Machine(b, v), "M"),
         new("cpu", "rv64[,prop=on|off...]", "CPU model (rv64, RV64GC; -cpu help)", (b, v) => Cpu(b, v)),
-        new("accel", "tcg[,thread=multi|single]", "accelerator: tcg only; Rivet always runs one host thread per hart", (b, v) => Accel(b, v)),
+        new("accel", "tcg[,thread=multi|single][,tb-size=N][,split-wx=on|off]", "accelerator: tcg only; Rivet always runs one host thread per hart;\ntb-size=N caps translated code per hart at N MiB (0: the default; above\n2048 capped at 2048, as QEMU caps its buffer)", (b, v) => Accel(b, v)),
         new("smp", "[cpus=]n[,maxcpus=m][,sockets=s][,cores=c][,threads=t]", "harts (1..512) and their topology, checked as QEMU 7.2 does", (b, v) => b.Smp = SmpTopology.Parse(v, MachineConfig.MaxHarts)),
         new("m", "[size=]SIZE[,slots=n,maxmem=SIZE]", "RAM size, e.g. 128M, 1G (default and -m 0: 128M; plain numbers are MiB)", (b, v) => Memory(b, v)),
         new("bios", "default|none|FILE", "firmware: default (Debian's OpenSBI fw_dynamic), none, or an ELF/raw image\nloaded at 0x80000000; without -bios: default for an OS kernel, none for an\nELF that loads at 0x80000000 (docs/BOOT.md)", (b, v) => Bios(b, v)),
@@ -190,6 +190,7 @@ internal static partial class CommandLine
         new("d", "item[,...]", "log items (docs/LOGS.md): int, guest_errors, unimp, in_asm, exec, cpu,\nmmu, nochain, plugin; to standard error, or the -D file; -d help", (b, v) => Log(b, v)),
         new("D", "FILE", "write the -d output to FILE instead of standard error (with -d plugin,\nplugin output too)", (b, v) => b.Plugins.LogFile = v),
         new("shutdown-timeout", "SECONDS", "Rivet's own: bound on shutdown; stuck vCPU threads are abandoned after\nit and rivet exits with code 125 (default 3, at most 3600)", (b, v) => b.ShutdownTimeout = ShutdownTimeout(v)),
+        new("rivet-interp", null, "Rivet's own: run every hart in the interpreter only, no translation (for\ndifferential debugging; the environment's RIVET_ENGINE=interp does the same)", (b, _) => b.Machine = b.Machine with { Engine = Rivet.Cpu.ExecutionEngine.Interpreter }),
         new("enable-kvm", null, "", (b, _) => throw new KeyValueException("not supported: rivet has only the tcg accelerator")),
         new("version", null, "print the version (QEMU's format) and exit", (b, _) => b.PrintAndExit(VersionText)),
         new("help", null, "print this help and exit", (b, _) => b.PrintAndExit(HelpText), "h"),

@@ -96,6 +96,11 @@ public sealed class OptionTableTests
         { ["-accel", "tcg,thread=x"], "-accel tcg,thread=x: Invalid 'thread' setting x" },
         { ["-accel", "tcg,foo=1"], "Property 'tcg-accel.foo' not found" },
         { ["-accel", "tcg,split-wx=x"], "Parameter 'split-wx' expects 'on' or 'off'" },
+        { ["-accel", "tcg,tb-size=x"], "-accel tcg,tb-size=x: Parameter 'tb-size' expects uint64" },
+        { ["-accel", "tcg,tb-size=1M"], "Parameter 'tb-size' expects uint64" },
+        { ["-accel", "tcg,tb-size=18446744073709551616"], "Parameter 'tb-size' expects uint64" },
+        { ["-accel", "tcg,tb-size=4294967296"], "-accel tcg,tb-size=4294967296: Parameter 'tb-size' expects uint32_t" },
+        { ["-accel", "tcg,tb-size=-1"], "Parameter 'tb-size' expects uint32_t" },
         { ["-enable-kvm"], "-enable-kvm: not supported: rivet has only the tcg accelerator" },
         { ["-machine", "virt,accel=kvm"], "invalid accelerator kvm" },
         { ["-machine", "virt,foo=1"], "-machine virt,foo=1: Property 'virt-machine.foo' not found" },
@@ -253,6 +258,25 @@ public sealed class OptionTableTests
     [InlineData("tcg,thread=single", "single")]
     [InlineData("accel=tcg,thread=multi", "multi")]
     public void AccelThread(string v, string thread) => Assert.Equal(thread, Parse("-accel", v).AccelThread);
+
+    [Theory]
+    [InlineData("tcg", 0)]
+    [InlineData("tcg,tb-size=0", 0)]
+    [InlineData("tcg,tb-size=64", 64)]
+    [InlineData("tcg,tb-size=0x100,thread=single", 256)]
+    [InlineData("tcg,tb-size=2048", 2048)]
+    [InlineData("tcg,tb-size=2049", 2048)] // QEMU caps its buffer; any uint32 is accepted
+    [InlineData("tcg,tb-size=4294967295", 2048)]
+    public void AccelTbSizeIsTheTranslationCache(string v, int mib) => Assert.Equal(mib, Parse("-accel", v).Machine.TranslationCacheMiB);
+
+    [Fact]
+    public void RivetInterpForcesTheInterpreter()
+    {
+        Assert.Equal(Rivet.Cpu.ExecutionEngine.Interpreter, Parse("-rivet-interp").Machine.Engine);
+        Assert.Equal(Rivet.Cpu.ExecutionEngine.Interpreter, Parse("-accel", "tcg", "-rivet-interp", "-accel", "tcg,tb-size=8").Machine.Engine);
+        // Without it, the environment decides (RIVET_ENGINE=interp when test.sh runs the suite the second time).
+        Assert.Equal(Rivet.Cpu.ExecutionEngines.FromEnvironment(), Parse("-accel", "tcg").Machine.Engine);
+    }
 
     [Theory]
     [InlineData("accel=tcg")]
@@ -460,7 +484,7 @@ public sealed class OptionTableTests
         ("-m", "512M,maxmem={0}", ["1M", "16E"]),
         ("-m", "512M,maxmem=1G,slots={0}", ["257", "4294967296"]),
         ("-shutdown-timeout", "{0}", ["0", "0.0", "3600.5", "4294967296", "1e9"]),
-        ("-accel", "tcg,tb-size={0}", ["2049", "4294967296"]),
+        ("-accel", "tcg,tb-size={0}", ["4294967296", "18446744073709551615"]),
         ("-machine", "virt,aia-guests={0}", ["8", "4294967296"]),
     ];
 

@@ -50,6 +50,9 @@ public sealed class QemuCommandLineTests
         { "-M virt -smp 4,sockets=3 -nographic -kernel {K}", "sockets (3) * cores (1) * threads (1) != maxcpus (4)" },
         { "-machine virt -enable-kvm -cpu host -kernel {K}", "-enable-kvm: not supported" },
         { "-M virt -accel kvm -kernel {K}", "invalid accelerator kvm" },
+        { "-M virt -accel tcg,tb-size=512 -smp 2 -nographic -kernel {K}", "run" },
+        { "-M virt -accel tcg,tb-size=big -nographic -kernel {K}", "-accel tcg,tb-size=big: Parameter 'tb-size' expects uint64" },
+        { "-M virt -smp 2 -nographic -kernel {K} -rivet-interp", "run" },
         { "-M virt -nographic -bios default -kernel {K}", "overlaps" }, // a guest linked at 0x80000000 where OpenSBI is
         { "-M virt -nographic -kernel {K} -initrd {D}/none.img", "could not load ramdisk" },
         { "-M virt -nographic -chardev stdio,id=char0,mux=on -serial chardev:char0 -mon chardev=char0 -kernel {K}", "run" },
