@@ -56,7 +56,8 @@ internal sealed record BenchOptions
         --no-qemu        do not run QEMU for comparison (mips, lifecycle, qmp, startstop)
         --engine E       mips, plugins: translator, interpreter or both (default both: mips measures
                          each, plugins the translator)
-        --filter NAME    mips: only guests whose name contains NAME (repeatable, or comma-separated)
+        --filter NAME    mips: only guests whose name contains NAME (repeatable, or comma-separated);
+                         fpdiff: only operations whose name contains NAME (+nx: the hardfloat runs)
         --guests DIR     mips: folder with the benchmark guests (default: guests/build/bench)
         --cases N        fpdiff: generated cases per operation and width (default 10000000; --quick 200000)
         --seed N         fpdiff: the case generator's seed (default 20261205)
@@ -144,7 +145,7 @@ internal sealed record BenchOptions
     private static IEnumerable<string> SplitList(string v)
         => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>True if the guest passes the --filter options.</summary>
+    /// <summary>True if the guest (or fpdiff's operation) passes the --filter options.</summary>
     public bool Selects(string guestName)
         => Filters.Count == 0 || Filters.Any(f => guestName.Contains(f, StringComparison.OrdinalIgnoreCase));
 }

@@ -7,8 +7,10 @@ namespace Rivet.Bench;
 /// The full floating-point differential test (docs/FLOATING-POINT.md): every F/D operation the
 /// arithmetic core implements, in both widths, against the host C library (tests/fpref/fpref.c,
 /// built with gcc), 10,000,000 generated cases per operation and width by default, the rounding
-/// modes rotating per batch. Prints the cases per operation and mode and the mismatches (with the
-/// first few of each); exit code 1 if any.
+/// modes rotating per batch; then the hardfloat runs (add, sub, mul, div, sqrt, fma "+nx": RNE with
+/// NX already accrued, through the hart's entry points, on operands biased to the host path's edges).
+/// Prints the cases per operation and mode and the mismatches (with the first few of each); exit
+/// code 1 if any. --filter selects operations by name.
 /// </summary>
 internal sealed class FpDiffSection : IBenchSection
 {
@@ -34,7 +36,7 @@ internal sealed class FpDiffSection : IBenchSection
             context.Progress.WriteLine($"error: {ex.Message}");
             return 2;
         }
-        var results = new List<FpOpResult>();
+        List<FpOpResult> results = [], hardResults = [];
         var total = Stopwatch.StartNew();
         using (diff)
         {
@@ -42,15 +44,34 @@ internal sealed class FpDiffSection : IBenchSection
             {
                 for (int op = 0; op < FpDiff.Ops; op++)
                 {
+                    if (!o.Selects(FpDiff.OpName((FpOp)op, dbl))) continue;
                     var sw = Stopwatch.StartNew();
                     FpOpResult r = diff.Run((FpOp)op, dbl, cases, o.Seed);
                     results.Add(r);
                     context.Progress.WriteLine($"  {r.Name}: {r.Cases} cases, {r.Mismatches} mismatches, {sw.Elapsed.TotalSeconds:F1} s");
                 }
             }
+            foreach (bool dbl in new[] { false, true })
+            {
+                for (int op = 0; op < FpDiff.Ops; op++)
+                {
+                    if (!FpDiff.HasHardPath((FpOp)op) || !o.Selects(FpDiff.OpName((FpOp)op, dbl) + "+nx")) continue;
+                    var sw = Stopwatch.StartNew();
+                    FpOpResult r = diff.Run((FpOp)op, dbl, cases, o.Seed, hard: true);
+                    hardResults.Add(r);
+                    context.Progress.WriteLine($"  {r.Name}: {r.Cases} cases, {r.HostCases} on the host path, {r.Mismatches} mismatches, {sw.Elapsed.TotalSeconds:F1} s");
+                }
+            }
         }
         w.WriteLine();
-        w.Write(FpDiff.Table(results));
+        if (results.Count > 0) w.Write(FpDiff.Table(results));
+        if (hardResults.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine("hardfloat (RNE, NX already accrued; a case matches when bits and flags|NX equal the reference's and the software path's):");
+            w.Write(FpDiff.HardTable(hardResults));
+        }
+        results.AddRange(hardResults);
         long all = results.Sum(r => r.Cases), bad = results.Sum(r => r.Mismatches);
         w.WriteLine($"total: {results.Count} operations, {all} cases, {bad} mismatches, {total.Elapsed.TotalSeconds:F0} s");
         foreach (FpOpResult r in results)

@@ -6,7 +6,8 @@ namespace Rivet.Bench;
 /// <summary>
 /// SoftFloat's speed on ordinary operands (normal, magnitudes around 1): nanoseconds per operation in
 /// round-to-nearest-even (the host fast path where it applies) and round-towards-zero (always the
-/// software path), next to the host's own arithmetic (no flags, RNE only).
+/// software path), through <see cref="HardFloat"/> in RNE with NX already accrued (what a hart
+/// runs once any earlier operation was inexact), next to the host's own arithmetic (no flags, RNE only).
 /// </summary>
 internal static class FpSpeed
 {
@@ -29,8 +30,8 @@ internal static class FpSpeed
         var b32 = b.Select(x => BitConverter.SingleToUInt32Bits((float)BitConverter.UInt64BitsToDouble(x))).ToArray();
         var c32 = c.Select(x => BitConverter.SingleToUInt32Bits((float)BitConverter.UInt64BitsToDouble(x))).ToArray();
 
-        var table = new TextTable(["operation", "RNE ns", "RTZ ns", "host ns"]);
-        void Row(string name, Func<int, RoundingMode, ulong> op, Func<int, double> host)
+        var table = new TextTable(["operation", "RNE ns", "RTZ ns", "RNE+NX ns", "host ns"]);
+        void Row(string name, Func<int, RoundingMode, uint, ulong> op, Func<int, double> host)
         {
             double Time(Func<int, ulong> f)
             {
@@ -46,23 +47,24 @@ internal static class FpSpeed
                 GC.KeepAlive(sink);
                 return ns;
             }
-            double rne = Time(i => op(i, RoundingMode.Rne)), rtz = Time(i => op(i, RoundingMode.Rtz));
+            double rne = Time(i => op(i, RoundingMode.Rne, 0)), rtz = Time(i => op(i, RoundingMode.Rtz, 0));
+            double hard = Time(i => op(i, RoundingMode.Rne, (uint)FpFlags.NX));
             double hostNs = Time(i => BitConverter.DoubleToUInt64Bits(host(i)));
-            table.Add(name, $"{rne:F1}", $"{rtz:F1}", $"{hostNs:F1}");
+            table.Add(name, $"{rne:F1}", $"{rtz:F1}", $"{hard:F1}", $"{hostNs:F1}");
         }
         FpFlags f = FpFlags.None;
-        Row("fadd.s", (i, rm) => SoftFloat.Add32(a32[i], b32[i], rm, ref f), i => BitConverter.UInt32BitsToSingle(a32[i]) + BitConverter.UInt32BitsToSingle(b32[i]));
-        Row("fmul.s", (i, rm) => SoftFloat.Mul32(a32[i], b32[i], rm, ref f), i => BitConverter.UInt32BitsToSingle(a32[i]) * BitConverter.UInt32BitsToSingle(b32[i]));
-        Row("fdiv.s", (i, rm) => SoftFloat.Div32(a32[i], b32[i], rm, ref f), i => BitConverter.UInt32BitsToSingle(a32[i]) / BitConverter.UInt32BitsToSingle(b32[i]));
-        Row("fsqrt.s", (i, rm) => SoftFloat.Sqrt32(a32[i], rm, ref f), i => MathF.Sqrt(BitConverter.UInt32BitsToSingle(a32[i])));
-        Row("fmadd.s", (i, rm) => SoftFloat.MulAdd32(a32[i], b32[i], c32[i], rm, ref f), i => MathF.FusedMultiplyAdd(BitConverter.UInt32BitsToSingle(a32[i]), BitConverter.UInt32BitsToSingle(b32[i]), BitConverter.UInt32BitsToSingle(c32[i])));
-        Row("fadd.d", (i, rm) => SoftFloat.Add64(a[i], b[i], rm, ref f), i => BitConverter.UInt64BitsToDouble(a[i]) + BitConverter.UInt64BitsToDouble(b[i]));
-        Row("fmul.d", (i, rm) => SoftFloat.Mul64(a[i], b[i], rm, ref f), i => BitConverter.UInt64BitsToDouble(a[i]) * BitConverter.UInt64BitsToDouble(b[i]));
-        Row("fdiv.d", (i, rm) => SoftFloat.Div64(a[i], b[i], rm, ref f), i => BitConverter.UInt64BitsToDouble(a[i]) / BitConverter.UInt64BitsToDouble(b[i]));
-        Row("fsqrt.d", (i, rm) => SoftFloat.Sqrt64(a[i], rm, ref f), i => Math.Sqrt(BitConverter.UInt64BitsToDouble(a[i])));
-        Row("fmadd.d", (i, rm) => SoftFloat.MulAdd64(a[i], b[i], c[i], rm, ref f), i => Math.FusedMultiplyAdd(BitConverter.UInt64BitsToDouble(a[i]), BitConverter.UInt64BitsToDouble(b[i]), BitConverter.UInt64BitsToDouble(c[i])));
-        Row("fcvt.w.d", (i, rm) => (ulong)SoftFloat.ToInt32(a[i], rm, ref f), i => (int)BitConverter.UInt64BitsToDouble(a[i]));
-        Row("fcvt.d.l", (i, rm) => SoftFloat.Int64To64((long)a[i], rm, ref f), i => (long)a[i]);
+        Row("fadd.s", (i, rm, fl) => HardFloat.Add32(a32[i], b32[i], rm, fl, ref f), i => BitConverter.UInt32BitsToSingle(a32[i]) + BitConverter.UInt32BitsToSingle(b32[i]));
+        Row("fmul.s", (i, rm, fl) => HardFloat.Mul32(a32[i], b32[i], rm, fl, ref f), i => BitConverter.UInt32BitsToSingle(a32[i]) * BitConverter.UInt32BitsToSingle(b32[i]));
+        Row("fdiv.s", (i, rm, fl) => HardFloat.Div32(a32[i], b32[i], rm, fl, ref f), i => BitConverter.UInt32BitsToSingle(a32[i]) / BitConverter.UInt32BitsToSingle(b32[i]));
+        Row("fsqrt.s", (i, rm, fl) => HardFloat.Sqrt32(a32[i], rm, fl, ref f), i => MathF.Sqrt(BitConverter.UInt32BitsToSingle(a32[i])));
+        Row("fmadd.s", (i, rm, fl) => HardFloat.MulAdd32(a32[i], b32[i], c32[i], rm, fl, ref f), i => MathF.FusedMultiplyAdd(BitConverter.UInt32BitsToSingle(a32[i]), BitConverter.UInt32BitsToSingle(b32[i]), BitConverter.UInt32BitsToSingle(c32[i])));
+        Row("fadd.d", (i, rm, fl) => HardFloat.Add64(a[i], b[i], rm, fl, ref f), i => BitConverter.UInt64BitsToDouble(a[i]) + BitConverter.UInt64BitsToDouble(b[i]));
+        Row("fmul.d", (i, rm, fl) => HardFloat.Mul64(a[i], b[i], rm, fl, ref f), i => BitConverter.UInt64BitsToDouble(a[i]) * BitConverter.UInt64BitsToDouble(b[i]));
+        Row("fdiv.d", (i, rm, fl) => HardFloat.Div64(a[i], b[i], rm, fl, ref f), i => BitConverter.UInt64BitsToDouble(a[i]) / BitConverter.UInt64BitsToDouble(b[i]));
+        Row("fsqrt.d", (i, rm, fl) => HardFloat.Sqrt64(a[i], rm, fl, ref f), i => Math.Sqrt(BitConverter.UInt64BitsToDouble(a[i])));
+        Row("fmadd.d", (i, rm, fl) => HardFloat.MulAdd64(a[i], b[i], c[i], rm, fl, ref f), i => Math.FusedMultiplyAdd(BitConverter.UInt64BitsToDouble(a[i]), BitConverter.UInt64BitsToDouble(b[i]), BitConverter.UInt64BitsToDouble(c[i])));
+        Row("fcvt.w.d", (i, rm, _) => (ulong)SoftFloat.ToInt32(a[i], rm, ref f), i => (int)BitConverter.UInt64BitsToDouble(a[i]));
+        Row("fcvt.d.l", (i, rm, _) => SoftFloat.Int64To64((long)a[i], rm, ref f), i => (long)a[i]);
         table.Write(w);
     }
 }

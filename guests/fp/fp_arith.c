@@ -31,9 +31,16 @@ static void set_frm(unsigned rm) { __asm__ volatile("fsrm %0" : : "r"(rm)); }
 
 typedef uint64_t (*fp_fn)(uint64_t a, uint64_t b, uint64_t c, unsigned *fl);
 
+/* The flags before each instruction: none, or (fp_arith_nx.c) NX already accrued. */
+#ifdef PRESET_NX
+#define FLAGS_IN "fsflagsi 1\n"
+#else
+#define FLAGS_IN "fsflags zero\n"
+#endif
+
 /* Operands go in and results come out through fmv so the compiler never touches the values. */
-#define MV_IN_S "fmv.w.x ft0,%2\n fmv.w.x ft1,%3\n fmv.w.x ft2,%4\n fsflags zero\n"
-#define MV_IN_D "fmv.d.x ft0,%2\n fmv.d.x ft1,%3\n fmv.d.x ft2,%4\n fsflags zero\n"
+#define MV_IN_S "fmv.w.x ft0,%2\n fmv.w.x ft1,%3\n fmv.w.x ft2,%4\n" FLAGS_IN
+#define MV_IN_D "fmv.d.x ft0,%2\n fmv.d.x ft1,%3\n fmv.d.x ft2,%4\n" FLAGS_IN
 #define ASM_F(name, in, body, out)                                                             \
     static uint64_t name(uint64_t a, uint64_t b, uint64_t c, unsigned *fl)                     \
     {                                                                                          \
@@ -63,8 +70,8 @@ typedef uint64_t (*fp_fn)(uint64_t a, uint64_t b, uint64_t c, unsigned *fl);
 #define FMA_D(fn, op, rm) ASM_F(fn, MV_IN_D, op " ft3,ft0,ft1,ft2," rm, OUT_D)
 #define TOX_S(fn, op, rm) ASM_F(fn, MV_IN_S, op " %0,ft0," rm, OUT_X)
 #define TOX_D(fn, op, rm) ASM_F(fn, MV_IN_D, op " %0,ft0," rm, OUT_X)
-#define FROMX_S(fn, op, rm) ASM_F(fn, "fsflags zero\n", op " ft3,%2," rm, OUT_S)
-#define FROMX_D(fn, op, rm) ASM_F(fn, "fsflags zero\n", op " ft3,%2," rm, OUT_D)
+#define FROMX_S(fn, op, rm) ASM_F(fn, FLAGS_IN, op " ft3,%2," rm, OUT_S)
+#define FROMX_D(fn, op, rm) ASM_F(fn, FLAGS_IN, op " ft3,%2," rm, OUT_D)
 #define S2D(fn, op, rm) ASM_F(fn, MV_IN_S, op " ft3,ft0," rm, OUT_D)
 #define D2S(fn, op, rm) ASM_F(fn, MV_IN_D, op " ft3,ft0," rm, OUT_S)
 
@@ -94,8 +101,8 @@ ASM_F(fclass_s, MV_IN_S, "fclass.s %0,ft0", OUT_X)
 ASM_F(fclass_d, MV_IN_D, "fclass.d %0,ft0", OUT_X)
 ASM_F(fcvt_d_s, MV_IN_S, "fcvt.d.s ft3,ft0", OUT_D)
 /* Exact: the assembler takes no rounding mode (it encodes rne). */
-ASM_F(fcvt_d_w, "fsflags zero\n", "fcvt.d.w ft3,%2", OUT_D)
-ASM_F(fcvt_d_wu, "fsflags zero\n", "fcvt.d.wu ft3,%2", OUT_D)
+ASM_F(fcvt_d_w, FLAGS_IN, "fcvt.d.w ft3,%2", OUT_D)
+ASM_F(fcvt_d_wu, FLAGS_IN, "fcvt.d.wu ft3,%2", OUT_D)
 
 static const uint64_t s_bin[] = {
     0x00000000, 0x80000000, 0x3f800000, 0xbfc00000, 0x3dcccccd, 0x00000001,

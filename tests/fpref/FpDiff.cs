@@ -27,6 +27,8 @@ internal sealed class FpOpResult(string name)
     public long Cases { get; set; }
     public long Mismatches { get; set; }
     public long[] CasesPerMode { get; } = new long[5];
+    /// <summary>Hardfloat runs: the cases the host path took (the rest went to the software path).</summary>
+    public long HostCases { get; set; }
     /// <summary>Time Rivet spent computing the cases (the reference runs meanwhile).</summary>
     public TimeSpan RivetTime { get; set; }
     public List<FpMismatch> First { get; } = [];
@@ -120,12 +122,22 @@ internal sealed class FpDiff : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>Runs <paramref name="count"/> generated cases of one operation; rounding modes rotate per batch.</summary>
-    public FpOpResult Run(FpOp op, bool dbl, long count, ulong seed, int keepMismatches = 10)
+    /// <summary>The operations with a hardfloat path (<see cref="HardFloat"/>): add, sub, mul, div, sqrt, fma.</summary>
+    public static bool HasHardPath(FpOp op) => op <= FpOp.MulAdd;
+
+    /// <summary>
+    /// Runs <paramref name="count"/> generated cases of one operation; rounding modes rotate per batch.
+    /// <paramref name="hard"/>: the hardfloat run instead, RNE only, through the hart's entry points
+    /// (<see cref="HardFloat"/>) with NX already accrued, on operands biased to the host path's
+    /// edges; a case matches when the bits are equal and the flags equal once NX is ORed into both,
+    /// against the reference and against the software path alike.
+    /// </summary>
+    public FpOpResult Run(FpOp op, bool dbl, long count, ulong seed, int keepMismatches = 10, bool hard = false)
     {
-        var result = new FpOpResult(OpName(op, dbl));
-        var gen = new FpCaseGenerator(seed ^ ((ulong)op * 0x9e3779b97f4a7c15UL) ^ (dbl ? 0x5555UL : 0));
-        bool rounds = Rounds(op, dbl);
+        if (hard && !HasHardPath(op)) throw new ArgumentException($"{op} has no hardfloat path", nameof(op));
+        var result = new FpOpResult(OpName(op, dbl) + (hard ? "+nx" : ""));
+        var gen = new FpCaseGenerator(seed ^ ((ulong)op * 0x9e3779b97f4a7c15UL) ^ (dbl ? 0x5555UL : 0) ^ (hard ? 0xa5a5a5a5UL : 0), hard);
+        bool rounds = Rounds(op, dbl) && !hard;
         var a = new ulong[Batch];
         var b = new ulong[Batch];
         var c = new ulong[Batch];
@@ -143,7 +155,7 @@ internal sealed class FpDiff : IDisposable
             for (int i = 0; i < n; i++)
             {
                 FpFlags f = FpFlags.None;
-                got[i] = Compute(op, dbl, a[i], b[i], c[i], rm, ref f);
+                got[i] = hard ? ComputeHard(op, dbl, a[i], b[i], c[i], rm, (uint)FpFlags.NX, ref f) : Compute(op, dbl, a[i], b[i], c[i], rm, ref f);
                 gotFlags[i] = f;
             }
             result.RivetTime += Stopwatch.GetElapsedTime(t0);
@@ -152,6 +164,22 @@ internal sealed class FpDiff : IDisposable
             {
                 ulong expected = BitConverter.ToUInt64(_receiveBuffer, 8 * i);
                 var expectedFlags = (FpFlags)_receiveBuffer[8 * n + i];
+                if (hard)
+                {
+                    // The accrued NX hides the operation's own; the software path is a second reference.
+                    expectedFlags |= FpFlags.NX;
+                    gotFlags[i] |= FpFlags.NX;
+                    FpFlags sf = FpFlags.None;
+                    ulong soft = Compute(op, dbl, a[i], b[i], c[i], rm, ref sf);
+                    if (soft != got[i] || (sf | FpFlags.NX) != gotFlags[i])
+                    {
+                        result.Mismatches++;
+                        if (result.First.Count < keepMismatches)
+                            result.First.Add(new FpMismatch(result.Name + " vs software", rm, a[i], b[i], c[i], soft, sf | FpFlags.NX, got[i], gotFlags[i]));
+                        continue;
+                    }
+                    if (HostTakes(op, dbl, a[i], b[i], c[i])) result.HostCases++;
+                }
                 if (expected != got[i] || expectedFlags != gotFlags[i])
                 {
                     result.Mismatches++;
@@ -251,6 +279,71 @@ internal sealed class FpDiff : IDisposable
         };
     }
 
+    /// <summary>Rivet's answer through the hart's hardfloat entry points, with the accrued flags <paramref name="fflags"/>.</summary>
+    public static ulong ComputeHard(FpOp op, bool dbl, ulong a, ulong b, ulong c, RoundingMode rm, uint fflags, ref FpFlags f)
+    {
+        if (dbl)
+        {
+            return op switch
+            {
+                FpOp.Add => HardFloat.Add64(a, b, rm, fflags, ref f),
+                FpOp.Sub => HardFloat.Sub64(a, b, rm, fflags, ref f),
+                FpOp.Mul => HardFloat.Mul64(a, b, rm, fflags, ref f),
+                FpOp.Div => HardFloat.Div64(a, b, rm, fflags, ref f),
+                FpOp.Sqrt => HardFloat.Sqrt64(a, rm, fflags, ref f),
+                _ => HardFloat.MulAdd64(a, b, c, rm, fflags, ref f),
+            };
+        }
+        uint x = (uint)a, y = (uint)b, z = (uint)c;
+        return op switch
+        {
+            FpOp.Add => HardFloat.Add32(x, y, rm, fflags, ref f),
+            FpOp.Sub => HardFloat.Sub32(x, y, rm, fflags, ref f),
+            FpOp.Mul => HardFloat.Mul32(x, y, rm, fflags, ref f),
+            FpOp.Div => HardFloat.Div32(x, y, rm, fflags, ref f),
+            FpOp.Sqrt => HardFloat.Sqrt32(x, rm, fflags, ref f),
+            _ => HardFloat.MulAdd32(x, y, z, rm, fflags, ref f),
+        };
+    }
+
+    /// <summary>Whether the host path answers the case (to show how much of a hardfloat run it covers).</summary>
+    public static bool HostTakes(FpOp op, bool dbl, ulong a, ulong b, ulong c)
+    {
+        FpFlags f = FpFlags.None;
+        if (dbl)
+        {
+            return op switch
+            {
+                FpOp.Add => HardFloat.TryAdd64(a, b, out _, ref f),
+                FpOp.Sub => HardFloat.TryAdd64(a, b ^ (1UL << 63), out _, ref f),
+                FpOp.Mul => HardFloat.TryMul64(a, b, out _, ref f),
+                FpOp.Div => HardFloat.TryDiv64(a, b, out _, ref f),
+                FpOp.Sqrt => HardFloat.TrySqrt64(a, out _),
+                _ => HardFloat.TryMulAdd64(a, b, c, out _, ref f),
+            };
+        }
+        uint x = (uint)a, y = (uint)b, z = (uint)c;
+        return op switch
+        {
+            FpOp.Add => HardFloat.TryAdd32(x, y, out _, ref f),
+            FpOp.Sub => HardFloat.TryAdd32(x, y ^ 0x80000000, out _, ref f),
+            FpOp.Mul => HardFloat.TryMul32(x, y, out _, ref f),
+            FpOp.Div => HardFloat.TryDiv32(x, y, out _, ref f),
+            FpOp.Sqrt => HardFloat.TrySqrt32(x, out _),
+            _ => HardFloat.TryMulAdd32(x, y, z, out _, ref f),
+        };
+    }
+
+    /// <summary>The hardfloat run's table: cases, how many the host answered, mismatches, time per case.</summary>
+    public static string HardTable(IEnumerable<FpOpResult> results)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"{"operation",-11} {"cases",12} {"host path",12} {"host %",6} {"mismatches",10} {"Rivet ns",8}");
+        foreach (FpOpResult r in results)
+            sb.AppendLine($"{r.Name,-11} {r.Cases,12} {r.HostCases,12} {100.0 * r.HostCases / Math.Max(1, r.Cases),6:F1} {r.Mismatches,10} {r.RivetTime.TotalNanoseconds / Math.Max(1, r.Cases),8:F1}");
+        return sb.ToString();
+    }
+
     /// <summary>The per-operation table the bench and the test print.</summary>
     public static string Table(IEnumerable<FpOpResult> results)
     {
@@ -272,7 +365,7 @@ internal sealed class FpDiff : IDisposable
 /// operands close to each other (cancellation), fma addends close to -a*b, integers around the
 /// conversion limits and at .5 fractions; and plain random bits.
 /// </summary>
-internal sealed class FpCaseGenerator(ulong seed)
+internal sealed class FpCaseGenerator(ulong seed, bool hard = false)
 {
     private ulong _state = seed == 0 ? 0x853c49e6748fea9bUL : seed;
 
@@ -325,6 +418,85 @@ internal sealed class FpCaseGenerator(ulong seed)
             if (!dbl) c &= 0xffffffff;
         }
         if (op is FpOp.Eq or FpOp.Lt or FpOp.Le or FpOp.Min or FpOp.Max && Below(4) == 0) b = Below(2) == 0 ? a : a ^ (1UL << (dbl ? 63 : 31));
+        if (hard) Harden(op, dbl, ref a, ref b, ref c);
+    }
+
+    /// <summary>
+    /// The hardfloat run's bias: mostly zero or normal operands (the host path's domain; subnormals
+    /// become the smallest normals' binade, infinities and NaNs the largest), zeros of both signs,
+    /// and results steered to a few ulps around the smallest normal and the largest finite value
+    /// (where the host's result must be refused or overflow raised).
+    /// </summary>
+    private void Harden(FpOp op, bool dbl, ref ulong a, ref ulong b, ref ulong c)
+    {
+        int fracBits = dbl ? 52 : 23;
+        a = Normalish(a, fracBits);
+        b = Normalish(b, fracBits);
+        c = Normalish(c, fracBits);
+        if (Below(3) != 0 || op is FpOp.Sqrt) return;
+        // A target magnitude: the smallest normal or the largest finite value, times a few ulps.
+        bool low = Below(2) == 0;
+        double min = dbl ? BitConverter.UInt64BitsToDouble(0x0010000000000000) : BitConverter.UInt32BitsToSingle(0x00800000), max = dbl ? double.MaxValue : float.MaxValue;
+        double fa = Val(a, dbl);
+        if (fa == 0) return;
+        switch (op)
+        {
+            case FpOp.Mul:
+                b = Jitter(Bits((low ? min : max) / fa, dbl), fracBits);
+                break;
+            case FpOp.Div:
+                b = Jitter(Bits(fa / (low ? min : max), dbl), fracBits);
+                break;
+            case FpOp.MulAdd:
+                if (low)
+                {
+                    // A product a few binades above the smallest normal, and c = target - product: the sum lands near it.
+                    b = Bits(Math.ScaleB(min, Below(fracBits + 3)) / fa, dbl);
+                    double p = fa * Val(b, dbl), target = (Below(2) == 0 ? min : -min) * (1 + Below(4));
+                    c = Jitter(Bits(target - p, dbl), fracBits);
+                }
+                else
+                {
+                    // The product around the largest finite value, plus an addend a few binades below it.
+                    b = Jitter(Bits(max / fa, dbl), fracBits);
+                    c = Bits(Math.ScaleB(max, -Below(fracBits + 3)) * (Below(2) == 0 ? 1 : -1), dbl);
+                }
+                break;
+            default:
+                // add/sub: b near (target - a), so the sum is near the target (or its negation for sub).
+                {
+                    double t = (low ? min : max) * (Below(2) == 0 ? 1 : -1);
+                    b = Jitter(Bits(op == FpOp.Sub ? fa - t : t - fa, dbl), fracBits);
+                    break;
+                }
+        }
+        b = Normalish(b, fracBits);
+        c = Normalish(c, fracBits);
+    }
+
+    private static double Val(ulong x, bool dbl) => dbl ? BitConverter.UInt64BitsToDouble(x) : BitConverter.UInt32BitsToSingle((uint)x);
+
+    private static ulong Bits(double x, bool dbl) => dbl ? BitConverter.DoubleToUInt64Bits(x) : BitConverter.SingleToUInt32Bits((float)x);
+
+    /// <summary>A few ulps either side (bit increments within the sign-magnitude encoding).</summary>
+    private ulong Jitter(ulong x, int fracBits)
+    {
+        ulong mag = x & ((1UL << (fracBits == 52 ? 63 : 31)) - 1), sign = x ^ mag;
+        long d = Below(9) - 4;
+        return mag >= 4 ? sign | (ulong)((long)mag + d) : x;
+    }
+
+    /// <summary>Mostly a zero or normal: subnormals move to the smallest normal binade, infinities and NaNs to the largest; some zeros.</summary>
+    private ulong Normalish(ulong x, int fracBits)
+    {
+        int r = Below(16);
+        if (r == 15) return x; // keep a few as they are (the software path's cases through the entry point)
+        ulong signBit = 1UL << (fracBits == 52 ? 63 : 31), sign = x & signBit;
+        if (r == 0) return (NextU64() & 1) == 0 ? 0 : signBit; // a zero of either sign
+        ulong expMax = fracBits == 52 ? 0x7FFUL : 0xFFUL, e = (x >> fracBits) & expMax, frac = x & ((1UL << fracBits) - 1);
+        if (e == 0 && frac != 0) e = 1;
+        else if (e == expMax) e = expMax - 1;
+        return sign | (e << fracBits) | frac;
     }
 
     private ulong Value(int fracBits, int bias)

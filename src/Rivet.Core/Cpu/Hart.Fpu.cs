@@ -21,7 +21,9 @@ internal enum FpExit : byte
 
 /// <summary>
 /// F and D: the f registers (binary32 values NaN-boxed in the upper 32 bits), fflags and frm,
-/// mstatus.FS, and every F/D instruction, with the arithmetic in <see cref="SoftFloat"/>. The
+/// mstatus.FS, and every F/D instruction, with the arithmetic in <see cref="SoftFloat"/> (the
+/// six arithmetic operations through <see cref="HardFloat"/>, which uses the host when RNE and
+/// an accrued NX make that exact). The
 /// interpreter's loop calls <see cref="ExecuteFp{TMode}"/> for every op from <see cref="Op.Flw"/>
 /// on, so its integer dispatch stays as it was (docs/FLOATING-POINT.md).
 /// </summary>
@@ -125,17 +127,17 @@ internal sealed unsafe partial class Hart
                     uint a = ReadS(d->Rs1), b = ReadS(d->Rs2);
                     uint r = d->Op switch
                     {
-                        Op.FaddS => SoftFloat.Add32(a, b, rm, ref fl),
-                        Op.FsubS => SoftFloat.Sub32(a, b, rm, ref fl),
-                        Op.FmulS => SoftFloat.Mul32(a, b, rm, ref fl),
-                        _ => SoftFloat.Div32(a, b, rm, ref fl),
+                        Op.FaddS => HardFloat.Add32(a, b, rm, _fflags, ref fl),
+                        Op.FsubS => HardFloat.Sub32(a, b, rm, _fflags, ref fl),
+                        Op.FmulS => HardFloat.Mul32(a, b, rm, _fflags, ref fl),
+                        _ => HardFloat.Div32(a, b, rm, _fflags, ref fl),
                     };
                     WriteS(d->Rd, r);
                     break;
                 }
             case Op.FsqrtS:
                 if (!TryRoundingMode(d->Imm, out rm)) return FpExit.Illegal;
-                WriteS(d->Rd, SoftFloat.Sqrt32(ReadS(d->Rs1), rm, ref fl));
+                WriteS(d->Rd, HardFloat.Sqrt32(ReadS(d->Rs1), rm, _fflags, ref fl));
                 break;
             case Op.FminS: WriteS(d->Rd, SoftFloat.Min32(ReadS(d->Rs1), ReadS(d->Rs2), ref fl)); break;
             case Op.FmaxS: WriteS(d->Rd, SoftFloat.Max32(ReadS(d->Rs1), ReadS(d->Rs2), ref fl)); break;
@@ -150,7 +152,7 @@ internal sealed unsafe partial class Hart
                     uint a = ReadS(d->Rs1), b = ReadS(d->Rs2), c = ReadS(d->Imm & 31);
                     if (d->Op is Op.FnmsubS or Op.FnmaddS) a ^= 0x80000000;
                     if (d->Op is Op.FmsubS or Op.FnmaddS) c ^= 0x80000000;
-                    WriteS(d->Rd, SoftFloat.MulAdd32(a, b, c, rm, ref fl));
+                    WriteS(d->Rd, HardFloat.MulAdd32(a, b, c, rm, _fflags, ref fl));
                     break;
                 }
             case Op.FeqS: x[d->Rd] = SoftFloat.Eq32(ReadS(d->Rs1), ReadS(d->Rs2), ref fl) ? 1UL : 0UL; break;
@@ -194,17 +196,17 @@ internal sealed unsafe partial class Hart
                     ulong a = f[d->Rs1], b = f[d->Rs2];
                     ulong r = d->Op switch
                     {
-                        Op.FaddD => SoftFloat.Add64(a, b, rm, ref fl),
-                        Op.FsubD => SoftFloat.Sub64(a, b, rm, ref fl),
-                        Op.FmulD => SoftFloat.Mul64(a, b, rm, ref fl),
-                        _ => SoftFloat.Div64(a, b, rm, ref fl),
+                        Op.FaddD => HardFloat.Add64(a, b, rm, _fflags, ref fl),
+                        Op.FsubD => HardFloat.Sub64(a, b, rm, _fflags, ref fl),
+                        Op.FmulD => HardFloat.Mul64(a, b, rm, _fflags, ref fl),
+                        _ => HardFloat.Div64(a, b, rm, _fflags, ref fl),
                     };
                     WriteD(d->Rd, r);
                     break;
                 }
             case Op.FsqrtD:
                 if (!TryRoundingMode(d->Imm, out rm)) return FpExit.Illegal;
-                WriteD(d->Rd, SoftFloat.Sqrt64(f[d->Rs1], rm, ref fl));
+                WriteD(d->Rd, HardFloat.Sqrt64(f[d->Rs1], rm, _fflags, ref fl));
                 break;
             case Op.FminD: WriteD(d->Rd, SoftFloat.Min64(f[d->Rs1], f[d->Rs2], ref fl)); break;
             case Op.FmaxD: WriteD(d->Rd, SoftFloat.Max64(f[d->Rs1], f[d->Rs2], ref fl)); break;
@@ -217,7 +219,7 @@ internal sealed unsafe partial class Hart
                     ulong a = f[d->Rs1], b = f[d->Rs2], c = f[d->Imm & 31];
                     if (d->Op is Op.FnmsubD or Op.FnmaddD) a ^= SignD;
                     if (d->Op is Op.FmsubD or Op.FnmaddD) c ^= SignD;
-                    WriteD(d->Rd, SoftFloat.MulAdd64(a, b, c, rm, ref fl));
+                    WriteD(d->Rd, HardFloat.MulAdd64(a, b, c, rm, _fflags, ref fl));
                     break;
                 }
             case Op.FeqD: x[d->Rd] = SoftFloat.Eq64(f[d->Rs1], f[d->Rs2], ref fl) ? 1UL : 0UL; break;
