@@ -1,4 +1,5 @@
 using Rivet.Cpu;
+using Rivet.Cpu.Translator;
 using Rivet.Devices;
 using Rivet.Machine;
 using Rivet.Memory;
@@ -56,7 +57,11 @@ internal sealed class VirtBoard : IResettable, IDisposable
         foreach (VirtioMmio slot in Virtio) slot.Attach(Memory);
         for (int i = 0; i < harts.Length; i++)
         {
-            harts[i] = new Hart(i, Memory, Clock) { Engine = config.Engine };
+            harts[i] = new Hart(i, Memory, Clock)
+            {
+                Engine = config.Engine,
+                TranslationCacheBytes = config.TranslationCacheMiB == 0 ? RegionTranslator.DefaultCacheBytes : (long)config.TranslationCacheMiB << 20,
+            };
         }
 
         try

@@ -24,6 +24,28 @@ internal sealed unsafe partial class Hart
 
     private int _hotThreshold = RegionTranslator.DefaultHotThreshold;
 
+    /// <summary>-accel tcg,tb-size=: the IL this hart may hold in regions before it drops them all and starts again (as QEMU flushes a full buffer).</summary>
+    public long TranslationCacheBytes { get; set; } = RegionTranslator.DefaultCacheBytes;
+
+    private long _cachedIlBytes;
+
+    /// <summary>Drops every region of every page (heat too): the cache is full.</summary>
+    private void FlushRegions()
+    {
+        foreach (CodePage?[]? chunk in _codePages)
+        {
+            if (chunk == null) continue;
+            foreach (CodePage? page in chunk)
+            {
+                if (page == null) continue;
+                page.Regions = null;
+                if (page.Heat != null) Array.Clear(page.Heat);
+            }
+        }
+        _cachedIlBytes = 0;
+        Translations.Flushes++;
+    }
+
     /// <summary>Where the last region left (written by the region's code).</summary>
 #pragma warning disable CS0649 // assigned by emitted IL only
     private RegionExit _regionExit;
@@ -87,6 +109,8 @@ internal sealed unsafe partial class Hart
         if (insns.Count == 0 || insns[0].Stop) return null;
         insns.Sort((a, b) => a.Slot.CompareTo(b.Slot));
         Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize), indirect ?? [], retranslation);
+        if (_cachedIlBytes + region.IlBytes > TranslationCacheBytes) FlushRegions();
+        _cachedIlBytes += region.IlBytes;
         Translations.Regions++;
         Translations.GuestInstructions += region.Instructions;
         Translations.IlBytes += region.IlBytes;

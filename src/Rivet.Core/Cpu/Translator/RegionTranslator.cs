@@ -25,9 +25,11 @@ internal readonly record struct RamLayout(nint Ram, ulong Base, ulong Size);
 /// </summary>
 internal static unsafe class RegionTranslator
 {
-    public const int DefaultHotThreshold = 64;
+    public const int DefaultHotThreshold = 1024; // a Linux boot runs much code a few hundred times: compiling it all cost more than it saved
+    /// <summary>The cache per hart without tb-size (QEMU's default buffer is 1 GiB on a 64-bit host); counted in IL bytes.</summary>
+    public const long DefaultCacheBytes = 1L << 30;
     /// <summary>At most this many guest instructions per region (the JIT's cost grows with method size).</summary>
-    public const int MaxInstructions = 512;
+    public const int MaxInstructions = 256;
     /// <summary>Indirect jumps compare their target with at most this many of the page's hot block heads.</summary>
     public const int MaxIndirectTargets = 8;
     /// <summary>Instructions taken into a region from each such head.</summary>

@@ -12,6 +12,8 @@ internal sealed class TranslatorStatistics
     public long Continues;
     /// <summary>Regions translated a second time with a riper profile.</summary>
     public long Retranslated;
+    /// <summary>Times the cache was full and every region was dropped (-accel tcg,tb-size=).</summary>
+    public long Flushes;
     /// <summary>Regions the JIT refused (a translator bug; the interpreter ran them).</summary>
     public long Refused;
 }
