@@ -342,7 +342,7 @@ internal sealed unsafe partial class Hart
         {
             int slot = (int)(d - page);
             RegionEntry? entry = current.Regions?[slot];
-            if (entry == null || entry.Region.PageBase != pageBase || entry.Region.Paged != TMode.Paged)
+            if (entry == null || !entry.Region.Fits(pageBase, TMode.Paged))
             {
                 if (++heat[slot] < hot) goto Next;
                 entry = HotRegion(current, slot, pageBase, physBase, TMode.Paged);

@@ -51,9 +51,6 @@ internal sealed unsafe partial class Hart
     private RegionExit _regionExit;
 #pragma warning restore CS0649
 
-    /// <summary>The memory's page flags, for the regions' store check.</summary>
-    private byte[] _pageFlags = null!;
-
     /// <summary>What the translator did on this hart (read by the monitor's info jit while the hart may run: figures may lag).</summary>
     public TranslatorStatistics Translations { get; } = new();
 
@@ -213,7 +210,7 @@ internal sealed unsafe partial class Hart
         {
             int s = region.EntrySlots[i];
             RegionEntry? old = entries[s];
-            if (i == 0 || old == null || old.Region == replacing || old.Region.PageBase != pageBase || old.Region.Paged != paged)
+            if (i == 0 || old == null || old.Region == replacing || !old.Region.Fits(pageBase, paged))
                 entries[s] = new RegionEntry(region, i);
         }
     }

@@ -126,7 +126,6 @@ internal sealed unsafe partial class Hart
         _f = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_fregs));
         InitCodeCache();
         SelectTlbs();
-        _pageFlags = memory.PageFlags;
     }
 
     public ulong InstructionsRetired => _instret;

@@ -24,6 +24,9 @@ internal sealed class Region
     public required ulong PageBase { get; init; }
     /// <summary>Translated for the paged specialisation (loads and stores through the TLBs).</summary>
     public required bool Paged { get; init; }
+    /// <summary>Whether it may run at virtual page <paramref name="pageBase"/> in the (un)paged specialisation.</summary>
+    public bool Fits(ulong pageBase, bool paged) => PageBase == pageBase && Paged == paged;
+
     /// <summary>Guest instructions in the region.</summary>
     public required int Instructions { get; init; }
     /// <summary>Bytes of IL emitted (the cache cap counts these).</summary>

@@ -43,7 +43,8 @@ internal static unsafe class RegionTranslator
     private static readonly FieldInfo s_pc = typeof(Hart).GetField(nameof(Hart.Pc))!;
     private static readonly FieldInfo s_signal = typeof(Hart).GetField("_signal", BindingFlags.NonPublic | BindingFlags.Instance)!;
     private static readonly FieldInfo s_exit = typeof(Hart).GetField("_regionExit", BindingFlags.NonPublic | BindingFlags.Instance)!;
-    private static readonly FieldInfo s_pageFlags = typeof(Hart).GetField("_pageFlags", BindingFlags.NonPublic | BindingFlags.Instance)!;
+    private static readonly FieldInfo s_memory = typeof(Hart).GetField("_memory", BindingFlags.NonPublic | BindingFlags.Instance)!;
+    private static readonly MethodInfo s_pageFlags = typeof(PhysicalMemory).GetProperty(nameof(PhysicalMemory.PageFlags))!.GetMethod!;
     private static readonly MethodInfo s_loadOffset = typeof(Hart).GetMethod("RegionLoadOffset", BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo s_storeOffset = typeof(Hart).GetMethod("RegionStoreOffset", BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo s_fp = typeof(Hart).GetMethod("RegionFp", BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -227,7 +228,8 @@ internal static unsafe class RegionTranslator
             {
                 _flags = il.DeclareLocal(typeof(byte[]));
                 il.Emit(OpCodes.Ldarg_0);
-                il.Emit(OpCodes.Ldfld, s_pageFlags);
+                il.Emit(OpCodes.Ldfld, s_memory);
+                il.Emit(OpCodes.Call, s_pageFlags);
                 il.Emit(OpCodes.Stloc, _flags);
             }
             // Every block start is an entry point (index = the entry argument); 0 is the head.
@@ -450,22 +452,11 @@ internal static unsafe class RegionTranslator
             (IntegerOps.Form form, MethodInfo? m) = IntegerOps.Lookup(d.Op);
             switch (form)
             {
-                case IntegerOps.Form.Imm:
-                    il.Emit(OpCodes.Ldc_I8, (long)d.Imm);
-                    il.Emit(OpCodes.Call, m!);
-                    StoreReg(d.Rd);
-                    FallThrough(i, r);
-                    return;
-                case IntegerOps.Form.RegImm:
-                    LoadReg(d.Rs1);
-                    il.Emit(OpCodes.Ldc_I8, (long)d.Imm);
-                    il.Emit(OpCodes.Call, m!);
-                    StoreReg(d.Rd);
-                    FallThrough(i, r);
-                    return;
-                case IntegerOps.Form.RegReg:
-                    LoadReg(d.Rs1);
-                    LoadReg(d.Rs2);
+                case IntegerOps.Form.Imm or IntegerOps.Form.RegImm or IntegerOps.Form.RegReg:
+                    // The operands the method takes, then rd = its result.
+                    if (form != IntegerOps.Form.Imm) LoadReg(d.Rs1);
+                    if (form == IntegerOps.Form.RegReg) LoadReg(d.Rs2);
+                    else il.Emit(OpCodes.Ldc_I8, (long)d.Imm);
                     il.Emit(OpCodes.Call, m!);
                     StoreReg(d.Rd);
                     FallThrough(i, r);
