@@ -19,24 +19,25 @@ internal sealed class GdbDriver : IDisposable
     private readonly object _gate = new();
     private readonly StringBuilder _out = new(); // guarded by _gate
     private readonly StringBuilder _all = new(); // guarded by _gate: everything, for failure messages
-    private bool _exited; // guarded by _gate
+    private bool _exited; // guarded by _gate: gdb's output and error both ended
+    private int _streamsOpen = 2; // guarded by _gate: gdb's output and error, until their end
 
     public GdbDriver(string elf)
     {
-        var psi = new ProcessStartInfo("gdb-multiarch")
+        // One pipe for both: gdb prints a target's console output (qRcmd's O packets) on its
+        // standard error, and two pipes read apart lose the order against the marker on standard output.
+        var psi = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { "-nx", "-q", "-ex", "set pagination off", "-ex", "set confirm off", "-ex", "set width 0", "-ex", "set height 0", elf })
+        foreach (string a in new[] { "-c", "exec gdb-multiarch \"$@\" 2>&1", "gdb", "-nx", "-q", "-ex", "set pagination off", "-ex", "set confirm off", "-ex", "set width 0", "-ex", "set height 0", elf })
             psi.ArgumentList.Add(a);
         _gdb = Process.Start(psi) ?? throw new InvalidOperationException("cannot start gdb-multiarch");
         _gdb.OutputDataReceived += (_, e) => Append(e.Data);
         _gdb.ErrorDataReceived += (_, e) => Append(e.Data);
-        _gdb.Exited += (_, _) => Append(null);
-        _gdb.EnableRaisingEvents = true;
         _gdb.BeginOutputReadLine();
         _gdb.BeginErrorReadLine();
     }
@@ -45,13 +46,16 @@ internal sealed class GdbDriver : IDisposable
 
     public bool HasExited => _gdb.HasExited;
 
+    // The handlers never touch _gdb: they may run after Dispose (a late end of stream), where
+    // any Process member throws on the thread pool and takes the test host down.
     private void Append(string? line)
     {
         lock (_gate)
         {
             if (line == null)
             {
-                if (_gdb.HasExited) _exited = true;
+                // Both streams at their end: gdb can print nothing more, whether or not it has exited.
+                if (--_streamsOpen == 0) _exited = true;
             }
             else
             {
