@@ -366,6 +366,39 @@ public sealed class TranslatorDifferentialTests
         Assert.Equal(0x13u, BitConverter.ToUInt32(Read(memory, slot, 4)));
     }
 
+    /// <summary>
+    /// The background tier: a hot loop's region is compiled on the compiling thread while the hart
+    /// interprets, and entered once it is; the count stays exact across the switch (two instructions
+    /// per iteration, whichever engine ran them).
+    /// </summary>
+    [Fact]
+    public void ARegionCompiledInTheBackgroundIsEnteredOnceCompiled()
+    {
+        const ulong Head = DiffRig.RamBase;
+        var a = new Asm(Head);
+        a.Emit(Rv.Addi(A0, A0, 1));
+        a.Emit(Rv.J(0, -4));
+        using var memory = new PhysicalMemory(DiffRig.RamBase, 0x10000, []);
+        Assert.True(memory.WriteRam(Head, a.Bytes));
+        var hart = new Hart(0, memory, new Devices.VirtualClock()) { Engine = ExecutionEngine.Translator, HotThreshold = 1, CompileInBackground = true };
+        hart.Reset();
+        hart.Pc = Head;
+        long deadline = HostSync.DeadlineAfter(TimeSpan.FromSeconds(60));
+        int runs = 0;
+        while (hart.Translations.Entries == 0)
+        {
+            Assert.True(HostSync.Now < deadline, $"the region was never entered ({hart.Translations.Regions} translated, {runs} runs)");
+            Assert.Equal(ExecExit.Budget, hart.Run(10_001));
+            runs++;
+        }
+        // And a few runs inside it.
+        for (int i = 0; i < 3; i++) Assert.Equal(ExecExit.Budget, hart.Run(10_001));
+        Assert.Equal(1, hart.Translations.Regions);
+        Assert.True(hart.Translations.CompileTicks > 0);
+        ulong retired = hart.InstructionsRetired;
+        Assert.Equal(hart.Pc == Head ? retired / 2 : (retired + 1) / 2, hart.ReadRegister(A0));
+    }
+
     private static byte[] Read(PhysicalMemory memory, ulong at, int n)
     {
         var b = new byte[n];

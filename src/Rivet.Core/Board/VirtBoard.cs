@@ -60,6 +60,7 @@ internal sealed class VirtBoard : IResettable, IDisposable
             harts[i] = new Hart(i, Memory, Clock)
             {
                 Engine = config.Engine,
+                CompileInBackground = true,
                 TranslationCacheBytes = config.TranslationCacheMiB == 0 ? RegionTranslator.DefaultCacheBytes : (long)config.TranslationCacheMiB << 20,
             };
         }

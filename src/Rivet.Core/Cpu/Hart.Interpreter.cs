@@ -348,12 +348,24 @@ internal sealed unsafe partial class Hart
                 entry = HotRegion(current, slot, pageBase, physBase, TMode.Paged);
                 if (entry == null) goto Next;
             }
-            stats.Entries++;
             Region region = entry.Region;
-            if (++region.Entries == RegionTranslator.RetranslateAfter && !region.Retranslated)
+            if (region.Compiled)
             {
-                entry = Retranslate(current, entry, slot, pageBase, physBase, TMode.Paged);
-                region = entry.Region;
+                // Only entries that run it count (the interpreter runs a region's code while it is compiled in the background).
+                stats.Entries++;
+                // The head's heat goes on counting (saturating below the "refused" mark): where jumps
+                // from outside land most is what a retranslation takes in as an indirect jump's targets.
+                if (heat[slot] < ushort.MaxValue - 1) heat[slot]++;
+                if (++region.Entries == RegionTranslator.RetranslateAfter && !region.Retranslated)
+                {
+                    entry = Retranslate(current, entry, slot, pageBase, physBase, TMode.Paged);
+                    region = entry.Region;
+                }
+                if (region.Successor != null)
+                {
+                    entry = TakeSuccessor(current, entry, slot, pageBase, TMode.Paged);
+                    region = entry.Region;
+                }
             }
             if (region.Compiled) n = region.Code(this, x, n, budget, entry.Index);
             else if (!FirstRun(entry, current, slot, ref n, budget)) goto Next;

@@ -29,6 +29,13 @@ internal sealed unsafe partial class Hart
 
     private long _cachedIlBytes;
 
+    /// <summary>
+    /// Regions are compiled by the background thread (<see cref="RegionCompiler"/>) while this hart
+    /// interprets; otherwise by the JIT at their first entry, on this thread (what the differential
+    /// tests want: every region runs from its first entry on).
+    /// </summary>
+    public bool CompileInBackground { get; set; }
+
     /// <summary>Drops every region of every page (heat too): the cache is full.</summary>
     private void FlushRegions()
     {
@@ -105,7 +112,7 @@ internal sealed unsafe partial class Hart
         }
         if (insns.Count == 0 || insns[0].Stop) return null;
         insns.Sort((a, b) => a.Slot.CompareTo(b.Slot));
-        Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize), indirect ?? [], retranslation);
+        Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize), indirect ?? [], retranslation, Translations);
         if (_cachedIlBytes + region.IlBytes > TranslationCacheBytes) FlushRegions();
         _cachedIlBytes += region.IlBytes;
         Translations.Regions++;
@@ -187,6 +194,7 @@ internal sealed unsafe partial class Hart
             cp.Heat![slot] = ushort.MaxValue; // counts again from zero: a retry only after another 65536 entries
             return null;
         }
+        if (CompileInBackground) RegionCompiler.Enqueue(region);
         Register(cp, region, pageBase, paged, replacing: null);
         return cp.Regions![slot];
     }
@@ -198,8 +206,34 @@ internal sealed unsafe partial class Hart
         Region? region = TranslateRegion(cp, old.EntrySlots[0], pageBase, physBase, paged, retranslation: true);
         if (region == null) return entry;
         Translations.Retranslated++;
+        if (CompileInBackground)
+        {
+            // The old one runs on until the new one is compiled (Successor).
+            old.Successor = region;
+            RegionCompiler.Enqueue(region);
+            return entry;
+        }
         Register(cp, region, pageBase, paged, replacing: old);
         return cp.Regions![slot] ?? entry;
+    }
+
+    /// <summary>The way in at <paramref name="slot"/> once the retranslation of its region is compiled (or refused: then the old one stays).</summary>
+    private RegionEntry TakeSuccessor(CodePage cp, RegionEntry entry, int slot, ulong pageBase, bool paged)
+    {
+        Region old = entry.Region;
+        Region next = old.Successor!;
+        if (next.Compiled)
+        {
+            old.Successor = null;
+            Register(cp, next, pageBase, paged, replacing: old);
+            return cp.Regions![slot] ?? entry;
+        }
+        if (next.Refused)
+        {
+            old.Successor = null;
+            Refused(next, slot);
+        }
+        return entry;
     }
 
     /// <summary>Every block start of <paramref name="region"/> becomes a way in where the page has none (or one into <paramref name="replacing"/>).</summary>
@@ -216,29 +250,39 @@ internal sealed unsafe partial class Hart
     }
 
     /// <summary>
-    /// The first run of a region, when the JIT compiles it: a method the JIT refuses (a translator bug)
-    /// throws before any of it runs, so the interpreter can take over that head for good.
+    /// An entry into a region not compiled yet. In the background tier the interpreter runs on until
+    /// the JIT is done (false); otherwise the JIT compiles it now and it runs (true). A method the JIT
+    /// refuses (a translator bug) was never run: the interpreter takes over its heads for good.
     /// </summary>
     private bool FirstRun(RegionEntry entry, CodePage cp, int slot, ref long n, long budget)
     {
         Region region = entry.Region;
-        try
+        if (!region.Refused)
         {
-            n = region.Code(this, _x, n, budget, entry.Index);
-            region.Compiled = true;
-            return true;
-        }
-        catch (InvalidProgramException e)
-        {
-            RegionEntry?[] entries = cp.Regions!;
-            for (int i = 0; i < entries.Length; i++)
+            if (CompileInBackground) return false;
+            if (RegionCompiler.Compile(region))
             {
-                if (entries[i]?.Region == region) entries[i] = null;
+                region.MarkCompiled();
+                Translations.Entries++;
+                region.Entries++;
+                n = region.Code(this, _x, n, budget, entry.Index);
+                return true;
             }
-            cp.Heat![slot] = ushort.MaxValue;
-            Translations.Refused++;
-            Console.Error.WriteLine($"rivet: hart {HartId}: the translation of {region.PageBase + 2 * (ulong)slot:x} was refused ({e.Message}); the interpreter runs it");
-            return false;
+            region.MarkRefused();
         }
+        RegionEntry?[] entries = cp.Regions!;
+        for (int i = 0; i < entries.Length; i++)
+        {
+            if (entries[i]?.Region == region) entries[i] = null;
+        }
+        cp.Heat![slot] = ushort.MaxValue;
+        Refused(region, slot);
+        return false;
+    }
+
+    private void Refused(Region region, int slot)
+    {
+        Translations.Refused++;
+        Console.Error.WriteLine($"rivet: hart {HartId}: the translation of {region.PageBase + 2 * (ulong)slot:x} was refused ({region.RefusedBecause}); the interpreter runs it");
     }
 }

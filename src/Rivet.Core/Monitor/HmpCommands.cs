@@ -101,6 +101,7 @@ internal static partial class HmpCommands
         o.Append(CultureInfo.InvariantCulture, $"retranslated        {t.Retranslated}\n");
         o.Append(CultureInfo.InvariantCulture, $"cache flushes       {t.Flushes}\n");
         o.Append(CultureInfo.InvariantCulture, $"translation time    {t.TranslationTime.TotalMilliseconds:F1} ms\n");
+        o.Append(CultureInfo.InvariantCulture, $"JIT time            {t.CompileTime.TotalMilliseconds:F1} ms\n");
         o.Append(CultureInfo.InvariantCulture, $"refused by the JIT  {t.Refused}\n");
     }
 

@@ -33,8 +33,22 @@ internal sealed class Region
     public required int IlBytes { get; init; }
     /// <summary>The slots of its entry points: every block start in it (index = the entry argument).</summary>
     public required int[] EntrySlots { get; init; }
-    /// <summary>The JIT compiled it (it ran once): later entries need no guard.</summary>
-    public bool Compiled;
+    /// <summary>The hart's figures (the compiling thread adds its time).</summary>
+    public required TranslatorStatistics Statistics { get; init; }
+
+    private int _state; // Translated, then Compiled or Refused (written once, maybe by the compiling thread)
+    private const int Translated = 0, CompiledState = 1, RefusedState = 2;
+
+    /// <summary>The JIT compiled it: it may be entered.</summary>
+    public bool Compiled => Volatile.Read(ref _state) == CompiledState;
+    /// <summary>The JIT refused it (<see cref="RefusedBecause"/>): the interpreter runs its code for good.</summary>
+    public bool Refused => Volatile.Read(ref _state) == RefusedState;
+    public string? RefusedBecause;
+    public void MarkCompiled() => Volatile.Write(ref _state, CompiledState);
+    public void MarkRefused() => Volatile.Write(ref _state, RefusedState);
+
+    /// <summary>Its retranslation, waiting to be compiled: its ways in lead there once it is (the hart's thread only).</summary>
+    public Region? Successor;
     /// <summary>Entries so far; at <see cref="RegionTranslator.RetranslateAfter"/> a first translation is made again with the profile then.</summary>
     public long Entries;
     /// <summary>A second translation (never retranslated again).</summary>

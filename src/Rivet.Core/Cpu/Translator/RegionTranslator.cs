@@ -66,10 +66,11 @@ internal static unsafe class RegionTranslator
     /// Emits the region whose instructions are <paramref name="insns"/> (in address order; the
     /// one at <paramref name="headSlot"/> is the entry).
     /// </summary>
-    public static Region Translate(IReadOnlyList<RegionInsn> insns, int headSlot, ulong pageBase, bool paged, RamLayout ram, IReadOnlyList<int> indirectTargets, bool retranslation)
+    public static Region Translate(IReadOnlyList<RegionInsn> insns, int headSlot, ulong pageBase, bool paged, RamLayout ram, IReadOnlyList<int> indirectTargets,
+        bool retranslation, TranslatorStatistics statistics)
     {
         var e = new Emitter(insns, headSlot, pageBase, paged, ram, indirectTargets);
-        return e.Emit(retranslation);
+        return e.Emit(retranslation, statistics);
     }
 
     private sealed class Emitter
@@ -196,9 +197,17 @@ internal static unsafe class RegionTranslator
             }
         }
 
-        public Region Emit(bool retranslation)
+        public Region Emit(bool retranslation, TranslatorStatistics statistics)
         {
             ILGenerator il = _il;
+            // Entry -1 returns at once, before it reads anything: a call that only makes the JIT compile the method (RegionCompiler).
+            Label enter = il.DefineLabel();
+            il.Emit(OpCodes.Ldarg_S, (byte)4);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Bge, enter);
+            il.Emit(OpCodes.Ldarg_2);
+            il.Emit(OpCodes.Ret);
+            il.MarkLabel(enter);
             // Registers the region touches live in locals.
             foreach (RegionInsn r in _insns)
             {
@@ -297,6 +306,7 @@ internal static unsafe class RegionTranslator
                 IlBytes = il.ILOffset,
                 EntrySlots = [.. entries.Select(i => _insns[i].Slot)],
                 Retranslated = retranslation,
+                Statistics = statistics,
             };
         }
 

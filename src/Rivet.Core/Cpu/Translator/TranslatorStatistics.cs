@@ -1,12 +1,14 @@
 namespace Rivet.Cpu.Translator;
 
-/// <summary>One hart's translator figures (written by its vCPU thread only).</summary>
+/// <summary>One hart's translator figures (written by its vCPU thread only, but for the compile time).</summary>
 internal sealed class TranslatorStatistics
 {
     public long Regions;
     public long GuestInstructions;
     public long IlBytes;
     public long TranslationTicks;
+    /// <summary>Time in the runtime's JIT, on the compiling thread or the vCPU's (Interlocked).</summary>
+    public long CompileTicks;
     /// <summary>Entries into regions, and exits that leave an instruction to the interpreter (not a jump out).</summary>
     public long Entries;
     public long Continues;
