@@ -41,6 +41,8 @@ internal sealed unsafe partial class Hart
         public ushort[]? Heat;
         /// <summary>The way into a region at each slot (every block start of a translated region); dropped with the decodes.</summary>
         public RegionEntry?[]? Regions;
+        /// <summary>Under the translator: how often an indirect jump landed on each slot (made at the first landing).</summary>
+        public ushort[]? Landings;
 
         public CodePage()
         {
@@ -101,6 +103,7 @@ internal sealed unsafe partial class Hart
             if (page.Blocks != null) Array.Clear(page.Blocks);
             if (page.Heat != null) Array.Clear(page.Heat);
             page.Regions = null;
+            page.Landings = null;
             // Re-marked for another virtual alias (same generation and epoch): the block in hand must not go on.
             if (_block?.Page == page) ResetInstrumentationState();
         }
@@ -236,6 +239,7 @@ internal sealed unsafe partial class Hart
         bool translate = !TMode.Instrumented && !TMode.Step && !TMode.Watch && Engine == ExecutionEngine.Translator;
         int hot = HotThreshold;
         TranslatorStatistics stats = Translations;
+        bool landing = false; // the next block head is where an indirect jump went
 
         // A step raises no timer (QEMU's SSTEP_NOTIMER); what is pending stays pending.
         if (!TMode.Step) RefreshTimer();
@@ -341,6 +345,12 @@ internal sealed unsafe partial class Hart
         if (current.Heat is { } heat)
         {
             int slot = (int)(d - page);
+            if (landing)
+            {
+                landing = false;
+                ushort[] landings = current.Landings ??= new ushort[SlotsPerPage];
+                if (landings[slot] < ushort.MaxValue) landings[slot]++;
+            }
             RegionEntry? entry = current.Regions?[slot];
             if (entry == null || !entry.Region.Fits(pageBase, TMode.Paged))
             {
@@ -370,7 +380,11 @@ internal sealed unsafe partial class Hart
             if (region.Compiled) n = region.Code(this, x, n, budget, entry.Index);
             else if (!FirstRun(entry, current, slot, ref n, budget)) goto Next;
             pc = Pc;
-            if (_regionExit == RegionExit.Taken) goto Taken;
+            if (_regionExit != RegionExit.Continue)
+            {
+                landing = _regionExit == RegionExit.Indirect;
+                goto Taken;
+            }
             stats.Continues++;
             // Sequential: the instruction at pc runs here (always in this page, or its end sentinel).
             d = page + ((pc - pageBase) >> 1);
@@ -467,6 +481,7 @@ internal sealed unsafe partial class Hart
                     x[d->Rd] = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
                     pc = target;
                     n++;
+                    landing = true;
                     goto Taken;
                 }
             case Op.Beq: if (IntegerOps.Beq(x[d->Rs1], x[d->Rs2])) goto Branch; break;

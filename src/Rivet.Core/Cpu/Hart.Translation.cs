@@ -168,14 +168,19 @@ internal sealed unsafe partial class Hart
         }
     }
 
-    /// <summary>The slots of the page entered most often as block heads (at most <paramref name="max"/>).</summary>
+    /// <summary>
+    /// The likely targets of an indirect jump (at most <paramref name="max"/>): the slots of the page where
+    /// indirect jumps landed most, else (no landing seen yet) those entered most often as block heads.
+    /// </summary>
     private static List<int> HotHeads(CodePage cp, int max)
     {
-        ushort[] heat = cp.Heat!;
+        ushort[]? landings = cp.Landings;
+        ushort[] heat = landings ?? cp.Heat!;
         var heads = new List<int>();
         for (int i = 0; i < heat.Length; i++)
         {
-            if (heat[i] != 0 && heat[i] != ushort.MaxValue) heads.Add(i);
+            // (In the heat, the top value marks a head that cannot be translated.)
+            if (heat[i] != 0 && (landings != null || heat[i] != ushort.MaxValue)) heads.Add(i);
         }
         heads.Sort((a, b) => heat[b].CompareTo(heat[a]));
         if (heads.Count > max) heads.RemoveRange(max, heads.Count - max);

@@ -14,6 +14,8 @@ internal enum RegionExit
     Continue,
     /// <summary>After a taken branch or jump to pc: the interpreter checks kicks and the budget, then dispatches (maybe into another region).</summary>
     Taken,
+    /// <summary>As <see cref="Taken"/>, after an indirect jump: where it landed counts in the indirect-target profile (<c>CodePage.Landings</c>).</summary>
+    Indirect,
 }
 
 /// <summary>One translated region of a decoded code page: several guest blocks in one method.</summary>

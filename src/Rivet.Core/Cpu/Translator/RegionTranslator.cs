@@ -266,6 +266,7 @@ internal static unsafe class RegionTranslator
                 EmitInstruction(i, r, pc);
             }
 
+            if (_indirect is { } indirect) EmitIndirectJump(indirect);
             foreach ((Label label, ulong target) in _deferredJumps)
             {
                 il.MarkLabel(label);
@@ -390,6 +391,39 @@ internal static unsafe class RegionTranslator
             _il.Emit(OpCodes.Br, _labels[t]);
         }
 
+        private Label? _indirect;
+
+        /// <summary>
+        /// Where every indirect jump of the region goes with its target in <see cref="_target"/>: one
+        /// compare chain for all of them (a chain per jalr multiplied the method's blocks, and the
+        /// JIT's time with them). A return to a call inside the region, or a jump to one of the
+        /// page's hot heads in it, stays inside (after the checks of any taken jump); anything else leaves.
+        /// </summary>
+        private Label IndirectJump()
+        {
+            _indirect ??= _il.DefineLabel();
+            return _indirect.Value;
+        }
+
+        private void EmitIndirectJump(Label l)
+        {
+            ILGenerator il = _il;
+            il.MarkLabel(l);
+            foreach (ulong back in _returnPoints)
+            {
+                Label hit = il.DefineLabel();
+                il.Emit(OpCodes.Ldloc, _target);
+                il.Emit(OpCodes.Ldc_I8, (long)back);
+                il.Emit(OpCodes.Beq, hit);
+                _deferredJumps.Add((hit, back));
+            }
+            il.Emit(OpCodes.Ldloc, _target);
+            il.Emit(OpCodes.Stloc, _pcOut);
+            il.Emit(OpCodes.Ldc_I4, (int)RegionExit.Indirect);
+            il.Emit(OpCodes.Stloc, _kindOut);
+            il.Emit(OpCodes.Br, _exit);
+        }
+
         /// <summary>After instruction <paramref name="i"/>: go on with the next one, inside the region or out.</summary>
         private void FallThrough(int i, RegionInsn r)
         {
@@ -426,20 +460,7 @@ internal static unsafe class RegionTranslator
                         il.Emit(OpCodes.Stloc, _target);
                         il.Emit(OpCodes.Ldc_I8, (long)(pc + d.Length));
                         StoreReg(d.Rd);
-                        // A return to a call inside the region stays inside (after the checks of any taken jump).
-                        foreach (ulong back in _returnPoints)
-                        {
-                            Label hit = il.DefineLabel();
-                            il.Emit(OpCodes.Ldloc, _target);
-                            il.Emit(OpCodes.Ldc_I8, (long)back);
-                            il.Emit(OpCodes.Beq, hit);
-                            _deferredJumps.Add((hit, back));
-                        }
-                        il.Emit(OpCodes.Ldloc, _target);
-                        il.Emit(OpCodes.Stloc, _pcOut);
-                        il.Emit(OpCodes.Ldc_I4, (int)RegionExit.Taken);
-                        il.Emit(OpCodes.Stloc, _kindOut);
-                        il.Emit(OpCodes.Br, _exit);
+                        il.Emit(OpCodes.Br, IndirectJump());
                         return;
                     }
                 case Op.Fence:
