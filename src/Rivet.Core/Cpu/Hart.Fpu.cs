@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Rivet.Cpu.Fpu;
 using Rivet.Isa;
 using Rivet.Memory;
@@ -37,25 +38,34 @@ internal sealed unsafe partial class Hart
     private uint _frm;    // the dynamic rounding mode (3 bits; 5-7 make dynamic-rm instructions illegal)
     private ulong _fpFlagged; // the physical address of an FP store into a page holding code
 
+    // The small helpers below are forced inline: ExecuteFp is too large for the JIT to inline them on its own (a profile of the float guest showed them as calls).
     /// <summary>mstatus.FS is not Off: F/D instructions and the FP CSRs may run.</summary>
-    private bool FpEnabled => (_mstatus & Mstatus.Fs) != 0;
+    private bool FpEnabled
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => (_mstatus & Mstatus.Fs) != 0;
+    }
 
     /// <summary>An f register or an FP CSR was written: FS becomes Dirty (and SD with it), as QEMU 7.2's mark_fs_dirty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void MarkFsDirty() => _mstatus |= Mstatus.FsDirty | Mstatus.Sd;
 
     /// <summary>A binary32 operand: an f register that is not a proper NaN-box reads as the canonical NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint ReadS(int r)
     {
         ulong v = _f[r];
         return (v & NanBox) == NanBox ? (uint)v : SoftFloat.CanonicalNaN32;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void WriteS(int r, uint v)
     {
         _f[r] = NanBox | v;
         MarkFsDirty();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void WriteD(int r, ulong v)
     {
         _f[r] = v;
@@ -63,9 +73,11 @@ internal sealed unsafe partial class Hart
     }
 
     /// <summary>fflags accrue; in QEMU 7.2 the flags live in the softfloat status, so raising them alone leaves FS as it was.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Accrue(FpFlags flags) => _fflags |= (uint)flags;
 
     /// <summary>The instruction's rounding mode (rm 7: frm); false for the reserved 5 and 6, or a dynamic frm of 5-7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryRoundingMode(int imm, out RoundingMode rm)
     {
         uint r = (uint)(imm >> 8) & 7;
