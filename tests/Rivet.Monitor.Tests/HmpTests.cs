@@ -602,7 +602,7 @@ public sealed class HmpTests
                 await Task.Yield();
                 text = await Hmp(c, "info jit");
             }
-            Assert.Contains("engine              translator (IL regions; a block head is translated after 1024 entries)\r\n", text, StringComparison.Ordinal);
+            Assert.Contains("engine              translator (IL regions; a block head is translated after 16384 entries)\r\n", text, StringComparison.Ordinal);
             Assert.Contains("refused by the JIT  0\r\n", text, StringComparison.Ordinal);
         }
     }
