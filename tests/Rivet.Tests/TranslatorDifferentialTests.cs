@@ -399,6 +399,46 @@ public sealed class TranslatorDifferentialTests
         Assert.Equal(hart.Pc == Head ? retired / 2 : (retired + 1) / 2, hart.ReadRegister(A0));
     }
 
+    /// <summary>
+    /// Harts share regions: a second hart whose head gets hot in the same code takes the first
+    /// hart's region (no translation of its own) and runs it with its own registers; code written
+    /// over afterwards is a new generation, which the cache does not hand out.
+    /// </summary>
+    [Fact]
+    public void ASecondHartTakesTheFirstHartsRegion()
+    {
+        const ulong Head = DiffRig.RamBase;
+        var a = new Asm(Head);
+        a.Emit(Rv.Addi(A0, A0, 1));
+        a.Emit(Rv.J(0, -4));
+        using var memory = new PhysicalMemory(DiffRig.RamBase, 0x10000, []);
+        Assert.True(memory.WriteRam(Head, a.Bytes));
+        var clock = new Devices.VirtualClock();
+        var shared = new Cpu.Translator.SharedRegions();
+        Hart[] harts = [.. Enumerable.Range(0, 2).Select(i => new Hart(i, memory, clock)
+        {
+            Engine = ExecutionEngine.Translator, HotThreshold = 1, CompileInBackground = true, SharedRegions = shared,
+        })];
+        long deadline = HostSync.DeadlineAfter(TimeSpan.FromSeconds(60));
+        foreach (Hart hart in harts)
+        {
+            hart.Reset();
+            hart.Pc = Head;
+            while (hart.Translations.Entries == 0)
+            {
+                Assert.True(HostSync.Now < deadline, $"hart {hart.HartId}: the region was never entered");
+                Assert.Equal(ExecExit.Budget, hart.Run(10_001));
+            }
+            ulong retired = hart.InstructionsRetired;
+            Assert.Equal(hart.Pc == Head ? retired / 2 : (retired + 1) / 2, hart.ReadRegister(A0));
+        }
+        Assert.Equal((1L, 0L), (harts[0].Translations.Regions, harts[0].Translations.Shared));
+        Assert.Equal((0L, 1L), (harts[1].Translations.Regions, harts[1].Translations.Shared));
+        // The page written over (the same bytes: still a new generation): no hart may take the old region.
+        Assert.True(memory.WriteRam(Head, a.Bytes));
+        Assert.Null(shared.Find(Head, Head, 0, paged: false, Volatile.Read(ref memory.CodeGeneration[0])));
+    }
+
     private static byte[] Read(PhysicalMemory memory, ulong at, int n)
     {
         var b = new byte[n];

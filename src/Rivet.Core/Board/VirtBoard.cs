@@ -55,12 +55,14 @@ internal sealed class VirtBoard : IResettable, IDisposable
         }
         Memory = new PhysicalMemory(DramBase, config.RamSize, [Rom, Finisher, Rtc, Clint, Plic, Uart, .. Virtio]);
         foreach (VirtioMmio slot in Virtio) slot.Attach(Memory);
+        var regions = new SharedRegions();
         for (int i = 0; i < harts.Length; i++)
         {
             harts[i] = new Hart(i, Memory, Clock)
             {
                 Engine = config.Engine,
                 CompileInBackground = true,
+                SharedRegions = regions,
                 TranslationCacheBytes = config.TranslationCacheMiB == 0 ? RegionTranslator.DefaultCacheBytes : (long)config.TranslationCacheMiB << 20,
             };
         }

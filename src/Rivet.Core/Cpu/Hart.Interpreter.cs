@@ -366,7 +366,7 @@ internal sealed unsafe partial class Hart
                 // The head's heat goes on counting (saturating below the "refused" mark): where jumps
                 // from outside land most is what a retranslation takes in as an indirect jump's targets.
                 if (heat[slot] < ushort.MaxValue - 1) heat[slot]++;
-                if (++region.Entries == RegionTranslator.RetranslateAfter && !region.Retranslated)
+                if (++region.Entries >= RegionTranslator.RetranslateAfter && !region.Retranslated && region.Retranslating == 0)
                 {
                     entry = Retranslate(current, entry, slot, pageBase, physBase, TMode.Paged);
                     region = entry.Region;

@@ -36,6 +36,9 @@ internal sealed unsafe partial class Hart
     /// </summary>
     public bool CompileInBackground { get; set; }
 
+    /// <summary>The machine's regions, shared by its harts (null: this hart keeps its own; the board sets it with <see cref="CompileInBackground"/>).</summary>
+    public SharedRegions? SharedRegions { get; set; }
+
     /// <summary>Drops every region of every page (heat too): the cache is full.</summary>
     private void FlushRegions()
     {
@@ -51,6 +54,7 @@ internal sealed unsafe partial class Hart
         }
         _cachedIlBytes = 0;
         Translations.Flushes++;
+        SharedRegions?.Clear();
     }
 
     /// <summary>Where the last region left (written by the region's code).</summary>
@@ -113,6 +117,8 @@ internal sealed unsafe partial class Hart
         if (insns.Count == 0 || insns[0].Stop) return null;
         insns.Sort((a, b) => a.Slot.CompareTo(b.Slot));
         Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize), indirect ?? [], retranslation, Translations);
+        region.PhysBase = physBase;
+        region.Generation = cp.Generation;
         if (_cachedIlBytes + region.IlBytes > TranslationCacheBytes) FlushRegions();
         _cachedIlBytes += region.IlBytes;
         Translations.Regions++;
@@ -143,7 +149,7 @@ internal sealed unsafe partial class Hart
                         if (!ok) _mmuFault = NoFault;
                     }
                     ok = ok && RegionTranslator.Supports(d->Op) && !(s == SlotsPerPage - 1 && d->Length == 4);
-                    insns.Add(new RegionInsn(s, *d, !ok, (nint)d));
+                    insns.Add(new RegionInsn(s, *d, !ok));
                     if (!ok) break;
                     count++;
                     Op op = d->Op;
@@ -193,13 +199,24 @@ internal sealed unsafe partial class Hart
     /// </summary>
     private RegionEntry? HotRegion(CodePage cp, int slot, ulong pageBase, ulong physBase, bool paged)
     {
-        Region? region = TranslateRegion(cp, slot, pageBase, physBase, paged, retranslation: false);
-        if (region == null)
+        // Another hart's region from the same code, unless breakpoints are marked in this hart's decodes (a region ends before one).
+        SharedRegions? shared = _breakpointsActive ? null : SharedRegions;
+        Region? region = shared?.Find(physBase, pageBase, slot, paged, cp.Generation);
+        if (region != null)
         {
-            cp.Heat![slot] = ushort.MaxValue; // counts again from zero: a retry only after another 65536 entries
-            return null;
+            Translations.Shared++;
         }
-        if (CompileInBackground) RegionCompiler.Enqueue(region);
+        else
+        {
+            region = TranslateRegion(cp, slot, pageBase, physBase, paged, retranslation: false);
+            if (region == null)
+            {
+                cp.Heat![slot] = ushort.MaxValue; // counts again from zero: a retry only after another 65536 entries
+                return null;
+            }
+            if (CompileInBackground) RegionCompiler.Enqueue(region);
+            shared?.Add(region, slot);
+        }
         Register(cp, region, pageBase, paged, replacing: null);
         return cp.Regions![slot];
     }
@@ -208,14 +225,17 @@ internal sealed unsafe partial class Hart
     private RegionEntry Retranslate(CodePage cp, RegionEntry entry, int slot, ulong pageBase, ulong physBase, bool paged)
     {
         Region old = entry.Region;
+        // Once, by whichever hart sharing it gets there first.
+        if (Interlocked.Exchange(ref old.Retranslating, 1) != 0) return entry;
         Region? region = TranslateRegion(cp, old.EntrySlots[0], pageBase, physBase, paged, retranslation: true);
         if (region == null) return entry;
         Translations.Retranslated++;
         if (CompileInBackground)
         {
-            // The old one runs on until the new one is compiled (Successor).
-            old.Successor = region;
+            // The old one runs on until the new one is compiled (Successor), on every hart that has it.
+            Volatile.Write(ref old.Successor, region);
             RegionCompiler.Enqueue(region);
+            if (!_breakpointsActive) SharedRegions?.Add(region, old.EntrySlots[0]);
             return entry;
         }
         Register(cp, region, pageBase, paged, replacing: old);
@@ -226,12 +246,17 @@ internal sealed unsafe partial class Hart
     private RegionEntry TakeSuccessor(CodePage cp, RegionEntry entry, int slot, ulong pageBase, bool paged)
     {
         Region old = entry.Region;
-        Region next = old.Successor!;
+        Region next = Volatile.Read(ref old.Successor)!;
         if (next.Compiled)
         {
-            old.Successor = null;
-            Register(cp, next, pageBase, paged, replacing: old);
-            return cp.Regions![slot] ?? entry;
+            // Every way into the old one on this page goes (other harts may still use it), then the new one's come.
+            RegionEntry?[] entries = cp.Regions!;
+            foreach (int s in old.EntrySlots)
+            {
+                if (entries[s]?.Region == old) entries[s] = null;
+            }
+            Register(cp, next, pageBase, paged, replacing: null);
+            return entries[slot] ?? entry;
         }
         if (next.Refused)
         {

@@ -111,11 +111,12 @@ public sealed class Machine : IDisposable
         get
         {
             var harts = _board.Harts;
-            long regions = 0, insns = 0, il = 0, ticks = 0, compile = 0, refused = 0, retranslated = 0, flushes = 0;
+            long regions = 0, shared = 0, insns = 0, il = 0, ticks = 0, compile = 0, refused = 0, retranslated = 0, flushes = 0;
             foreach (var h in harts)
             {
                 Cpu.Translator.TranslatorStatistics t = h.Translations;
                 regions += Volatile.Read(ref t.Regions);
+                shared += Volatile.Read(ref t.Shared);
                 insns += Volatile.Read(ref t.GuestInstructions);
                 il += Volatile.Read(ref t.IlBytes);
                 ticks += Volatile.Read(ref t.TranslationTicks);
@@ -126,7 +127,7 @@ public sealed class Machine : IDisposable
             }
             return new TranslatorInfo(harts[0].Engine, harts[0].HotThreshold, regions, insns, il,
                 TimeSpan.FromSeconds(ticks / (double)System.Diagnostics.Stopwatch.Frequency),
-                TimeSpan.FromSeconds(compile / (double)System.Diagnostics.Stopwatch.Frequency), refused, retranslated, flushes);
+                TimeSpan.FromSeconds(compile / (double)System.Diagnostics.Stopwatch.Frequency), refused, retranslated, flushes, shared);
         }
     }
 

@@ -98,6 +98,7 @@ internal static partial class HmpCommands
         o.Append(CultureInfo.InvariantCulture, $"regions             {t.Regions}\n");
         o.Append(CultureInfo.InvariantCulture, $"guest instructions  {t.GuestInstructions} ({(t.Regions == 0 ? 0 : (double)t.GuestInstructions / t.Regions):F1} per region)\n");
         o.Append(CultureInfo.InvariantCulture, $"IL size             {t.IlBytes} bytes\n");
+        o.Append(CultureInfo.InvariantCulture, $"shared by harts     {t.Shared} (hot heads that took another hart's region)\n");
         o.Append(CultureInfo.InvariantCulture, $"retranslated        {t.Retranslated}\n");
         o.Append(CultureInfo.InvariantCulture, $"cache flushes       {t.Flushes}\n");
         o.Append(CultureInfo.InvariantCulture, $"translation time    {t.TranslationTime.TotalMilliseconds:F1} ms\n");

@@ -1,3 +1,5 @@
+using Rivet.Isa;
+
 namespace Rivet.Cpu.Translator;
 
 /// <summary>
@@ -35,7 +37,15 @@ internal sealed class Region
     public required int IlBytes { get; init; }
     /// <summary>The slots of its entry points: every block start in it (index = the entry argument).</summary>
     public required int[] EntrySlots { get; init; }
-    /// <summary>The hart's figures (the compiling thread adds its time).</summary>
+    /// <summary>The F/D instructions its code points at (pinned; alive as long as the region).</summary>
+    public DecodedInsn[]? Decodes { get; init; }
+    /// <summary>The physical page it was translated from and that page's code generation then (what harts sharing it check).</summary>
+    public ulong PhysBase;
+    public int Generation;
+    /// <summary>A retranslation was started (once, whichever hart gets there first).</summary>
+    public int Retranslating;
+
+    /// <summary>The translating hart's figures (the compiling thread adds its time).</summary>
     public required TranslatorStatistics Statistics { get; init; }
 
     private int _state; // Translated, then Compiled or Refused (written once, maybe by the compiling thread)

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Reflection.Emit;
 using Rivet.Isa;
 using Rivet.Memory;
@@ -7,9 +8,9 @@ namespace Rivet.Cpu.Translator;
 
 /// <summary>
 /// One instruction of a region: its slot in the code page and, when <see cref="Stop"/>, an instruction the region leaves to
-/// the interpreter. <see cref="Decoded"/> is its pinned slot, which F/D helpers read (the region lives no longer than the decodes).
+/// the interpreter.
 /// </summary>
-internal readonly record struct RegionInsn(int Slot, DecodedInsn D, bool Stop, nint Decoded);
+internal readonly record struct RegionInsn(int Slot, DecodedInsn D, bool Stop);
 
 /// <summary>Where guest RAM is, baked into a region's code as constants.</summary>
 internal readonly record struct RamLayout(nint Ram, ulong Base, ulong Size);
@@ -106,6 +107,19 @@ internal static unsafe class RegionTranslator
         /// </summary>
         private readonly List<ulong> _returnPoints = [];
         private const int MaxReturnPoints = 8;
+        /// <summary>
+        /// The F/D instructions, which the interpreter's helpers take by address: the region's own pinned
+        /// copies (not the hart's decoded page, which another hart sharing the region does not own).
+        /// </summary>
+        private readonly DecodedInsn[]? _decodes;
+        private int _decodeCount;
+
+        private nint Pin(DecodedInsn d)
+        {
+            int i = _decodeCount++;
+            _decodes![i] = d;
+            return (nint)Unsafe.AsPointer(ref _decodes[i]);
+        }
 
         public Emitter(IReadOnlyList<RegionInsn> insns, int headSlot, ulong pageBase, bool paged, RamLayout ram, IReadOnlyList<int> indirectTargets)
         {
@@ -120,6 +134,8 @@ internal static unsafe class RegionTranslator
                 InitLocals = false, // every local is written before it is read
             };
             _il = _method.GetILGenerator(256 + insns.Count * 48);
+            int fp = insns.Count(r => !r.Stop && r.D.Op >= Op.Flw);
+            if (fp > 0) _decodes = GC.AllocateArray<DecodedInsn>(fp, pinned: true);
             _labels = new Label[insns.Count];
             for (int i = 0; i < insns.Count; i++) _labels[i] = _il.DefineLabel();
             _exit = _il.DefineLabel();
@@ -314,6 +330,7 @@ internal static unsafe class RegionTranslator
                 EntrySlots = [.. entries.Select(i => _insns[i].Slot)],
                 Retranslated = retranslation,
                 Statistics = statistics,
+                Decodes = _decodes,
             };
         }
 
@@ -539,7 +556,7 @@ internal static unsafe class RegionTranslator
                 EmitOffset(i, d, pc, SizeOf(d.Op), store);
                 if (store) EmitFlagCheck(i, pc);
                 il.Emit(OpCodes.Ldarg_0);
-                il.Emit(OpCodes.Ldc_I8, (long)r.Decoded);
+                il.Emit(OpCodes.Ldc_I8, (long)Pin(d));
                 il.Emit(OpCodes.Conv_U);
                 il.Emit(OpCodes.Ldloc, _offset);
                 il.Emit(OpCodes.Call, store ? s_fpStore : s_fpLoad);
@@ -556,7 +573,7 @@ internal static unsafe class RegionTranslator
                 il.Emit(OpCodes.Stind_I8);
             }
             il.Emit(OpCodes.Ldarg_0);
-            il.Emit(OpCodes.Ldc_I8, (long)r.Decoded);
+            il.Emit(OpCodes.Ldc_I8, (long)Pin(d));
             il.Emit(OpCodes.Conv_U);
             il.Emit(OpCodes.Call, s_fp);
             il.Emit(OpCodes.Brfalse, no);
