@@ -55,7 +55,8 @@ internal sealed record RivetCli(string Launcher, string Dotnet)
         }
         else
         {
-            DateTime built = new[] { launcher, dll, Path.Combine(binDir, "Rivet.Core.dll") }
+            // The managed images only: the launcher is rebuilt when Launcher/rivet.c changes, not with them.
+            DateTime built = new[] { dll, Path.Combine(binDir, "Rivet.Core.dll") }
                 .Where(File.Exists).Min(File.GetLastWriteTimeUtc);
             string? newer = NewestSource(Path.Combine(root, "src"));
             if (newer != null && File.GetLastWriteTimeUtc(newer) > built)
