@@ -250,13 +250,9 @@ internal sealed unsafe partial class Hart
         if (next.Compiled)
         {
             // Every way into the old one on this page goes (other harts may still use it), then the new one's come.
-            RegionEntry?[] entries = cp.Regions!;
-            foreach (int s in old.EntrySlots)
-            {
-                if (entries[s]?.Region == old) entries[s] = null;
-            }
+            Unregister(cp, old);
             Register(cp, next, pageBase, paged, replacing: null);
-            return entries[slot] ?? entry;
+            return cp.Regions![slot] ?? entry;
         }
         if (next.Refused)
         {
@@ -264,6 +260,16 @@ internal sealed unsafe partial class Hart
             Refused(next, slot);
         }
         return entry;
+    }
+
+    /// <summary>The page's ways into <paramref name="region"/> go (Register makes them at its entry slots only).</summary>
+    private static void Unregister(CodePage cp, Region region)
+    {
+        RegionEntry?[] entries = cp.Regions!;
+        foreach (int s in region.EntrySlots)
+        {
+            if (entries[s]?.Region == region) entries[s] = null;
+        }
     }
 
     /// <summary>Every block start of <paramref name="region"/> becomes a way in where the page has none (or one into <paramref name="replacing"/>).</summary>
@@ -300,11 +306,7 @@ internal sealed unsafe partial class Hart
             }
             region.MarkRefused();
         }
-        RegionEntry?[] entries = cp.Regions!;
-        for (int i = 0; i < entries.Length; i++)
-        {
-            if (entries[i]?.Region == region) entries[i] = null;
-        }
+        Unregister(cp, region);
         cp.Heat![slot] = ushort.MaxValue;
         Refused(region, slot);
         return false;

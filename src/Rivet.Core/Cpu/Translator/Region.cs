@@ -59,7 +59,7 @@ internal sealed class Region
     public void MarkCompiled() => Volatile.Write(ref _state, CompiledState);
     public void MarkRefused() => Volatile.Write(ref _state, RefusedState);
 
-    /// <summary>Its retranslation, waiting to be compiled: its ways in lead there once it is (the hart's thread only).</summary>
+    /// <summary>Its retranslation, waiting to be compiled: each hart that has this region moves its ways in there once it is (written by the retranslating hart, read by all).</summary>
     public Region? Successor;
     /// <summary>Entries so far; at <see cref="RegionTranslator.RetranslateAfter"/> a first translation is made again with the profile then.</summary>
     public long Entries;
