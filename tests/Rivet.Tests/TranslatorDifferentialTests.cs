@@ -57,6 +57,20 @@ public sealed class TranslatorDifferentialTests
     }
 
     /// <summary>
+    /// Streams that once found a fault, replayed on every run: 20261662 (and 20261260 with
+    /// DOTNET_TieredCompilation=0, as the rivet command runs) found the JIT losing a register's upper
+    /// half after an inlined W division (IntegerOps.RegionDivision).
+    /// </summary>
+    [Theory]
+    [InlineData(20261260)]
+    [InlineData(20261662)]
+    public void StreamsThatOnceFailedAgree(int seed)
+    {
+        string? failure = RunStream(seed);
+        Assert.True(failure == null, failure);
+    }
+
+    /// <summary>
     /// The generator emits what it means to: every instruction it meant as legal decodes as one,
     /// every one it meant as illegal does not, and the streams together cover the extensions.
     /// </summary>

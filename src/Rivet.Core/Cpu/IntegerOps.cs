@@ -111,6 +111,32 @@ internal static class IntegerOps
                 : Form.RegReg;
             table[(int)op] = (form, m);
         }
+        foreach (MethodInfo m in typeof(RegionDivision).GetMethods(BindingFlags.Public | BindingFlags.Static))
+        {
+            table[(int)Enum.Parse<Op>(m.Name)] = (Form.RegReg, m);
+        }
         return table;
+    }
+
+    /// <summary>
+    /// The divisions as the translator's regions call them: never inlined. .NET 10's JIT, inlining
+    /// divuw or remw into a region whose guest registers are long locals, moved the divisor's local
+    /// out of rdx (which div overwrites) with a 32-bit mov and then used that copy as the whole
+    /// register: its upper half was lost (differential seeds 20261260 and 20261662; MinOpts and the
+    /// interpreter, whose registers are in memory, were right). Behind a call the locals are only
+    /// arguments. A division costs more than the call.
+    /// </summary>
+    private static class RegionDivision
+    {
+        private const MethodImplOptions Outlined = MethodImplOptions.NoInlining;
+
+        [MethodImpl(Outlined)] public static ulong Div(ulong a, ulong b) => IntegerOps.Div(a, b);
+        [MethodImpl(Outlined)] public static ulong Divu(ulong a, ulong b) => IntegerOps.Divu(a, b);
+        [MethodImpl(Outlined)] public static ulong Rem(ulong a, ulong b) => IntegerOps.Rem(a, b);
+        [MethodImpl(Outlined)] public static ulong Remu(ulong a, ulong b) => IntegerOps.Remu(a, b);
+        [MethodImpl(Outlined)] public static ulong Divw(ulong a, ulong b) => IntegerOps.Divw(a, b);
+        [MethodImpl(Outlined)] public static ulong Divuw(ulong a, ulong b) => IntegerOps.Divuw(a, b);
+        [MethodImpl(Outlined)] public static ulong Remw(ulong a, ulong b) => IntegerOps.Remw(a, b);
+        [MethodImpl(Outlined)] public static ulong Remuw(ulong a, ulong b) => IntegerOps.Remuw(a, b);
     }
 }
