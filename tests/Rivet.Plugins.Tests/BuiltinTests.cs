@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Rivet.Cpu;
 using Rivet.Plugins.Hosting;
 using Rivet.Tests;
 
@@ -17,6 +18,36 @@ public sealed class BuiltinTests
         // 2005 instructions up to the finisher store, then the final j . until the machine stops.
         Assert.True(r.Retired[0] >= 2005, r.Output + " retired " + r.Retired[0]);
         Assert.Equal($"cpu 0 insns: {r.Retired[0]}\ntotal insns: {r.Retired[0]}\n", r.Output);
+    }
+
+    /// <summary>
+    /// Issue 16: inline counters alone keep code translated (a region adds what its instructions add,
+    /// exactly); a plugin with a callback on every block start keeps its code in the interpreter. Either
+    /// way the count is every instruction retired. The loop is made hot at once (64 entries, compiled
+    /// at the first), so the translator's run enters regions whatever the machine's load.
+    /// </summary>
+    [Theory]
+    [InlineData("insn", true)]
+    [InlineData("insn,inline=false", false)]
+    [InlineData("insn+hotblocks", false)]
+    public void InsnCountsExactlyWhereRegionsRun(string plugins, bool regions)
+    {
+        PluginRunResult r = PluginRun.Run(Programs.Config(Programs.Loop), host =>
+        {
+            foreach (string spec in plugins.Split('+')) host.Load(spec);
+        }, beforeStart: m =>
+        {
+            foreach (Hart h in m.Board.Harts)
+            {
+                h.HotThreshold = 64;
+                h.CompileInBackground = false;
+            }
+        });
+        Assert.Equal(0, r.ExitCode);
+        Assert.True(r.Retired[0] >= 2005, r.Output + " retired " + r.Retired[0]);
+        Assert.StartsWith($"cpu 0 insns: {r.Retired[0]}\ntotal insns: {r.Retired[0]}\n", r.Output);
+        bool translator = Programs.Config(Programs.Loop).Engine == ExecutionEngine.Translator;
+        Assert.True((regions && translator) == (r.RegionEntries > 0), $"{r.RegionEntries} region entries with {plugins}");
     }
 
     [Fact]

@@ -95,18 +95,21 @@ internal static class Programs
 }
 
 /// <summary>What a machine run with plugins left behind.</summary>
-internal sealed record PluginRunResult(int ExitCode, string Output, string Diagnostics, ulong[] Retired);
+/// <summary>A run's exit code, plugin output, diagnostics, instructions retired per hart and entries into translated regions (all harts).</summary>
+internal sealed record PluginRunResult(int ExitCode, string Output, string Diagnostics, ulong[] Retired, long RegionEntries = 0);
 
 /// <summary>Runs a machine in-process with plugins, collecting their output and the diagnostics.</summary>
 internal static class PluginRun
 {
-    public static PluginRunResult Run(MachineConfig config, Action<PluginHost> install, Action<Machine.Machine>? whileRunning = null)
+    public static PluginRunResult Run(MachineConfig config, Action<PluginHost> install, Action<Machine.Machine>? whileRunning = null,
+        Action<Machine.Machine>? beforeStart = null)
     {
         var output = new StringWriter();
         var diagnostics = new StringWriter();
         using var machine = new Machine.Machine(config, Stream.Null, TextWriter.Synchronized(diagnostics));
         var host = new PluginHost(machine, TextWriter.Synchronized(output));
         install(host);
+        beforeStart?.Invoke(machine);
         machine.Start();
         whileRunning?.Invoke(machine);
         int? code = machine.WaitForExit(GuestRun.HangLimit);
@@ -122,7 +125,7 @@ internal static class PluginRun
         lock (diagnostics) d = diagnostics.ToString();
         string o;
         lock (output) o = output.ToString();
-        return new PluginRunResult(code.Value, o, d, retired);
+        return new PluginRunResult(code.Value, o, d, retired, machine.Board.Harts.Sum(h => h.Translations.Entries));
     }
 
     /// <summary>The lines of <paramref name="text"/> that start with <paramref name="prefix"/>.</summary>

@@ -254,6 +254,20 @@ internal sealed unsafe partial class Hart
     }
 
     /// <summary>
+    /// A region runs from slot <paramref name="d"/> on and counts its own instructions
+    /// (<see cref="Translator.Region.Count"/>): the block being executed ends before it, its
+    /// unstarted instructions' adds taken back; after the region a block starts wherever the interpreter goes on.
+    /// </summary>
+    private void LeaveBlockForRegion(DecodedInsn* d)
+    {
+        SuspendBlock(d, started: false);
+        _block = null;
+        _blockLimit = null;
+        _blockSuspended = false;
+        _memoryBlock = null;
+    }
+
+    /// <summary>
     /// Execution continues at slot <paramref name="d"/> other than straight on: the current block
     /// goes on only if <paramref name="d"/> is its next instruction (after a boundary that took no
     /// trap), taking its unstarted instructions' adds again; anything else starts a block.

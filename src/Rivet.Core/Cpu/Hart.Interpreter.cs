@@ -236,7 +236,9 @@ internal sealed unsafe partial class Hart
         ExecExit exit;
         LastRunMode = typeof(TMode).Name;
         // Plain and paged runs enter translated regions at block heads (Hart.Translation.cs).
-        bool translate = !TMode.Instrumented && !TMode.Step && !TMode.Watch && Engine == ExecutionEngine.Translator;
+        // Instrumented harts too, where the plugins count with inline adds alone (Hart.Translation.cs).
+        bool translate = !TMode.Step && !TMode.Watch && Engine == ExecutionEngine.Translator;
+        IHartInstrumentation? instrumentation = TMode.Instrumented ? Instrumentation : null;
         int hot = HotThreshold;
         TranslatorStatistics stats = Translations;
         bool landing = false; // the next block head is where an indirect jump went
@@ -352,7 +354,7 @@ internal sealed unsafe partial class Hart
                 if (landings[slot] < ushort.MaxValue) landings[slot]++;
             }
             RegionEntry? entry = current.Regions?[slot];
-            if (entry == null || !entry.Region.Fits(pageBase, TMode.Paged))
+            if (entry == null || !entry.Region.Fits(pageBase, TMode.Paged, instrumentation))
             {
                 if (++heat[slot] < hot) goto Next;
                 entry = HotRegion(current, slot, pageBase, physBase, TMode.Paged);
@@ -377,8 +379,18 @@ internal sealed unsafe partial class Hart
                     region = entry.Region;
                 }
             }
-            if (region.Compiled) n = region.Code(this, x, n, budget, entry.Index);
-            else if (!FirstRun(entry, current, slot, ref n, budget)) goto Next;
+            if (!region.Compiled && !CompileNow(entry, current, slot)) goto Next;
+            if (TMode.Instrumented)
+            {
+                LeaveBlockForRegion(d);
+                long before = n;
+                n = region.Code(this, x, n, budget, entry.Index);
+                region.Count(n - before);
+            }
+            else
+            {
+                n = region.Code(this, x, n, budget, entry.Index);
+            }
             pc = Pc;
             if (_regionExit != RegionExit.Continue)
             {

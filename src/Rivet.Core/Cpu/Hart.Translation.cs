@@ -104,6 +104,11 @@ internal sealed unsafe partial class Hart
     private Region? TranslateRegion(CodePage cp, int head, ulong pageBase, ulong physBase, bool paged, bool retranslation)
     {
         long start = Stopwatch.GetTimestamp();
+        // Instrumented: each slot's inline adds, where known; the region's instructions all make the same ones.
+        bool[]? countable = null;
+        HookOp[]?[]? slotCounts = Instrumentation != null ? SlotCounts(cp, out countable) : null;
+        HookOp[]? counts = null;
+        bool countsSet = false;
         var seen = new bool[SlotsPerPage];
         var insns = new List<RegionInsn>();
         List<int>? indirect = null;
@@ -119,6 +124,8 @@ internal sealed unsafe partial class Hart
         Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize), indirect ?? [], retranslation, Translations);
         region.PhysBase = physBase;
         region.Generation = cp.Generation;
+        region.Instrumentation = Instrumentation;
+        region.Counts = slotCounts != null ? counts ?? [] : null;
         if (_cachedIlBytes + region.IlBytes > TranslationCacheBytes) FlushRegions();
         _cachedIlBytes += region.IlBytes;
         Translations.Regions++;
@@ -148,7 +155,7 @@ internal sealed unsafe partial class Hart
                         ok = s < SlotsPerPage - 1 && DecodeSlot(cp, d, physBase + 2 * (ulong)s, pageBase + 2 * (ulong)s);
                         if (!ok) _mmuFault = NoFault;
                     }
-                    ok = ok && RegionTranslator.Supports(d->Op) && !(s == SlotsPerPage - 1 && d->Length == 4);
+                    ok = ok && RegionTranslator.Supports(d->Op) && !(s == SlotsPerPage - 1 && d->Length == 4) && Countable(s);
                     insns.Add(new RegionInsn(s, *d, !ok));
                     if (!ok) break;
                     count++;
@@ -172,6 +179,63 @@ internal sealed unsafe partial class Hart
                 }
             }
         }
+
+        // Instrumented: the slot's adds are known and the same as the region's other instructions'.
+        bool Countable(int s)
+        {
+            if (slotCounts == null) return true;
+            if (!countable![s]) return false;
+            if (!countsSet)
+            {
+                counts = slotCounts[s];
+                countsSet = true;
+            }
+            return SameCounts(counts, slotCounts[s]);
+        }
+    }
+
+    /// <summary>
+    /// Under instrumentation a region holds only code the instrumentation has seen (in blocks the
+    /// instrumented interpreter found, so their translation callbacks ran) whose instructions make
+    /// inline adds and nothing else: no block-entry hooks, callbacks or memory hooks (such blocks are
+    /// stepped by the interpreter). Per slot: those adds (null: none), and whether they are known
+    /// (seen, and the same in every block holding the slot).
+    /// </summary>
+    private static HookOp[]?[] SlotCounts(CodePage cp, out bool[] countable)
+    {
+        var counts = new HookOp[]?[SlotsPerPage];
+        countable = new bool[SlotsPerPage];
+        var conflict = new bool[SlotsPerPage];
+        foreach (InstrBlock? b in cp.Blocks ?? [])
+        {
+            if (b == null || !b.ValidIn(cp)) continue;
+            bool adds = !b.Stepped && b.Hooks?.Entry == null;
+            for (int i = 0; i < b.Length; i++)
+            {
+                int s = (int)(b.SlotOf(i) - cp.Base);
+                HookOp[]? ops = b.Hooks?.Insn?[i];
+                if (!adds || (countable[s] && !SameCounts(counts[s], ops))) conflict[s] = true;
+                countable[s] = true;
+                counts[s] = ops;
+            }
+        }
+        for (int s = 0; s < SlotsPerPage; s++)
+        {
+            if (conflict[s]) countable[s] = false;
+        }
+        return counts;
+    }
+
+    private static bool SameCounts(HookOp[]? a, HookOp[]? b)
+    {
+        int n = a?.Length ?? 0;
+        if ((b?.Length ?? 0) != n) return false;
+        for (int i = 0; i < n; i++)
+        {
+            HookOp x = a![i], y = b![i];
+            if (x.Kind != y.Kind || x.Board != y.Board || x.Slot != y.Slot || x.Immediate != y.Immediate) return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -200,7 +264,8 @@ internal sealed unsafe partial class Hart
     private RegionEntry? HotRegion(CodePage cp, int slot, ulong pageBase, ulong physBase, bool paged)
     {
         // Another hart's region from the same code, unless breakpoints are marked in this hart's decodes (a region ends before one).
-        SharedRegions? shared = _breakpointsActive ? null : SharedRegions;
+        // Nor when instrumented (its counters are this hart's).
+        SharedRegions? shared = _breakpointsActive || Instrumentation != null ? null : SharedRegions;
         Region? region = shared?.Find(physBase, pageBase, slot, paged, cp.Generation);
         if (region != null)
         {
@@ -217,7 +282,7 @@ internal sealed unsafe partial class Hart
             if (CompileInBackground) RegionCompiler.Enqueue(region);
             shared?.Add(region, slot);
         }
-        Register(cp, region, pageBase, paged, replacing: null);
+        Register(cp, region, pageBase, paged, replacing: null, Instrumentation);
         return cp.Regions![slot];
     }
 
@@ -235,10 +300,10 @@ internal sealed unsafe partial class Hart
             // The old one runs on until the new one is compiled (Successor), on every hart that has it.
             Volatile.Write(ref old.Successor, region);
             RegionCompiler.Enqueue(region);
-            if (!_breakpointsActive) SharedRegions?.Add(region, old.EntrySlots[0]);
+            if (!_breakpointsActive && Instrumentation == null) SharedRegions?.Add(region, old.EntrySlots[0]);
             return entry;
         }
-        Register(cp, region, pageBase, paged, replacing: old);
+        Register(cp, region, pageBase, paged, replacing: old, Instrumentation);
         return cp.Regions![slot] ?? entry;
     }
 
@@ -251,7 +316,7 @@ internal sealed unsafe partial class Hart
         {
             // Every way into the old one on this page goes (other harts may still use it), then the new one's come.
             Unregister(cp, old);
-            Register(cp, next, pageBase, paged, replacing: null);
+            Register(cp, next, pageBase, paged, replacing: null, Instrumentation);
             return cp.Regions![slot] ?? entry;
         }
         if (next.Refused)
@@ -273,24 +338,24 @@ internal sealed unsafe partial class Hart
     }
 
     /// <summary>Every block start of <paramref name="region"/> becomes a way in where the page has none (or one into <paramref name="replacing"/>).</summary>
-    private static void Register(CodePage cp, Region region, ulong pageBase, bool paged, Region? replacing)
+    private static void Register(CodePage cp, Region region, ulong pageBase, bool paged, Region? replacing, IHartInstrumentation? instrumentation)
     {
         RegionEntry?[] entries = cp.Regions ??= new RegionEntry?[SlotsPerPage];
         for (int i = 0; i < region.EntrySlots.Length; i++)
         {
             int s = region.EntrySlots[i];
             RegionEntry? old = entries[s];
-            if (i == 0 || old == null || old.Region == replacing || !old.Region.Fits(pageBase, paged))
+            if (i == 0 || old == null || old.Region == replacing || !old.Region.Fits(pageBase, paged, instrumentation))
                 entries[s] = new RegionEntry(region, i);
         }
     }
 
     /// <summary>
     /// An entry into a region not compiled yet. In the background tier the interpreter runs on until
-    /// the JIT is done (false); otherwise the JIT compiles it now and it runs (true). A method the JIT
+    /// the JIT is done (false); otherwise the JIT compiles it now (true: it runs). A method the JIT
     /// refuses (a translator bug) was never run: the interpreter takes over its heads for good.
     /// </summary>
-    private bool FirstRun(RegionEntry entry, CodePage cp, int slot, ref long n, long budget)
+    private bool CompileNow(RegionEntry entry, CodePage cp, int slot)
     {
         Region region = entry.Region;
         if (!region.Refused)
@@ -301,7 +366,6 @@ internal sealed unsafe partial class Hart
                 region.MarkCompiled();
                 Translations.Entries++;
                 region.Entries++;
-                n = region.Code(this, _x, n, budget, entry.Index);
                 return true;
             }
             region.MarkRefused();

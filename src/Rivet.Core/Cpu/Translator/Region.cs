@@ -28,8 +28,26 @@ internal sealed class Region
     public required ulong PageBase { get; init; }
     /// <summary>Translated for the paged specialisation (loads and stores through the TLBs).</summary>
     public required bool Paged { get; init; }
-    /// <summary>Whether it may run at virtual page <paramref name="pageBase"/> in the (un)paged specialisation.</summary>
-    public bool Fits(ulong pageBase, bool paged) => PageBase == pageBase && Paged == paged;
+    /// <summary>
+    /// Whether it may run at virtual page <paramref name="pageBase"/> in the (un)paged specialisation
+    /// under <paramref name="instrumentation"/> (a region counts only for the instrumentation it was made under).
+    /// </summary>
+    public bool Fits(ulong pageBase, bool paged, IHartInstrumentation? instrumentation)
+        => PageBase == pageBase && Paged == paged && Instrumentation == instrumentation;
+
+    /// <summary>The instrumentation it was translated under (null: none).</summary>
+    public IHartInstrumentation? Instrumentation;
+    /// <summary>
+    /// Instrumented: the inline adds each of its instructions makes, the same for all of them (Hart.Translation.cs),
+    /// so a call that retired n instructions adds n times each (<see cref="Count"/>).
+    /// </summary>
+    public HookOp[]? Counts;
+
+    /// <summary>What the plugins' inline counters add for <paramref name="retired"/> of its instructions: as exact as a credited block.</summary>
+    public void Count(long retired)
+    {
+        foreach (HookOp op in Counts!) op.Board![op.Slot] += (long)op.Immediate * retired;
+    }
 
     /// <summary>Guest instructions in the region.</summary>
     public required int Instructions { get; init; }
