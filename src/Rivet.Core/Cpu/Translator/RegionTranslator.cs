@@ -255,6 +255,7 @@ internal static unsafe class RegionTranslator
             }
             il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Stloc, _n);
+            EmitPageCaches();
             if (_insns.Any(r => !r.Stop && r.D.Op is (>= Op.Sb and <= Op.Sd) or Op.Fsw or Op.Fsd))
             {
                 _flags = il.DeclareLocal(typeof(byte[]));
@@ -612,21 +613,85 @@ internal static unsafe class RegionTranslator
             il.Emit(OpCodes.Add);
             if (_paged)
             {
-                il.Emit(OpCodes.Stloc, _address);
-                il.Emit(OpCodes.Ldarg_0);
-                il.Emit(OpCodes.Ldloc, _address);
-                il.Emit(OpCodes.Ldc_I4, size);
-                il.Emit(OpCodes.Call, store ? s_storeOffset : s_loadOffset);
+                EmitPagedOffset(i, d, pc, size, store);
+                return;
             }
-            else
-            {
-                il.Emit(OpCodes.Ldc_I8, (long)_ram.Base);
-                il.Emit(OpCodes.Sub);
-            }
+            il.Emit(OpCodes.Ldc_I8, (long)_ram.Base);
+            il.Emit(OpCodes.Sub);
             il.Emit(OpCodes.Stloc, _offset);
             il.Emit(OpCodes.Ldloc, _offset);
             il.Emit(OpCodes.Ldc_I8, (long)(_ram.Size - (ulong)size));
             il.Emit(OpCodes.Bgt_Un, Stub(pc, RegionExit.Continue, _remaining[i]));
+        }
+
+        /// <summary>
+        /// Paged: the address on the stack through the page this base register's loads (or stores) last
+        /// reached in this call, else the TLB. The TLBs change only in the interpreter (fills,
+        /// sfence.vma, satp, privilege), never while a region runs, so a page found once in a call is
+        /// what the TLB would answer for the rest of it: the cache starts empty at every entry.
+        /// </summary>
+        private void EmitPagedOffset(int i, DecodedInsn d, ulong pc, int size, bool store)
+        {
+            ILGenerator il = _il;
+            const long inPage = (long)PhysicalMemory.PageSize - 1;
+            (LocalBuilder vpn, LocalBuilder page) = _pageCache[(d.Rs1, store)];
+            Label miss = il.DefineLabel(), done = il.DefineLabel();
+            il.Emit(OpCodes.Stloc, _address);
+            il.Emit(OpCodes.Ldloc, _address);
+            il.Emit(OpCodes.Ldc_I4, PhysicalMemory.PageShift);
+            il.Emit(OpCodes.Shr_Un);
+            il.Emit(OpCodes.Ldloc, vpn);
+            il.Emit(OpCodes.Bne_Un, miss);
+            il.Emit(OpCodes.Ldloc, page);
+            il.Emit(OpCodes.Ldloc, _address);
+            il.Emit(OpCodes.Ldc_I8, inPage);
+            il.Emit(OpCodes.And);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Stloc, _offset);
+            // The whole access in the page (else the TLB path, which leaves for the interpreter).
+            il.Emit(OpCodes.Ldloc, _offset);
+            il.Emit(OpCodes.Ldc_I8, inPage);
+            il.Emit(OpCodes.And);
+            il.Emit(OpCodes.Ldc_I8, (long)PhysicalMemory.PageSize - size);
+            il.Emit(OpCodes.Ble_Un, done);
+            il.MarkLabel(miss);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldloc, _address);
+            il.Emit(OpCodes.Ldc_I4, size);
+            il.Emit(OpCodes.Call, store ? s_storeOffset : s_loadOffset);
+            il.Emit(OpCodes.Stloc, _offset);
+            il.Emit(OpCodes.Ldloc, _offset);
+            il.Emit(OpCodes.Ldc_I8, (long)(_ram.Size - (ulong)size));
+            il.Emit(OpCodes.Bgt_Un, Stub(pc, RegionExit.Continue, _remaining[i]));
+            il.Emit(OpCodes.Ldloc, _address);
+            il.Emit(OpCodes.Ldc_I4, PhysicalMemory.PageShift);
+            il.Emit(OpCodes.Shr_Un);
+            il.Emit(OpCodes.Stloc, vpn);
+            il.Emit(OpCodes.Ldloc, _offset);
+            il.Emit(OpCodes.Ldc_I8, ~inPage);
+            il.Emit(OpCodes.And);
+            il.Emit(OpCodes.Stloc, page);
+            il.MarkLabel(done);
+        }
+
+        /// <summary>Paged regions: per base register and loads or stores, the last page reached (its number, none at entry) and its RAM offset.</summary>
+        private readonly Dictionary<(int Rs1, bool Store), (LocalBuilder Vpn, LocalBuilder Page)> _pageCache = [];
+
+        /// <summary>Declares the page caches the region's loads and stores use, empty (at every entry).</summary>
+        private void EmitPageCaches()
+        {
+            if (!_paged) return;
+            foreach (RegionInsn r in _insns)
+            {
+                if (r.Stop) continue;
+                bool load = r.D.Op is (>= Op.Lb and <= Op.Lwu) or Op.Flw or Op.Fld;
+                bool store = r.D.Op is (>= Op.Sb and <= Op.Sd) or Op.Fsw or Op.Fsd;
+                if ((!load && !store) || _pageCache.ContainsKey((r.D.Rs1, store))) continue;
+                var cache = (_il.DeclareLocal(typeof(ulong)), _il.DeclareLocal(typeof(ulong)));
+                _pageCache[(r.D.Rs1, store)] = cache;
+                _il.Emit(OpCodes.Ldc_I8, -1L); // no virtual page number is all ones
+                _il.Emit(OpCodes.Stloc, cache.Item1);
+            }
         }
 
         private void EmitRamAddress()
