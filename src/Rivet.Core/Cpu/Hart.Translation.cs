@@ -65,11 +65,15 @@ internal sealed unsafe partial class Hart
     /// <summary>What the translator did on this hart (read by the monitor's info jit while the hart may run: figures may lag).</summary>
     public TranslatorStatistics Translations { get; } = new();
 
-    /// <summary>Paged regions: the RAM offset of a load through the TLB, or ulong.MaxValue (the interpreter then walks).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// Paged regions: the RAM offset of a load through the TLB, or ulong.MaxValue (the interpreter then walks).
+    /// Called where a region's page cache misses (once per base register and call, mostly): not inlined, so
+    /// each access's code stays small (the JIT's time grows faster than a region's size).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static ulong RegionLoadOffset(Hart hart, ulong va, int size) => hart.TlbLookup(hart._tlbLoad, va, size);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static ulong RegionStoreOffset(Hart hart, ulong va, int size) => hart.TlbLookup(hart._tlbStore, va, size);
 
     /// <summary>An F/D operation other than a load or store, as the interpreter runs it; false (nothing done) when it must trap.</summary>
@@ -101,7 +105,7 @@ internal sealed unsafe partial class Hart
     /// direct branch inside the page, up to <see cref="RegionTranslator.MaxInstructions"/>; an instruction
     /// a region cannot run ends its path. Null when the head itself cannot be translated.
     /// </summary>
-    private Region? TranslateRegion(CodePage cp, int head, ulong pageBase, ulong physBase, bool paged, bool retranslation)
+    private Region? TranslateRegion(CodePage cp, int head, ulong pageBase, ulong physBase, bool paged, bool retranslation, Region? previous = null)
     {
         long start = Stopwatch.GetTimestamp();
         // Instrumented: each slot's inline adds, where known; the region's instructions all make the same ones.
@@ -121,8 +125,19 @@ internal sealed unsafe partial class Hart
         }
         if (insns.Count == 0 || insns[0].Stop) return null;
         insns.Sort((a, b) => a.Slot.CompareTo(b.Slot));
-        Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize), indirect ?? [], retranslation, Translations);
+        int[] shape = new int[insns.Count + 1 + (indirect?.Count ?? 0)];
+        for (int i = 0; i < insns.Count; i++) shape[i] = 2 * insns[i].Slot + (insns[i].Stop ? 1 : 0);
+        shape[insns.Count] = -1;
+        indirect?.CopyTo(shape, insns.Count + 1);
+        if (previous != null && previous.Shape.AsSpan().SequenceEqual(shape))
+        {
+            // The same code again: the JIT's time (most of a region's cost) is not spent twice.
+            Translations.TranslationTicks += Stopwatch.GetTimestamp() - start;
+            return previous;
+        }
+        Region region = RegionTranslator.Translate(insns, head, pageBase, paged, new RamLayout((nint)_memory.Ram, _memory.RamBase, _memory.RamSize, (nint)_memory.PageFlagsPointer), indirect ?? [], retranslation, Translations);
         region.PhysBase = physBase;
+        region.Shape = shape;
         region.Generation = cp.Generation;
         region.Instrumentation = Instrumentation;
         region.Counts = slotCounts != null ? counts ?? [] : null;
@@ -292,8 +307,8 @@ internal sealed unsafe partial class Hart
         Region old = entry.Region;
         // Once, by whichever hart sharing it gets there first.
         if (Interlocked.Exchange(ref old.Retranslating, 1) != 0) return entry;
-        Region? region = TranslateRegion(cp, old.EntrySlots[0], pageBase, physBase, paged, retranslation: true);
-        if (region == null) return entry;
+        Region? region = TranslateRegion(cp, old.EntrySlots[0], pageBase, physBase, paged, retranslation: true, previous: old);
+        if (region == null || region == old) return entry;
         Translations.Retranslated++;
         if (CompileInBackground)
         {

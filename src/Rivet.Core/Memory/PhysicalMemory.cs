@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Rivet.Memory;
@@ -26,6 +27,9 @@ internal sealed unsafe class PhysicalMemory : IDisposable
     /// <summary>Per RAM page: <see cref="FlagCode"/> | <see cref="FlagWatch"/>. Stores to flagged pages take the slow path.</summary>
     public byte[] PageFlags { get; }
 
+    /// <summary><see cref="PageFlags"/>' first element (the array is pinned): translated code reads the flags without a bounds check.</summary>
+    public byte* PageFlagsPointer { get; }
+
     /// <summary>Per RAM page: bumped whenever a store hits a page holding decoded code, so harts drop stale decodes.</summary>
     public int[] CodeGeneration { get; }
 
@@ -39,7 +43,8 @@ internal sealed unsafe class PhysicalMemory : IDisposable
         // Zeroed, lazily committed by the OS: an untouched 4 GiB guest costs nothing.
         _ram = (byte*)NativeMemory.AllocZeroed((nuint)ramSize);
         ulong pages = (ramSize + PageSize - 1) / PageSize;
-        PageFlags = new byte[pages];
+        PageFlags = GC.AllocateArray<byte>((int)pages, pinned: true);
+        PageFlagsPointer = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(PageFlags));
         CodeGeneration = new int[pages];
         _devices = [.. devices];
         // By base address; a handful of devices: an insertion sort (LINQ's OrderBy over ulong

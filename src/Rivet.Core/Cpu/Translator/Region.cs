@@ -62,6 +62,12 @@ internal sealed class Region
     public int Generation;
     /// <summary>A retranslation was started (once, whichever hart gets there first).</summary>
     public int Retranslating;
+    /// <summary>
+    /// What its code was made from: per instruction its slot (doubled, plus one where the region stops
+    /// before it), then -1 and the indirect targets. A retranslation with the same shape would be the same
+    /// code, so it is not compiled again.
+    /// </summary>
+    public int[] Shape = [];
 
     /// <summary>The translating hart's figures (the compiling thread adds its time).</summary>
     public required TranslatorStatistics Statistics { get; init; }

@@ -13,7 +13,7 @@ namespace Rivet.Cpu.Translator;
 internal readonly record struct RegionInsn(int Slot, DecodedInsn D, bool Stop);
 
 /// <summary>Where guest RAM is, baked into a region's code as constants.</summary>
-internal readonly record struct RamLayout(nint Ram, ulong Base, ulong Size);
+internal readonly record struct RamLayout(nint Ram, ulong Base, ulong Size, nint PageFlags);
 
 /// <summary>
 /// Translates a hot region of one decoded code page into a <see cref="DynamicMethod"/> (docs/TRANSLATOR.md).
@@ -50,8 +50,6 @@ internal static unsafe class RegionTranslator
     private static readonly FieldInfo s_pc = typeof(Hart).GetField(nameof(Hart.Pc))!;
     private static readonly FieldInfo s_signal = typeof(Hart).GetField("_signal", BindingFlags.NonPublic | BindingFlags.Instance)!;
     private static readonly FieldInfo s_exit = typeof(Hart).GetField("_regionExit", BindingFlags.NonPublic | BindingFlags.Instance)!;
-    private static readonly FieldInfo s_memory = typeof(Hart).GetField("_memory", BindingFlags.NonPublic | BindingFlags.Instance)!;
-    private static readonly MethodInfo s_pageFlags = typeof(PhysicalMemory).GetProperty(nameof(PhysicalMemory.PageFlags))!.GetMethod!;
     private static readonly MethodInfo s_loadOffset = typeof(Hart).GetMethod("RegionLoadOffset", BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo s_storeOffset = typeof(Hart).GetMethod("RegionStoreOffset", BindingFlags.NonPublic | BindingFlags.Static)!;
     private static readonly MethodInfo s_fp = typeof(Hart).GetMethod("RegionFp", BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -97,7 +95,6 @@ internal static unsafe class RegionTranslator
         private readonly LocalBuilder?[] _reg = new LocalBuilder?[32];
         private readonly bool[] _written = new bool[32];
         private readonly LocalBuilder _n, _pcOut, _kindOut, _address, _offset, _target;
-        private LocalBuilder? _flags;
         private readonly Label _exit;
         private readonly List<(Label Label, ulong Pc, RegionExit Kind, int Adjust)> _stubs = [];
         private readonly List<(Label Label, ulong Target)> _deferredJumps = [];
@@ -256,14 +253,6 @@ internal static unsafe class RegionTranslator
             il.Emit(OpCodes.Ldarg_2);
             il.Emit(OpCodes.Stloc, _n);
             EmitPageCaches();
-            if (_insns.Any(r => !r.Stop && r.D.Op is (>= Op.Sb and <= Op.Sd) or Op.Fsw or Op.Fsd))
-            {
-                _flags = il.DeclareLocal(typeof(byte[]));
-                il.Emit(OpCodes.Ldarg_0);
-                il.Emit(OpCodes.Ldfld, s_memory);
-                il.Emit(OpCodes.Call, s_pageFlags);
-                il.Emit(OpCodes.Stloc, _flags);
-            }
             // Every block start is an entry point (index = the entry argument); 0 is the head.
             var entries = new List<int> { Position(_head) };
             for (int i = 0; i < _insns.Count; i++)
@@ -592,12 +581,15 @@ internal static unsafe class RegionTranslator
         private void EmitFlagCheck(int i, ulong pc)
         {
             ILGenerator il = _il;
-            il.Emit(OpCodes.Ldloc, _flags!);
+            // The offset is in RAM here, so its page is in the (pinned) flags array.
+            il.Emit(OpCodes.Ldc_I8, (long)_ram.PageFlags);
+            il.Emit(OpCodes.Conv_U);
             il.Emit(OpCodes.Ldloc, _offset);
             il.Emit(OpCodes.Ldc_I4, PhysicalMemory.PageShift);
             il.Emit(OpCodes.Shr_Un);
             il.Emit(OpCodes.Conv_U);
-            il.Emit(OpCodes.Ldelem_U1);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Ldind_U1);
             il.Emit(OpCodes.Brtrue, Stub(pc, RegionExit.Continue, _remaining[i]));
         }
 
@@ -634,7 +626,7 @@ internal static unsafe class RegionTranslator
         {
             ILGenerator il = _il;
             const long inPage = (long)PhysicalMemory.PageSize - 1;
-            (LocalBuilder vpn, LocalBuilder page) = _pageCache[(d.Rs1, store)];
+            (LocalBuilder vpn, LocalBuilder delta) = _pageCache[(d.Rs1, store)];
             Label miss = il.DefineLabel(), done = il.DefineLabel();
             il.Emit(OpCodes.Stloc, _address);
             il.Emit(OpCodes.Ldloc, _address);
@@ -642,18 +634,20 @@ internal static unsafe class RegionTranslator
             il.Emit(OpCodes.Shr_Un);
             il.Emit(OpCodes.Ldloc, vpn);
             il.Emit(OpCodes.Bne_Un, miss);
-            il.Emit(OpCodes.Ldloc, page);
+            if (size > 1)
+            {
+                // The whole access in the page (else the TLB path, which leaves for the interpreter).
+                il.Emit(OpCodes.Ldloc, _address);
+                il.Emit(OpCodes.Ldc_I8, inPage);
+                il.Emit(OpCodes.And);
+                il.Emit(OpCodes.Ldc_I8, (long)PhysicalMemory.PageSize - size);
+                il.Emit(OpCodes.Bgt_Un, miss);
+            }
             il.Emit(OpCodes.Ldloc, _address);
-            il.Emit(OpCodes.Ldc_I8, inPage);
-            il.Emit(OpCodes.And);
+            il.Emit(OpCodes.Ldloc, delta);
             il.Emit(OpCodes.Add);
             il.Emit(OpCodes.Stloc, _offset);
-            // The whole access in the page (else the TLB path, which leaves for the interpreter).
-            il.Emit(OpCodes.Ldloc, _offset);
-            il.Emit(OpCodes.Ldc_I8, inPage);
-            il.Emit(OpCodes.And);
-            il.Emit(OpCodes.Ldc_I8, (long)PhysicalMemory.PageSize - size);
-            il.Emit(OpCodes.Ble_Un, done);
+            il.Emit(OpCodes.Br, done);
             il.MarkLabel(miss);
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldloc, _address);
@@ -667,15 +661,16 @@ internal static unsafe class RegionTranslator
             il.Emit(OpCodes.Ldc_I4, PhysicalMemory.PageShift);
             il.Emit(OpCodes.Shr_Un);
             il.Emit(OpCodes.Stloc, vpn);
+            // The page's RAM offset less its virtual address (wrapping): offset = address + delta.
             il.Emit(OpCodes.Ldloc, _offset);
-            il.Emit(OpCodes.Ldc_I8, ~inPage);
-            il.Emit(OpCodes.And);
-            il.Emit(OpCodes.Stloc, page);
+            il.Emit(OpCodes.Ldloc, _address);
+            il.Emit(OpCodes.Sub);
+            il.Emit(OpCodes.Stloc, delta);
             il.MarkLabel(done);
         }
 
-        /// <summary>Paged regions: per base register and loads or stores, the last page reached (its number, none at entry) and its RAM offset.</summary>
-        private readonly Dictionary<(int Rs1, bool Store), (LocalBuilder Vpn, LocalBuilder Page)> _pageCache = [];
+        /// <summary>Paged regions: per base register and loads or stores, the last page reached (its number, none at entry) and its RAM offset less its virtual address.</summary>
+        private readonly Dictionary<(int Rs1, bool Store), (LocalBuilder Vpn, LocalBuilder Delta)> _pageCache = [];
 
         /// <summary>Declares the page caches the region's loads and stores use, empty (at every entry).</summary>
         private void EmitPageCaches()
