@@ -596,7 +596,9 @@ public sealed class HmpTests
             }
             // The hart spins in a loop: it gets hot and is translated (polled: the monitor does not wait for it).
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!text.Contains("\r\nregions             ", StringComparison.Ordinal) || text.Contains("\r\nregions             0\r\n", StringComparison.Ordinal))
+            // ... and entered once compiled (in the background).
+            while (!text.Contains("\r\nregions             ", StringComparison.Ordinal) || text.Contains("\r\nregions             0\r\n", StringComparison.Ordinal)
+                || text.Contains("\r\nregion entries      0\r\n", StringComparison.Ordinal))
             {
                 Assert.True(DateTime.UtcNow < deadline, text);
                 await Task.Yield();
@@ -604,6 +606,7 @@ public sealed class HmpTests
             }
             Assert.Contains("engine              translator (IL regions; a block head is translated after 16384 entries)\r\n", text, StringComparison.Ordinal);
             Assert.Contains("refused by the JIT  0\r\n", text, StringComparison.Ordinal);
+            Assert.Matches(@"\r\nrun in regions      [1-9]\d* of [1-9]\d* instructions retired \(\d+\.\d %\)\r\n", text);
         }
     }
 

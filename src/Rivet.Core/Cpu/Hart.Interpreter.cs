@@ -380,10 +380,10 @@ internal sealed unsafe partial class Hart
                 }
             }
             if (!region.Compiled && !CompileNow(entry, current, slot)) goto Next;
+            long before = n;
             if (TMode.Instrumented)
             {
                 LeaveBlockForRegion(d);
-                long before = n;
                 n = region.Code(this, x, n, budget, entry.Index);
                 region.Count(n - before);
             }
@@ -391,6 +391,7 @@ internal sealed unsafe partial class Hart
             {
                 n = region.Code(this, x, n, budget, entry.Index);
             }
+            stats.RegionInstructions += n - before;
             pc = Pc;
             if (_regionExit != RegionExit.Continue)
             {

@@ -111,7 +111,7 @@ public sealed class Machine : IDisposable
         get
         {
             var harts = _board.Harts;
-            long regions = 0, shared = 0, insns = 0, il = 0, ticks = 0, compile = 0, refused = 0, retranslated = 0, flushes = 0;
+            long regions = 0, shared = 0, insns = 0, il = 0, ticks = 0, compile = 0, refused = 0, retranslated = 0, flushes = 0, entries = 0, continues = 0, inRegions = 0;
             foreach (var h in harts)
             {
                 Cpu.Translator.TranslatorStatistics t = h.Translations;
@@ -124,10 +124,13 @@ public sealed class Machine : IDisposable
                 refused += Volatile.Read(ref t.Refused);
                 retranslated += Volatile.Read(ref t.Retranslated);
                 flushes += Volatile.Read(ref t.Flushes);
+                entries += Volatile.Read(ref t.Entries);
+                continues += Volatile.Read(ref t.Continues);
+                inRegions += Volatile.Read(ref t.RegionInstructions);
             }
             return new TranslatorInfo(harts[0].Engine, harts[0].HotThreshold, regions, insns, il,
                 TimeSpan.FromSeconds(ticks / (double)System.Diagnostics.Stopwatch.Frequency),
-                TimeSpan.FromSeconds(compile / (double)System.Diagnostics.Stopwatch.Frequency), refused, retranslated, flushes, shared);
+                TimeSpan.FromSeconds(compile / (double)System.Diagnostics.Stopwatch.Frequency), refused, retranslated, flushes, shared, entries, continues, inRegions, InstructionsRetired);
         }
     }
 

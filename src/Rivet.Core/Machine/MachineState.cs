@@ -54,4 +54,5 @@ public sealed record MemoryRegionInfo(string Name, string? DeviceType, ulong Bas
 
 /// <summary>What the translator has done (docs/TRANSLATOR.md): regions, their guest instructions and IL, the time spent translating (emitting IL) and in the runtime's JIT.</summary>
 public sealed record TranslatorInfo(Cpu.ExecutionEngine Engine, int HotThreshold, long Regions, long GuestInstructions, long IlBytes,
-    TimeSpan TranslationTime, TimeSpan CompileTime, long Refused, long Retranslated, long Flushes, long Shared);
+    TimeSpan TranslationTime, TimeSpan CompileTime, long Refused, long Retranslated, long Flushes, long Shared,
+    long Entries, long Continues, long RegionInstructions, ulong InstructionsRetired);

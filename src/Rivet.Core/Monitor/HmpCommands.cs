@@ -101,6 +101,10 @@ internal static partial class HmpCommands
         o.Append(CultureInfo.InvariantCulture, $"shared by harts     {t.Shared} (hot heads that took another hart's region)\n");
         o.Append(CultureInfo.InvariantCulture, $"retranslated        {t.Retranslated}\n");
         o.Append(CultureInfo.InvariantCulture, $"cache flushes       {t.Flushes}\n");
+        o.Append(CultureInfo.InvariantCulture, $"region entries      {t.Entries}\n");
+        double share = t.InstructionsRetired == 0 ? 0 : 100.0 * t.RegionInstructions / t.InstructionsRetired;
+        o.Append(CultureInfo.InvariantCulture, $"run in regions      {t.RegionInstructions} of {t.InstructionsRetired} instructions retired ({share:F1} %)\n");
+        o.Append(CultureInfo.InvariantCulture, $"left to interpreter {t.Continues} (exits before an instruction a region cannot run)\n");
         o.Append(CultureInfo.InvariantCulture, $"translation time    {t.TranslationTime.TotalMilliseconds:F1} ms\n");
         o.Append(CultureInfo.InvariantCulture, $"JIT time            {t.CompileTime.TotalMilliseconds:F1} ms\n");
         o.Append(CultureInfo.InvariantCulture, $"refused by the JIT  {t.Refused}\n");

@@ -12,6 +12,8 @@ internal sealed class TranslatorStatistics
     /// <summary>Entries into regions, and exits that leave an instruction to the interpreter (not a jump out).</summary>
     public long Entries;
     public long Continues;
+    /// <summary>Guest instructions retired inside regions.</summary>
+    public long RegionInstructions;
     /// <summary>Hot heads that took another hart's region instead of translating one.</summary>
     public long Shared;
     /// <summary>Regions translated a second time with a riper profile.</summary>
