@@ -202,6 +202,47 @@ public sealed class TranslatorDifferentialTests
     }
 
     /// <summary>
+    /// fence.i makes a hart look its code up again, but code nobody wrote keeps its regions: a loop
+    /// called, then fence.i, round and round, is translated as often for 3 rounds as for 8 (dropping
+    /// every decode at fence.i translated it again every round; a booting Linux lost everything it had
+    /// translated at each exec). Both engines agree on the result.
+    /// </summary>
+    [Fact]
+    public void FenceIKeepsTheRegionsOfCodeNobodyWrote()
+    {
+        const int S2 = 18;
+        long Regions(int rounds)
+        {
+            var a = new Asm(DiffRig.RamBase);
+            var loop = new Asm.Label();
+            a.Emit(Rv.Addi(S2, 0, rounds));
+            ulong outer = a.Pc;
+            a.Emit(Rv.Addi(S1, 0, 200));
+            a.JalTo(Ra, loop);
+            a.Emit(Rv.FenceI);
+            a.Emit(Rv.Addi(S2, S2, -1));
+            a.Emit(Rv.Branch(1, S2, 0, (long)(outer - a.Pc)));
+            a.Emit(Rv.Wfi);
+            a.Bind(loop);
+            a.Emit(Rv.Addi(A0, A0, 1));
+            a.Emit(Rv.Addi(S1, S1, -1));
+            a.Emit(Rv.Branch(1, S1, 0, -8));
+            a.Emit(Rv.I(0x67, 0, 0, Ra, 0)); // ret
+            ulong expected = 200UL * (ulong)rounds;
+            BothEnginesAgree($"fence.i, {rounds} rounds", [(DiffRig.RamBase, a.Bytes)], a.Insns, h => h.Pc = DiffRig.RamBase,
+                r => Assert.Equal(expected, r.Hart.ReadRegister(A0)));
+            using var t = new DiffRig(ExecutionEngine.Translator, 0x10000, [(DiffRig.RamBase, a.Bytes)], h => h.Pc = DiffRig.RamBase);
+            for (int i = 0; i < 100 && !t.Hart.Halted; i++) t.Hart.Run(1_000_000);
+            Assert.True(t.Hart.Halted);
+            Assert.Equal(expected, t.Hart.ReadRegister(A0));
+            Assert.True(t.Hart.Translations.Entries > 0);
+            return t.Hart.Translations.Regions;
+        }
+
+        Assert.Equal(Regions(3), Regions(8));
+    }
+
+    /// <summary>
     /// A hot loop at one virtual page under Sv39, run from S-mode; the page table entry is then
     /// pointed at another physical page holding different code (sfence.vma), and back: each
     /// call must run the code of the page mapped at that moment.
@@ -290,6 +331,122 @@ public sealed class TranslatorDifferentialTests
                 Assert.True(r.Hart.TryReadCsrDebug(Csr.Mcause, out ulong cause));
                 Assert.Equal(Cause.EcallFromS, cause);
             });
+    }
+
+    /// <summary>
+    /// Under Sv39, a 4-byte instruction straddles from virtual page A into page B, and B is remapped
+    /// (sfence.vma) between calls to a physical page holding another second half: each call runs the
+    /// instruction as it is mapped then. Only that slot decodes again: page A keeps its regions, so
+    /// 3 rounds translate as many regions as 7 (the whole page decoded again at every remap before).
+    /// </summary>
+    [Fact]
+    public void AnInstructionStraddlingIntoARemappedPageDecodesAgainAlone()
+    {
+        const ulong Root = DiffRig.RamBase + 0x2000, MHandler = DiffRig.RamBase + 0x3000, Ptes = DiffRig.RamBase + 0x5000;
+        const ulong PageA = DiffRig.RamBase + 0x6000, PageB1 = DiffRig.RamBase + 0x7000, PageB2 = DiffRig.RamBase + 0x8000;
+        const ulong L1 = DiffRig.RamBase + 0x9000, L0 = DiffRig.RamBase + 0xA000, SMain = DiffRig.RamBase + 0x1000, Va = 0x40000000;
+        const ulong V = 1, R = 2, W = 4, X = 8, Accessed = 0x40, Dirty = 0x80;
+        const int S2 = 18;
+        static ulong Pte(ulong pa, ulong flags) => ((pa >> 12) << 10) | flags;
+
+        long Regions(int rounds)
+        {
+            // M-mode: PMP over everything, satp = Sv39, mret into S-mode at SMain.
+            var m = new Asm(DiffRig.RamBase);
+            m.Emit(Rv.Addi(T0, 0, -1));
+            m.Emit(Rv.Csr(1, 0, Csr.Pmpaddr0, T0));
+            m.Emit(Rv.Addi(T0, 0, 0x1F));
+            m.Emit(Rv.Csr(1, 0, Csr.Pmpcfg0, T0));
+            m.La(T0, Root);
+            m.Emit(Rv.I(0x13, T0, 5, T0, 12)); // srli
+            m.Emit(Rv.Addi(T1, 0, 1));
+            m.Emit(Rv.I(0x13, T1, 1, T1, 63)); // slli: mode 8 (Sv39)
+            m.Emit(Rv.R(0x33, T0, 6, T0, T1, 0)); // or
+            m.Emit(Rv.Csr(1, 0, Csr.Satp, T0));
+            m.Emit(Rv.SfenceVma);
+            m.Emit(Rv.U(0x37, T0, 1));
+            m.Emit(Rv.I(0x13, T0, 5, T0, 1)); // 0x800: mstatus.MPP = S
+            m.Emit(Rv.Csr(2, 0, Csr.Mstatus, T0));
+            m.La(T0, SMain);
+            m.Emit(Rv.Csr(1, 0, Csr.Mepc, T0));
+            m.Emit(Rv.Mret);
+
+            // S-mode: round r maps Va + 0x1000 to B1 (r even) or B2, then calls the loop at Va + 0xffc.
+            var s = new Asm(SMain);
+            s.La(T0, Va + 0xFFC);
+            s.Emit(Rv.Addi(S2, 0, 0));
+            ulong round = s.Pc;
+            s.Emit(Rv.I(0x13, T1, 7, S2, 1)); // andi t1, s2, 1
+            s.Emit(Rv.I(0x13, T1, 1, T1, 3)); // slli t1, t1, 3: the PTE's offset
+            s.La(T2, Ptes);
+            s.Emit(Rv.R(0x33, T1, 0, T1, T2, 0)); // add
+            s.Emit(Rv.I(0x03, T2, 3, T1, 0)); // ld t2, the PTE
+            s.La(T1, L0 + 8);
+            s.Emit(Rv.S(0x23, 3, T1, T2, 0)); // sd t2, L0[1]
+            s.Emit(Rv.SfenceVma);
+            s.Emit(Rv.Addi(S1, 0, 100));
+            s.Emit(Rv.I(0x67, Ra, 0, T0, 0)); // jalr ra, 0(t0)
+            s.Emit(Rv.Addi(S2, S2, 1));
+            s.Emit(Rv.Addi(T1, 0, rounds));
+            s.Emit(Rv.Branch(1, S2, T1, (long)(round - s.Pc))); // bne
+            s.Emit(Rv.Ecall);
+
+            // Page A: 4-byte nops, c.nop at 0xffc (the loop's head), then addi a0, a0, imm from 0xffe;
+            // its upper half (imm) is the first halfword of B1 (1) or B2 (100).
+            var a = new Asm(PageA);
+            while (a.Pc < PageA + 0xFFC) a.Emit(Rv.Addi(0, 0, 0));
+            a.Emit16(0x0001);
+            uint add1 = Rv.Addi(A0, A0, 1), add100 = Rv.Addi(A0, A0, 100);
+            a.Emit16((ushort)add1);
+            Assert.Equal((ushort)add1, (ushort)add100);
+            static Asm Tail(ulong at, uint add)
+            {
+                var b = new Asm(at);
+                b.Emit16((ushort)(add >> 16));
+                b.Emit(Rv.Addi(S1, S1, -1));
+                b.Emit(Rv.Branch(1, S1, 0, -8)); // bne s1, zero, Va + 0xffc
+                b.Emit(Rv.I(0x67, 0, 0, Ra, 0)); // ret
+                return b;
+            }
+            Asm b1 = Tail(PageB1, add1), b2 = Tail(PageB2, add100);
+
+            var h = new Asm(MHandler);
+            h.Emit(Rv.Wfi);
+            h.Emit(Rv.J(0, -4));
+
+            byte[] tables = new byte[0x1000];
+            BitConverter.TryWriteBytes(tables.AsSpan(8 * 1), Pte(L1, V));
+            BitConverter.TryWriteBytes(tables.AsSpan(8 * 2), Pte(DiffRig.RamBase, V | R | W | X | Accessed | Dirty));
+            byte[] l1 = new byte[8], l0 = new byte[16], ptes = new byte[16];
+            BitConverter.TryWriteBytes(l1, Pte(L0, V));
+            BitConverter.TryWriteBytes(l0.AsSpan(0), Pte(PageA, V | R | X | Accessed));
+            BitConverter.TryWriteBytes(l0.AsSpan(8), Pte(PageB1, V | R | X | Accessed));
+            BitConverter.TryWriteBytes(ptes.AsSpan(0), Pte(PageB1, V | R | X | Accessed));
+            BitConverter.TryWriteBytes(ptes.AsSpan(8), Pte(PageB2, V | R | X | Accessed));
+            (ulong, byte[])[] image = [(DiffRig.RamBase, m.Bytes), (SMain, s.Bytes), (Root, tables), (MHandler, h.Bytes), (Ptes, ptes),
+                (PageA, a.Bytes), (PageB1, b1.Bytes), (PageB2, b2.Bytes), (L1, l1), (L0, l0)];
+            ulong expected = 0;
+            for (int r = 0; r < rounds; r++) expected += 100UL * (r % 2 == 0 ? 1UL : 100UL);
+            void Init(Hart hart)
+            {
+                hart.Pc = DiffRig.RamBase;
+                Assert.True(hart.TryWriteCsrDebug(Csr.Mtvec, MHandler));
+            }
+            BothEnginesAgree($"straddling into a remapped page, {rounds} rounds", image, [.. m.Insns, .. s.Insns, .. h.Insns, .. a.Insns, .. b1.Insns, .. b2.Insns], Init,
+                r =>
+                {
+                    Assert.Equal(expected, r.Hart.ReadRegister(A0));
+                    Assert.True(r.Hart.TryReadCsrDebug(Csr.Mcause, out ulong cause));
+                    Assert.Equal(Cause.EcallFromS, cause);
+                });
+            using var t = new DiffRig(ExecutionEngine.Translator, 0x10000, image, Init);
+            for (int i = 0; i < 100 && !t.Hart.Halted; i++) t.Hart.Run(1_000_000);
+            Assert.True(t.Hart.Halted);
+            Assert.Equal(expected, t.Hart.ReadRegister(A0));
+            return t.Hart.Translations.Regions;
+        }
+
+        Assert.Equal(Regions(3), Regions(7));
     }
 
     public static TheoryData<ExecutionEngine> Engines => [ExecutionEngine.Translator, ExecutionEngine.Interpreter];

@@ -71,7 +71,7 @@ internal sealed unsafe partial class Hart
         _codePages = new CodePage?[(int)((pages + 1023) / 1024)][];
     }
 
-    /// <summary>fence.i and reset: every decode this hart holds becomes stale.</summary>
+    /// <summary>Reset, debug points, instrumentation changes: every decode this hart holds becomes stale.</summary>
     public void FlushCodeCache() => _codeEpoch++;
 
     /// <summary>
@@ -89,6 +89,15 @@ internal sealed unsafe partial class Hart
             && (!page.TiedToNext || (page.NextGeneration == Volatile.Read(ref _memory.CodeGeneration[page.NextIndex])
                 && (page.TieVirtualPage == ulong.MaxValue || (page.TieVirtualPage == virtualPage && page.TieMappingEpoch == _mappingEpoch)))))
         {
+            return page;
+        }
+        if (page != null && page.Generation == gen && page.Epoch == _codeEpoch && !_breakpointsActive && page.Blocks == null)
+        {
+            // Only the tie is stale (the next page was written or remapped: sfence.vma and satp writes,
+            // at every context switch): only the instruction straddling into it depends on that, so
+            // only its slot decodes again; the rest keeps its decodes, heat and regions.
+            page.Slots[SlotsPerPage - 1] = default;
+            page.TiedToNext = false;
             return page;
         }
         if (page == null)
@@ -169,13 +178,21 @@ internal sealed unsafe partial class Hart
         page.TiedToNext = true;
     }
 
+    /// <summary>
+    /// Flags the page as holding code, so every store to it from now on bumps its generation. The first
+    /// time, a process-wide barrier follows (asymmetric Dekker: stores check the flag after writing, with no
+    /// fence of their own): every store another hart made before it is visible to the decode that follows,
+    /// and every store after it sees the flag. So a page's generation misses no write, and fence.i need not
+    /// drop this hart's decodes (it makes the hart look its page up again).
+    /// </summary>
     private void MarkCode(ulong pageIndex)
     {
-        if ((_memory.PageFlags[pageIndex] & PhysicalMemory.FlagCode) != 0) return;
+        if ((Volatile.Read(ref _memory.PageFlags[pageIndex]) & PhysicalMemory.FlagCode) != 0) return;
         lock (_memory.PageFlags)
         {
             _memory.PageFlags[pageIndex] |= PhysicalMemory.FlagCode;
         }
+        Interlocked.MemoryBarrierProcessWide();
     }
 
     /// <summary>
@@ -753,7 +770,9 @@ internal sealed unsafe partial class Hart
                 Interlocked.MemoryBarrier();
                 break;
             case Op.FenceI:
-                FlushCodeCache();
+                // Every write to a page holding code bumped its generation (MarkCode): looking the page up
+                // again is enough. (Dropping every decode here threw away a booting Linux's translations at
+                // each exec, whose new mappings the kernel follows with fence.i.)
                 pc = (pageBase + ((ulong)(d - page) << 1)) + d->Length;
                 n++;
                 current = s_noPage;
