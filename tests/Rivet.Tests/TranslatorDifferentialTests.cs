@@ -334,6 +334,32 @@ public sealed class TranslatorDifferentialTests
     }
 
     /// <summary>
+    /// Straight-line code longer than a region (600 instructions in a loop): falling through past a
+    /// region's last instruction goes on in the next region (RegionExit.Resume), not in the interpreter
+    /// up to the next branch. Nearly all of it runs in regions, and both engines agree.
+    /// </summary>
+    [Fact]
+    public void StraightLineCodeLongerThanARegionRunsInRegions()
+    {
+        var a = new Asm(DiffRig.RamBase);
+        a.Emit(Rv.Addi(S1, 0, 100));
+        ulong head = a.Pc;
+        for (int i = 0; i < 600; i++) a.Emit(Rv.Addi(A0, A0, 1));
+        a.Emit(Rv.Addi(S1, S1, -1));
+        a.Emit(Rv.Branch(1, S1, 0, (long)(head - a.Pc)));
+        a.Emit(Rv.Wfi);
+        Assert.True(a.Pc - DiffRig.RamBase < PhysicalMemory.PageSize);
+        BothEnginesAgree("600 instructions in a loop", [(DiffRig.RamBase, a.Bytes)], a.Insns, h => h.Pc = DiffRig.RamBase,
+            r => Assert.Equal(60_000UL, r.Hart.ReadRegister(A0)));
+        using var t = new DiffRig(ExecutionEngine.Translator, 0x10000, [(DiffRig.RamBase, a.Bytes)], h => h.Pc = DiffRig.RamBase);
+        for (int i = 0; i < 100 && !t.Hart.Halted; i++) t.Hart.Run(1_000_000);
+        Assert.True(t.Hart.Halted);
+        Assert.Equal(60_000UL, t.Hart.ReadRegister(A0));
+        long inRegions = t.Hart.Translations.RegionInstructions;
+        Assert.True(inRegions > (long)t.Hart.InstructionsRetired * 95 / 100, $"{inRegions} of {t.Hart.InstructionsRetired} instructions in regions");
+    }
+
+    /// <summary>
     /// Under Sv39, a 4-byte instruction straddles from virtual page A into page B, and B is remapped
     /// (sfence.vma) between calls to a physical page holding another second half: each call runs the
     /// instruction as it is mapped then. Only that slot decodes again: page A keeps its regions, so

@@ -129,7 +129,7 @@ internal sealed unsafe partial class Hart
                     }
                     if (!(TMode.Paged ? StorePaged(a, size, v) : StoreSlow(a, size, v))) return FpExit.StoreFault;
                     if (TMode.Instrumented) AfterMemory(a, size, true, v);
-                    return FpExit.MmioStore;
+                    return TMode.Paged && PlainRamStore(a, size) ? FpExit.Done : FpExit.MmioStore;
                 }
 
             // Single precision.

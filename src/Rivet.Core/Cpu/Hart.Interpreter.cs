@@ -410,6 +410,11 @@ internal sealed unsafe partial class Hart
             }
             stats.RegionInstructions += n - before;
             pc = Pc;
+            if (_regionExit == RegionExit.Resume)
+            {
+                if (pc - pageBase >= PhysicalMemory.PageSize) goto Fetch;
+                goto Dispatch;
+            }
             if (_regionExit != RegionExit.Continue)
             {
                 landing = _regionExit == RegionExit.Indirect;
@@ -646,6 +651,7 @@ internal sealed unsafe partial class Hart
                         n = 0;
                         if (!(TMode.Paged ? StorePaged(a, 1, x[d->Rs2]) : StoreSlow(a, 1, x[d->Rs2]))) goto StoreFault;
                         if (TMode.Instrumented) AfterMemory(a, 1, true, x[d->Rs2]);
+                        if (TMode.Paged && PlainRamStore(a, 1)) break;
                         goto AfterMmioStore;
                     }
                     break;
@@ -670,6 +676,7 @@ internal sealed unsafe partial class Hart
                         n = 0;
                         if (!(TMode.Paged ? StorePaged(a, 2, x[d->Rs2]) : StoreSlow(a, 2, x[d->Rs2]))) goto StoreFault;
                         if (TMode.Instrumented) AfterMemory(a, 2, true, x[d->Rs2]);
+                        if (TMode.Paged && PlainRamStore(a, 2)) break;
                         goto AfterMmioStore;
                     }
                     break;
@@ -694,6 +701,7 @@ internal sealed unsafe partial class Hart
                         n = 0;
                         if (!(TMode.Paged ? StorePaged(a, 4, x[d->Rs2]) : StoreSlow(a, 4, x[d->Rs2]))) goto StoreFault;
                         if (TMode.Instrumented) AfterMemory(a, 4, true, x[d->Rs2]);
+                        if (TMode.Paged && PlainRamStore(a, 4)) break;
                         goto AfterMmioStore;
                     }
                     break;
@@ -718,6 +726,7 @@ internal sealed unsafe partial class Hart
                         n = 0;
                         if (!(TMode.Paged ? StorePaged(a, 8, x[d->Rs2]) : StoreSlow(a, 8, x[d->Rs2]))) goto StoreFault;
                         if (TMode.Instrumented) AfterMemory(a, 8, true, x[d->Rs2]);
+                        if (TMode.Paged && PlainRamStore(a, 8)) break;
                         goto AfterMmioStore;
                     }
                     break;

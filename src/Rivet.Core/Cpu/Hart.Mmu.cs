@@ -434,6 +434,17 @@ internal sealed unsafe partial class Hart
         return true;
     }
 
+    /// <summary>
+    /// After a store the TLB did not cover: whether it went to RAM the TLB now covers, on a page holding
+    /// no code, which needs no block boundary after it (a device write or a store into code does). A
+    /// region walks on a TLB miss (RegionDataOffset) and goes on: both engines stop at the same places.
+    /// </summary>
+    private bool PlainRamStore(ulong va, int size)
+    {
+        ulong off = TlbLookup(_tlbStore, va, size);
+        return off != ulong.MaxValue && _memory.PageFlags[off >> PhysicalMemory.PageShift] == 0;
+    }
+
     private void NoteStore(ulong pa, int size)
     {
         if (_memory.PageFlags[(pa - _memory.RamBase) >> PhysicalMemory.PageShift] == 0) return;

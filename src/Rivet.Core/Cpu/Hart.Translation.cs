@@ -66,15 +66,36 @@ internal sealed unsafe partial class Hart
     public TranslatorStatistics Translations { get; } = new();
 
     /// <summary>
-    /// Paged regions: the RAM offset of a load through the TLB, or ulong.MaxValue (the interpreter then walks).
-    /// Called where a region's page cache misses (once per base register and call, mostly): not inlined, so
-    /// each access's code stays small (the JIT's time grows faster than a region's size).
+    /// Paged regions: the RAM offset of a load, or ulong.MaxValue (the region leaves: the interpreter
+    /// then does the access, or raises its fault). Called where a region's page cache misses (once per
+    /// base register and call, mostly): not inlined, so each access's code stays small (the JIT's time
+    /// grows faster than a region's size).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ulong RegionLoadOffset(Hart hart, ulong va, int size) => hart.TlbLookup(hart._tlbLoad, va, size);
+    private static ulong RegionLoadOffset(Hart hart, ulong va, int size) => hart.RegionDataOffset(hart._tlbLoad, va, size, Access.Load);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ulong RegionStoreOffset(Hart hart, ulong va, int size) => hart.TlbLookup(hart._tlbStore, va, size);
+    private static ulong RegionStoreOffset(Hart hart, ulong va, int size) => hart.RegionDataOffset(hart._tlbStore, va, size, Access.Store);
+
+    /// <summary>
+    /// The TLB, else the walk the interpreter would make (A and D bits included), so a TLB miss does not
+    /// leave the region (the interpreter would run the rest of the block, up to its next branch). A
+    /// fault, a device, an access across pages or one PMP splits still leave, nothing of it done: the
+    /// interpreter walks again and raises the fault or makes the access. So does every miss under
+    /// -d mmu, whose log lines the interpreter writes.
+    /// </summary>
+    private ulong RegionDataOffset(TlbEntry[] tlb, ulong va, int size, Access access)
+    {
+        ulong off = TlbLookup(tlb, va, size);
+        if (off != ulong.MaxValue || _logMmu || (va & PageOffsetMask) > PhysicalMemory.PageSize - (ulong)size) return off;
+        if (!TranslateChecked(va, (ulong)size, access, out ulong pa))
+        {
+            _mmuFault = NoFault;
+            return ulong.MaxValue;
+        }
+        TlbFill(tlb, va, pa); // RAM pages whose PMP is uniform only
+        return TlbLookup(tlb, va, size);
+    }
 
     /// <summary>An F/D operation other than a load or store, as the interpreter runs it; false (nothing done) when it must trap.</summary>
     private static bool RegionFp(Hart hart, DecodedInsn* d) => hart.ExecuteFp<PlainRun>(d) == FpExit.Done;

@@ -18,6 +18,12 @@ internal enum RegionExit
     Taken,
     /// <summary>As <see cref="Taken"/>, after an indirect jump: where it landed counts in the indirect-target profile (<c>CodePage.Landings</c>).</summary>
     Indirect,
+    /// <summary>
+    /// Falling through past the region's last instruction (its size limit): the interpreter goes on at pc
+    /// as at a block head, without the checks of a taken branch (it makes none there either), so straight-line
+    /// code longer than a region runs in regions, not interpreted up to its next branch.
+    /// </summary>
+    Resume,
 }
 
 /// <summary>One translated region of a decoded code page: several guest blocks in one method.</summary>

@@ -444,7 +444,7 @@ internal static unsafe class RegionTranslator
             int next = Position(nextSlot);
             if (next == i + 1) return;
             if (next >= 0) _il.Emit(OpCodes.Br, _labels[next]);
-            else ExitNow(PcOf(nextSlot), RegionExit.Continue, 0);
+            else ExitNow(PcOf(nextSlot), RegionExit.Resume, 0);
         }
 
         private void EmitInstruction(int i, RegionInsn r, ulong pc)
