@@ -259,6 +259,7 @@ internal sealed unsafe partial class Hart
         int hot = HotThreshold;
         TranslatorStatistics stats = Translations;
         bool landing = false; // the next block head is where an indirect jump went
+        bool resumed = false; // the next block head continues a region's straight-line code: it is as hot
 
         // A step raises no timer (QEMU's SSTEP_NOTIMER); what is pending stays pending.
         if (!TMode.Step) RefreshTimer();
@@ -371,9 +372,11 @@ internal sealed unsafe partial class Hart
                 if (landings[slot] < ushort.MaxValue) landings[slot]++;
             }
             RegionEntry? entry = current.Regions?[slot];
+            bool continues = resumed;
+            resumed = false;
             if (entry == null || !entry.Region.Fits(pageBase, TMode.Paged, instrumentation))
             {
-                if (++heat[slot] < hot) goto Next;
+                if (++heat[slot] < hot && !continues) goto Next;
                 entry = HotRegion(current, slot, pageBase, physBase, TMode.Paged);
                 if (entry == null) goto Next;
             }
@@ -412,6 +415,7 @@ internal sealed unsafe partial class Hart
             pc = Pc;
             if (_regionExit == RegionExit.Resume)
             {
+                resumed = true;
                 if (pc - pageBase >= PhysicalMemory.PageSize) goto Fetch;
                 goto Dispatch;
             }
