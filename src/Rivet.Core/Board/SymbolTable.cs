@@ -8,8 +8,8 @@ namespace Rivet.Board;
 /// </summary>
 internal sealed class SymbolTable
 {
-    /// <summary>One function symbol.</summary>
-    public readonly record struct Symbol(string Name, ulong Value, ulong Size);
+    /// <summary>One function symbol (a class: the framework's generic code over reference types is precompiled, over our structs it was JIT-compiled at every start).</summary>
+    public sealed record Symbol(string Name, ulong Value, ulong Size);
 
     public static readonly SymbolTable Empty = new([]);
 
@@ -17,8 +17,14 @@ internal sealed class SymbolTable
 
     public SymbolTable(IEnumerable<Symbol> symbols)
     {
-        // A stable sort: of two symbols at one address (aliases) the first in the file wins.
-        Symbol[] sorted = [.. symbols.OrderBy(s => s.Value)];
+        // A stable sort: of two symbols at one address (aliases) the first in the file wins. (Array.Sort
+        // is not stable: ties go by position in the file. LINQ's OrderBy over ulong keys was JIT-compiled
+        // at every start.)
+        Symbol[] inFile = [.. symbols];
+        var order = new Dictionary<Symbol, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < inFile.Length; i++) order[inFile[i]] = i;
+        Symbol[] sorted = (Symbol[])inFile.Clone();
+        Array.Sort(sorted, (a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : order[a].CompareTo(order[b]));
         for (int i = 0; i + 1 < sorted.Length; i++)
         {
             if (sorted[i].Size == 0) sorted[i] = sorted[i] with { Size = sorted[i + 1].Value - sorted[i].Value };

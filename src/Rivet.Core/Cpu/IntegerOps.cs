@@ -103,7 +103,9 @@ internal static class IntegerOps
         var table = new (Form, MethodInfo?)[256];
         foreach (MethodInfo m in typeof(IntegerOps).GetMethods(BindingFlags.Public | BindingFlags.Static))
         {
-            if (!Enum.TryParse(m.Name, out Op op)) continue;
+            // The non-generic Enum API: Enum.TryParse<Op> was JIT-compiled at every process's first translation.
+            if (!Enum.TryParse(typeof(Op), m.Name, out object? parsed)) continue;
+            var op = (Op)parsed!;
             ParameterInfo[] p = m.GetParameters();
             Form form = m.ReturnType == typeof(bool) ? Form.Branch
                 : p.Length == 1 ? Form.Imm
@@ -113,7 +115,7 @@ internal static class IntegerOps
         }
         foreach (MethodInfo m in typeof(RegionDivision).GetMethods(BindingFlags.Public | BindingFlags.Static))
         {
-            table[(int)Enum.Parse<Op>(m.Name)] = (Form.RegReg, m);
+            table[(int)(Op)Enum.Parse(typeof(Op), m.Name)] = (Form.RegReg, m);
         }
         return table;
     }

@@ -10,7 +10,10 @@ namespace Rivet.Cpu.Translator;
 /// One instruction of a region: its slot in the code page and, when <see cref="Stop"/>, an instruction the region leaves to
 /// the interpreter.
 /// </summary>
-internal readonly record struct RegionInsn(int Slot, DecodedInsn D, bool Stop);
+// Classes, not structs: the framework's generic code (List, Sort, LINQ) over reference types is
+// precompiled (ReadyToRun); over our value types it was JIT-compiled at every process's first
+// translation (12 ms the vCPU waited for, seen with DOTNET_JitDisasmSummary=1).
+internal sealed record RegionInsn(int Slot, DecodedInsn D, bool Stop);
 
 /// <summary>Where guest RAM is, baked into a region's code as constants.</summary>
 internal readonly record struct RamLayout(nint Ram, ulong Base, ulong Size, nint PageFlags);
@@ -96,8 +99,10 @@ internal static unsafe class RegionTranslator
         private readonly bool[] _written = new bool[32];
         private readonly LocalBuilder _n, _pcOut, _kindOut, _address, _offset, _target;
         private readonly Label _exit;
-        private readonly List<(Label Label, ulong Pc, RegionExit Kind, int Adjust)> _stubs = [];
-        private readonly List<(Label Label, ulong Target)> _deferredJumps = [];
+        private sealed record StubExit(Label Label, ulong Pc, RegionExit Kind, int Adjust);
+        private sealed record DeferredJump(Label Label, ulong Target);
+        private readonly List<StubExit> _stubs = [];
+        private readonly List<DeferredJump> _deferredJumps = [];
         /// <summary>
         /// Where an indirect jump may stay inside: the return points of the region's calls (at most
         /// <see cref="MaxReturnPoints"/>) and the page's hot block heads that are in the region.
@@ -260,7 +265,9 @@ internal static unsafe class RegionTranslator
                 if (_leader[i] && !_insns[i].Stop && i != entries[0]) entries.Add(i);
             }
             il.Emit(OpCodes.Ldarg_S, (byte)4);
-            il.Emit(OpCodes.Switch, entries.Select(i => _labels[i]).ToArray());
+            var entryLabels = new Label[entries.Count];
+            for (int k = 0; k < entries.Count; k++) entryLabels[k] = _labels[entries[k]];
+            il.Emit(OpCodes.Switch, entryLabels);
             il.Emit(OpCodes.Br, _labels[entries[0]]);
 
             for (int i = 0; i < _insns.Count; i++)
@@ -309,6 +316,8 @@ internal static unsafe class RegionTranslator
             il.Emit(OpCodes.Ldloc, _n);
             il.Emit(OpCodes.Ret);
 
+            var entrySlots = new int[entries.Count];
+            for (int k = 0; k < entries.Count; k++) entrySlots[k] = _insns[entries[k]].Slot;
             var code = (RegionCode)_method.CreateDelegate(typeof(RegionCode));
             return new Region
             {
@@ -317,7 +326,7 @@ internal static unsafe class RegionTranslator
                 Paged = _paged,
                 Instructions = _insns.Count(r => !r.Stop),
                 IlBytes = il.ILOffset,
-                EntrySlots = [.. entries.Select(i => _insns[i].Slot)],
+                EntrySlots = entrySlots,
                 Retranslated = retranslation,
                 Statistics = statistics,
                 Decodes = _decodes,
@@ -380,7 +389,7 @@ internal static unsafe class RegionTranslator
         private Label Stub(ulong pc, RegionExit kind, int adjust)
         {
             Label l = _il.DefineLabel();
-            _stubs.Add((l, pc, kind, adjust));
+            _stubs.Add(new StubExit(l, pc, kind, adjust));
             return l;
         }
 
@@ -428,7 +437,7 @@ internal static unsafe class RegionTranslator
                 il.Emit(OpCodes.Ldloc, _target);
                 il.Emit(OpCodes.Ldc_I8, (long)back);
                 il.Emit(OpCodes.Beq, hit);
-                _deferredJumps.Add((hit, back));
+                _deferredJumps.Add(new DeferredJump(hit, back));
             }
             il.Emit(OpCodes.Ldloc, _target);
             il.Emit(OpCodes.Stloc, _pcOut);
@@ -626,7 +635,7 @@ internal static unsafe class RegionTranslator
         {
             ILGenerator il = _il;
             const long inPage = (long)PhysicalMemory.PageSize - 1;
-            (LocalBuilder vpn, LocalBuilder delta) = _pageCache[(d.Rs1, store)];
+            (LocalBuilder vpn, LocalBuilder delta) = _pageCache[PageCacheIndex(d.Rs1, store)]!;
             Label miss = il.DefineLabel(), done = il.DefineLabel();
             il.Emit(OpCodes.Stloc, _address);
             il.Emit(OpCodes.Ldloc, _address);
@@ -670,7 +679,10 @@ internal static unsafe class RegionTranslator
         }
 
         /// <summary>Paged regions: per base register and loads or stores, the last page reached (its number, none at entry) and its RAM offset less its virtual address.</summary>
-        private readonly Dictionary<(int Rs1, bool Store), (LocalBuilder Vpn, LocalBuilder Delta)> _pageCache = [];
+        private sealed record PageCacheLocals(LocalBuilder Vpn, LocalBuilder Delta);
+        private readonly PageCacheLocals?[] _pageCache = new PageCacheLocals?[64];
+
+        private static int PageCacheIndex(int rs1, bool store) => 2 * rs1 + (store ? 1 : 0);
 
         /// <summary>Declares the page caches the region's loads and stores use, empty (at every entry).</summary>
         private void EmitPageCaches()
@@ -681,11 +693,11 @@ internal static unsafe class RegionTranslator
                 if (r.Stop) continue;
                 bool load = r.D.Op is (>= Op.Lb and <= Op.Lwu) or Op.Flw or Op.Fld;
                 bool store = r.D.Op is (>= Op.Sb and <= Op.Sd) or Op.Fsw or Op.Fsd;
-                if ((!load && !store) || _pageCache.ContainsKey((r.D.Rs1, store))) continue;
-                var cache = (_il.DeclareLocal(typeof(ulong)), _il.DeclareLocal(typeof(ulong)));
-                _pageCache[(r.D.Rs1, store)] = cache;
+                if ((!load && !store) || _pageCache[PageCacheIndex(r.D.Rs1, store)] != null) continue;
+                var cache = new PageCacheLocals(_il.DeclareLocal(typeof(ulong)), _il.DeclareLocal(typeof(ulong)));
+                _pageCache[PageCacheIndex(r.D.Rs1, store)] = cache;
                 _il.Emit(OpCodes.Ldc_I8, -1L); // no virtual page number is all ones
-                _il.Emit(OpCodes.Stloc, cache.Item1);
+                _il.Emit(OpCodes.Stloc, cache.Vpn);
             }
         }
 

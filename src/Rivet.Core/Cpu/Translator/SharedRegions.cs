@@ -15,7 +15,7 @@ internal sealed class SharedRegions
     private readonly object _gate = new();
     private readonly Dictionary<Key, Region> _regions = []; // guarded by _gate
 
-    private readonly record struct Key(ulong PhysBase, ulong PageBase, int Head, bool Paged);
+    private sealed record Key(ulong PhysBase, ulong PageBase, int Head, bool Paged); // a class: Dictionary's shared code is precompiled
 
     /// <summary>The region with head <paramref name="head"/> made from the page's code at <paramref name="generation"/>, or null.</summary>
     public Region? Find(ulong physBase, ulong pageBase, int head, bool paged, int generation)
