@@ -123,6 +123,9 @@ internal sealed class StreamGenerator
         h.Emit(Rv.Csr(1, T6, Csr.Sscratch, T6));
         h.Emit(Rv.Mret);
         h.Bind(halt);
+        // The harness may have raised SSIP (enabled in mie, never taken with MIE off here): it would keep
+        // this wfi from halting for good (seed 20400299). Disabled, nothing pending can wake the hart.
+        h.Emit(Rv.Csr(7, 0, Csr.Mie, 1 << Cause.SupervisorSoftware)); // csrci mie, SSIE
         h.Emit(Rv.Wfi);
         h.Emit(Rv.J(0, -4));
         Assert.True(h.AllBound);
