@@ -79,26 +79,14 @@ public sealed class HostIntegrationTests
     public async Task ARunCompilesNoneOfRivetsOwnCode()
     {
         string list = Path.Combine(Path.GetTempPath(), $"rivet-jit-{Environment.ProcessId}.txt");
-        File.Delete(list);
-        var psi = new System.Diagnostics.ProcessStartInfo(RivetProcess.Command)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string a in new[] { "-smp", "2", "-nographic", "-kernel", Repo.Guest("build/lifecycle/ipi_forever.elf") }) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_JitStdOutFile"] = list;
-        psi.Environment["DOTNET_JitDisasmSummary"] = "1";
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        Task<string> err = p.StandardError.ReadToEndAsync();
-        Task<string> _ = p.StandardOutput.ReadToEndAsync();
+        (System.Diagnostics.Process started, Task<string> err) = StartListingJit(list, "-smp", "2", "-nographic", "-kernel", Repo.Guest("build/lifecycle/ipi_forever.elf"));
+        using System.Diagnostics.Process p = started;
         var deadline = System.Diagnostics.Stopwatch.StartNew();
         while (!RivetProcess.Catches(p.Id, 1) && deadline.Elapsed < GuestRun.HangLimit) Thread.Yield();
         Assert.Equal(0, RivetProcess.Kill(p.Id, 15));
         Assert.True(p.WaitForExit((int)GuestRun.HangLimit.TotalMilliseconds), "rivet did not exit after SIGTERM");
         Assert.True(p.ExitCode == 0, $"exit code {p.ExitCode}: {await err}");
-        string[] compiled = File.ReadAllLines(list);
-        File.Delete(list);
+        string[] compiled = TakeJitList(list);
         Assert.NotEmpty(compiled); // the runtime did write the list: ELFSharp's generic reader is in it
         Assert.DoesNotContain(compiled, l => l.Contains("JIT compiled Rivet.", StringComparison.Ordinal));
     }
@@ -113,6 +101,22 @@ public sealed class HostIntegrationTests
     public async Task AHotGuestCompilesItsRegionsAndNoGenericsOverRivetsTypes()
     {
         string list = Path.Combine(Path.GetTempPath(), $"rivet-jit-hot-{Environment.ProcessId}.txt");
+        (System.Diagnostics.Process started, Task<string> err) = StartListingJit(list, "-M", "virt", "-display", "none", "-serial", "none", "-bios", "none", "-kernel", Repo.Guest("build/bench/crc32.elf"));
+        using System.Diagnostics.Process p = started;
+        Assert.True(p.WaitForExit((int)GuestRun.HangLimit.TotalMilliseconds), "rivet did not finish crc32");
+        Assert.True(p.ExitCode == 0, $"exit code {p.ExitCode}: {await err}");
+        string[] compiled = TakeJitList(list);
+        bool translator = Rivet.Cpu.ExecutionEngines.FromEnvironment() == Rivet.Cpu.ExecutionEngine.Translator;
+        Assert.Equal(translator, compiled.Any(l => l.Contains(":region_", StringComparison.Ordinal)));
+        // GC.AllocateArray<DecodedInsn> (the pinned slots of a decoded page) is the one left, a single small method (docs/STARTUP.md).
+        string[] ours = [.. compiled.Where(l => !l.Contains(":region_", StringComparison.Ordinal) && !l.Contains("System.GC:AllocateArray[", StringComparison.Ordinal)
+            && (l.Contains("Rivet.Cpu.", StringComparison.Ordinal) || l.Contains("Rivet.Board.", StringComparison.Ordinal) || l.Contains("Rivet.Isa.", StringComparison.Ordinal)))];
+        Assert.True(ours.Length == 0, string.Join("\n", ours));
+    }
+
+    /// <summary>Starts the rivet command with <paramref name="args"/>, the runtime listing every method it JIT-compiles into <paramref name="list"/>; its standard error, read to the end.</summary>
+    private static (System.Diagnostics.Process Process, Task<string> Error) StartListingJit(string list, params string[] args)
+    {
         File.Delete(list);
         var psi = new System.Diagnostics.ProcessStartInfo(RivetProcess.Command)
         {
@@ -120,21 +124,20 @@ public sealed class HostIntegrationTests
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string a in new[] { "-M", "virt", "-display", "none", "-serial", "none", "-bios", "none", "-kernel", Repo.Guest("build/bench/crc32.elf") }) psi.ArgumentList.Add(a);
+        foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_JitStdOutFile"] = list;
         psi.Environment["DOTNET_JitDisasmSummary"] = "1";
-        using var p = System.Diagnostics.Process.Start(psi)!;
+        var p = System.Diagnostics.Process.Start(psi)!;
         Task<string> err = p.StandardError.ReadToEndAsync();
-        Task<string> _ = p.StandardOutput.ReadToEndAsync();
-        Assert.True(p.WaitForExit((int)GuestRun.HangLimit.TotalMilliseconds), "rivet did not finish crc32");
-        Assert.True(p.ExitCode == 0, $"exit code {p.ExitCode}: {await err}");
+        _ = p.StandardOutput.ReadToEndAsync();
+        return (p, err);
+    }
+
+    /// <summary>The methods the run JIT-compiled (the list is deleted).</summary>
+    private static string[] TakeJitList(string list)
+    {
         string[] compiled = File.ReadAllLines(list);
         File.Delete(list);
-        bool translator = Rivet.Cpu.ExecutionEngines.FromEnvironment() == Rivet.Cpu.ExecutionEngine.Translator;
-        Assert.Equal(translator, compiled.Any(l => l.Contains(":region_", StringComparison.Ordinal)));
-        // GC.AllocateArray<DecodedInsn> (the pinned slots of a decoded page) is the one left, a single small method (docs/STARTUP.md).
-        string[] ours = [.. compiled.Where(l => !l.Contains(":region_", StringComparison.Ordinal) && !l.Contains("System.GC:AllocateArray[", StringComparison.Ordinal)
-            && (l.Contains("Rivet.Cpu.", StringComparison.Ordinal) || l.Contains("Rivet.Board.", StringComparison.Ordinal) || l.Contains("Rivet.Isa.", StringComparison.Ordinal)))];
-        Assert.True(ours.Length == 0, string.Join("\n", ours));
+        return compiled;
     }
 }

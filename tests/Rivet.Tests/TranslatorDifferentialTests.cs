@@ -178,6 +178,51 @@ public sealed class TranslatorDifferentialTests
     }
 
     /// <summary>
+    /// M-mode code at the RAM base: one PMP entry over everything (else mret to S is refused, as on
+    /// QEMU), satp = Sv39 with the root table at <paramref name="root"/>, then mret into S-mode at <paramref name="sMain"/>.
+    /// </summary>
+    private static Asm EnterSv39(ulong root, ulong sMain)
+    {
+        var m = new Asm(DiffRig.RamBase);
+        m.Emit(Rv.Addi(T0, 0, -1));
+        m.Emit(Rv.Csr(1, 0, Csr.Pmpaddr0, T0));
+        m.Emit(Rv.Addi(T0, 0, 0x1F)); // NAPOT, RWX
+        m.Emit(Rv.Csr(1, 0, Csr.Pmpcfg0, T0));
+        m.La(T0, root);
+        m.Emit(Rv.I(0x13, T0, 5, T0, 12)); // srli
+        m.Emit(Rv.Addi(T1, 0, 1));
+        m.Emit(Rv.I(0x13, T1, 1, T1, 63)); // slli: mode 8 (Sv39)
+        m.Emit(Rv.R(0x33, T0, 6, T0, T1, 0)); // or
+        m.Emit(Rv.Csr(1, 0, Csr.Satp, T0));
+        m.Emit(Rv.SfenceVma);
+        m.Emit(Rv.U(0x37, T0, 1)); // 0x1000
+        m.Emit(Rv.I(0x13, T0, 5, T0, 1)); // 0x800: mstatus.MPP = S
+        m.Emit(Rv.Csr(2, 0, Csr.Mstatus, T0));
+        m.La(T0, sMain);
+        m.Emit(Rv.Csr(1, 0, Csr.Mepc, T0));
+        m.Emit(Rv.Mret);
+        return m;
+    }
+
+    /// <summary>An M-mode trap handler at <paramref name="at"/> that halts: any trap into M-mode (the final ecall from S) ends the program.</summary>
+    private static Asm HaltingHandler(ulong at)
+    {
+        var h = new Asm(at);
+        h.Emit(Rv.Wfi);
+        h.Emit(Rv.J(0, -4));
+        return h;
+    }
+
+    /// <summary>The program run on the translator alone (every head translated at its first entry) until it halts; the rig, for its statistics.</summary>
+    private static DiffRig TranslatedToHalt((ulong, byte[])[] image, Action<Hart> init)
+    {
+        var t = new DiffRig(ExecutionEngine.Translator, 0x10000, image, init);
+        for (int i = 0; i < 100 && !t.Hart.Halted; i++) t.Hart.Run(1_000_000);
+        Assert.True(t.Hart.Halted);
+        return t;
+    }
+
+    /// <summary>
     /// A hot loop (translated at its first entry) that rewrites an instruction inside itself on
     /// every iteration, with fence.i: each iteration must run the code just written.
     /// </summary>
@@ -233,9 +278,7 @@ public sealed class TranslatorDifferentialTests
             ulong expected = 200UL * (ulong)rounds;
             BothEnginesAgree($"fence.i, {rounds} rounds", [(DiffRig.RamBase, a.Bytes)], a.Insns, h => h.Pc = DiffRig.RamBase,
                 r => Assert.Equal(expected, r.Hart.ReadRegister(A0)));
-            using var t = new DiffRig(ExecutionEngine.Translator, 0x10000, [(DiffRig.RamBase, a.Bytes)], h => h.Pc = DiffRig.RamBase);
-            for (int i = 0; i < 100 && !t.Hart.Halted; i++) t.Hart.Run(1_000_000);
-            Assert.True(t.Hart.Halted);
+            using DiffRig t = TranslatedToHalt([(DiffRig.RamBase, a.Bytes)], h => h.Pc = DiffRig.RamBase);
             Assert.Equal(expected, t.Hart.ReadRegister(A0));
             Assert.True(t.Hart.Translations.Entries > 0);
             return t.Hart.Translations.Regions;
@@ -258,26 +301,7 @@ public sealed class TranslatorDifferentialTests
         const ulong V = 1, R = 2, W = 4, X = 8, Accessed = 0x40, Dirty = 0x80;
         static ulong Pte(ulong pa, ulong flags) => ((pa >> 12) << 10) | flags;
 
-        // M-mode: one PMP entry over everything (else mret to S is refused, as on QEMU), satp =
-        // Sv39 with the root table, then mret into S-mode at SMain.
-        var m = new Asm(DiffRig.RamBase);
-        m.Emit(Rv.Addi(T0, 0, -1));
-        m.Emit(Rv.Csr(1, 0, Csr.Pmpaddr0, T0));
-        m.Emit(Rv.Addi(T0, 0, 0x1F)); // NAPOT, RWX
-        m.Emit(Rv.Csr(1, 0, Csr.Pmpcfg0, T0));
-        m.La(T0, Root);
-        m.Emit(Rv.I(0x13, T0, 5, T0, 12)); // srli
-        m.Emit(Rv.Addi(T1, 0, 1));
-        m.Emit(Rv.I(0x13, T1, 1, T1, 63)); // slli: mode 8 (Sv39)
-        m.Emit(Rv.R(0x33, T0, 6, T0, T1, 0)); // or
-        m.Emit(Rv.Csr(1, 0, Csr.Satp, T0));
-        m.Emit(Rv.SfenceVma);
-        m.Emit(Rv.U(0x37, T0, 1)); // 0x1000
-        m.Emit(Rv.I(0x13, T0, 5, T0, 1)); // 0x800: mstatus.MPP = S
-        m.Emit(Rv.Csr(2, 0, Csr.Mstatus, T0));
-        m.La(T0, SMain);
-        m.Emit(Rv.Csr(1, 0, Csr.Mepc, T0));
-        m.Emit(Rv.Mret);
+        Asm m = EnterSv39(Root, SMain);
 
         // S-mode: call the loop at Va (page A), remap Va to page B, call it, remap to A, call it, ecall.
         var s = new Asm(SMain);
@@ -308,9 +332,7 @@ public sealed class TranslatorDifferentialTests
         }
         Asm a = LoopPage(PageA, 1), b = LoopPage(PageB, 100);
 
-        var h = new Asm(MHandler); // any trap into M-mode (the final ecall from S) halts
-        h.Emit(Rv.Wfi);
-        h.Emit(Rv.J(0, -4));
+        Asm h = HaltingHandler(MHandler);
 
         byte[] tables = new byte[0x1000];
         BitConverter.TryWriteBytes(tables.AsSpan(8 * 1), Pte(L1, V)); // root[1]: Va's gigabyte, through L1
@@ -353,9 +375,7 @@ public sealed class TranslatorDifferentialTests
         Assert.True(a.Pc - DiffRig.RamBase < PhysicalMemory.PageSize);
         BothEnginesAgree("600 instructions in a loop", [(DiffRig.RamBase, a.Bytes)], a.Insns, h => h.Pc = DiffRig.RamBase,
             r => Assert.Equal(60_000UL, r.Hart.ReadRegister(A0)));
-        using var t = new DiffRig(ExecutionEngine.Translator, 0x10000, [(DiffRig.RamBase, a.Bytes)], h => h.Pc = DiffRig.RamBase);
-        for (int i = 0; i < 100 && !t.Hart.Halted; i++) t.Hart.Run(1_000_000);
-        Assert.True(t.Hart.Halted);
+        using DiffRig t = TranslatedToHalt([(DiffRig.RamBase, a.Bytes)], h => h.Pc = DiffRig.RamBase);
         Assert.Equal(60_000UL, t.Hart.ReadRegister(A0));
         long inRegions = t.Hart.Translations.RegionInstructions;
         Assert.True(inRegions > (long)t.Hart.InstructionsRetired * 95 / 100, $"{inRegions} of {t.Hart.InstructionsRetired} instructions in regions");
@@ -379,25 +399,7 @@ public sealed class TranslatorDifferentialTests
 
         long Regions(int rounds)
         {
-            // M-mode: PMP over everything, satp = Sv39, mret into S-mode at SMain.
-            var m = new Asm(DiffRig.RamBase);
-            m.Emit(Rv.Addi(T0, 0, -1));
-            m.Emit(Rv.Csr(1, 0, Csr.Pmpaddr0, T0));
-            m.Emit(Rv.Addi(T0, 0, 0x1F));
-            m.Emit(Rv.Csr(1, 0, Csr.Pmpcfg0, T0));
-            m.La(T0, Root);
-            m.Emit(Rv.I(0x13, T0, 5, T0, 12)); // srli
-            m.Emit(Rv.Addi(T1, 0, 1));
-            m.Emit(Rv.I(0x13, T1, 1, T1, 63)); // slli: mode 8 (Sv39)
-            m.Emit(Rv.R(0x33, T0, 6, T0, T1, 0)); // or
-            m.Emit(Rv.Csr(1, 0, Csr.Satp, T0));
-            m.Emit(Rv.SfenceVma);
-            m.Emit(Rv.U(0x37, T0, 1));
-            m.Emit(Rv.I(0x13, T0, 5, T0, 1)); // 0x800: mstatus.MPP = S
-            m.Emit(Rv.Csr(2, 0, Csr.Mstatus, T0));
-            m.La(T0, SMain);
-            m.Emit(Rv.Csr(1, 0, Csr.Mepc, T0));
-            m.Emit(Rv.Mret);
+            Asm m = EnterSv39(Root, SMain);
 
             // S-mode: round r maps Va + 0x1000 to B1 (r even) or B2, then calls the loop at Va + 0xffc.
             var s = new Asm(SMain);
@@ -438,9 +440,7 @@ public sealed class TranslatorDifferentialTests
             }
             Asm b1 = Tail(PageB1, add1), b2 = Tail(PageB2, add100);
 
-            var h = new Asm(MHandler);
-            h.Emit(Rv.Wfi);
-            h.Emit(Rv.J(0, -4));
+            Asm h = HaltingHandler(MHandler);
 
             byte[] tables = new byte[0x1000];
             BitConverter.TryWriteBytes(tables.AsSpan(8 * 1), Pte(L1, V));
@@ -467,9 +467,7 @@ public sealed class TranslatorDifferentialTests
                     Assert.True(r.Hart.TryReadCsrDebug(Csr.Mcause, out ulong cause));
                     Assert.Equal(Cause.EcallFromS, cause);
                 });
-            using var t = new DiffRig(ExecutionEngine.Translator, 0x10000, image, Init);
-            for (int i = 0; i < 100 && !t.Hart.Halted; i++) t.Hart.Run(1_000_000);
-            Assert.True(t.Hart.Halted);
+            using DiffRig t = TranslatedToHalt(image, Init);
             Assert.Equal(expected, t.Hart.ReadRegister(A0));
             return t.Hart.Translations.Regions;
         }

@@ -13,6 +13,9 @@ internal sealed class SymbolTable
 
     public static readonly SymbolTable Empty = new([]);
 
+    /// <summary>A symbol and its position in the file (the tie-break that makes the sort stable).</summary>
+    private sealed record InFile(Symbol Symbol, int Index);
+
     private readonly Symbol[] _symbols;
 
     public SymbolTable(IEnumerable<Symbol> symbols)
@@ -20,11 +23,9 @@ internal sealed class SymbolTable
         // A stable sort: of two symbols at one address (aliases) the first in the file wins. (Array.Sort
         // is not stable: ties go by position in the file. LINQ's OrderBy over ulong keys was JIT-compiled
         // at every start.)
-        Symbol[] inFile = [.. symbols];
-        var order = new Dictionary<Symbol, int>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < inFile.Length; i++) order[inFile[i]] = i;
-        Symbol[] sorted = (Symbol[])inFile.Clone();
-        Array.Sort(sorted, (a, b) => a.Value != b.Value ? a.Value.CompareTo(b.Value) : order[a].CompareTo(order[b]));
+        InFile[] entries = [.. symbols.Select((s, i) => new InFile(s, i))];
+        Array.Sort(entries, (a, b) => a.Symbol.Value != b.Symbol.Value ? a.Symbol.Value.CompareTo(b.Symbol.Value) : a.Index.CompareTo(b.Index));
+        Symbol[] sorted = [.. entries.Select(e => e.Symbol)];
         for (int i = 0; i + 1 < sorted.Length; i++)
         {
             if (sorted[i].Size == 0) sorted[i] = sorted[i] with { Size = sorted[i + 1].Value - sorted[i].Value };

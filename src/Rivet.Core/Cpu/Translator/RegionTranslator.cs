@@ -619,10 +619,16 @@ internal static unsafe class RegionTranslator
             }
             il.Emit(OpCodes.Ldc_I8, (long)_ram.Base);
             il.Emit(OpCodes.Sub);
-            il.Emit(OpCodes.Stloc, _offset);
-            il.Emit(OpCodes.Ldloc, _offset);
-            il.Emit(OpCodes.Ldc_I8, (long)(_ram.Size - (ulong)size));
-            il.Emit(OpCodes.Bgt_Un, Stub(pc, RegionExit.Continue, _remaining[i]));
+            EmitRamOffset(i, pc, size);
+        }
+
+        /// <summary>The RAM offset on the stack into <see cref="_offset"/>; an exit before instruction <paramref name="i"/> unless the whole access is in RAM.</summary>
+        private void EmitRamOffset(int i, ulong pc, int size)
+        {
+            _il.Emit(OpCodes.Stloc, _offset);
+            _il.Emit(OpCodes.Ldloc, _offset);
+            _il.Emit(OpCodes.Ldc_I8, (long)(_ram.Size - (ulong)size));
+            _il.Emit(OpCodes.Bgt_Un, Stub(pc, RegionExit.Continue, _remaining[i]));
         }
 
         /// <summary>
@@ -662,10 +668,7 @@ internal static unsafe class RegionTranslator
             il.Emit(OpCodes.Ldloc, _address);
             il.Emit(OpCodes.Ldc_I4, size);
             il.Emit(OpCodes.Call, store ? s_storeOffset : s_loadOffset);
-            il.Emit(OpCodes.Stloc, _offset);
-            il.Emit(OpCodes.Ldloc, _offset);
-            il.Emit(OpCodes.Ldc_I8, (long)(_ram.Size - (ulong)size));
-            il.Emit(OpCodes.Bgt_Un, Stub(pc, RegionExit.Continue, _remaining[i]));
+            EmitRamOffset(i, pc, size);
             il.Emit(OpCodes.Ldloc, _address);
             il.Emit(OpCodes.Ldc_I4, PhysicalMemory.PageShift);
             il.Emit(OpCodes.Shr_Un);
